@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The maps and filters every subcommand shares; declared in tcptrace.bpf.h. */
+#include "tcptrace.bpf.h"
+
+struct events_map events SEC(".maps");
+struct counters_map counters SEC(".maps");
+
+const volatile __u32 filter_tgid = 0;
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+char LICENSE[] SEC("license") = "GPL";

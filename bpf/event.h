@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The record that travels through the ring buffer, and the counters both sides read.
+ *
+ * Shared by the BPF programs and user space, so it includes nothing: the BPF side gets
+ * __u32 and friends from vmlinux.h, user space from <linux/types.h>. Fixed-size fields,
+ * largest first, no implicit padding; user space asserts the size.
+ *
+ * One layout serves every subcommand. Addresses and ports are named from this host's
+ * point of view (local/remote), so connect's SADDR/DPORT and accept's LADDR/RPORT are
+ * the same fields under different column headers.
+ */
+#ifndef TCPTRACE_EVENT_H
+#define TCPTRACE_EVENT_H
+
+#define TASK_COMM_LEN 16
+
+enum event_kind {
+	EVENT_CONNECT = 1,
+};
+
+/* How a connection attempt ended; error holds the errno for CONNECT_FAILED. */
+enum connect_outcome {
+	CONNECT_ESTABLISHED = 0,	/* the peer answered with a SYN-ACK (or a SYN) */
+	CONNECT_FAILED = 1,		/* RST, timeout or ICMP error: see error */
+	CONNECT_ABANDONED = 2,		/* the application closed it before any answer */
+};
+
+struct event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC when the outcome was known */
+	__u64 latency_ns;	/* connect: from SYN_SENT to the outcome */
+	__u8 laddr[16];		/* local address; IPv4 uses the first 4 bytes */
+	__u8 raddr[16];		/* remote address */
+	__u32 pid;		/* process (tgid) */
+	__u32 tid;		/* thread whose comm is in comm */
+	__u32 uid;
+	__s32 error;		/* positive errno, 0 when none */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 lport;		/* host byte order */
+	__u16 rport;		/* host byte order */
+	__u8 kind;		/* enum event_kind */
+	__u8 outcome;		/* enum connect_outcome */
+	char comm[TASK_COMM_LEN];
+};
+
+/*
+ * Per-CPU counters, summed by user space. Evictions from the in-flight map are not
+ * counted by the kernel (an LRU map evicts silently); user space derives them as
+ * CONNECT_STARTED - CONNECT_FINISHED - entries still in the map.
+ */
+enum counter {
+	COUNTER_RINGBUF_FULL,		/* events dropped: no room in the ring buffer */
+	COUNTER_CONNECT_STARTED,	/* attempts entered into the in-flight map */
+	COUNTER_CONNECT_FINISHED,	/* attempts found there when their outcome was known */
+	COUNTER_MAX,
+};
+
+#endif /* TCPTRACE_EVENT_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What every BPF source file of tcptrace shares: the ring buffer, the counters, the
+ * filters user space sets before load, and the helpers that use them. The definitions
+ * live in common.bpf.c; the static linker joins all files into one object.
+ */
+#ifndef TCPTRACE_BPF_H
+#define TCPTRACE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include "event.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+#define IPPROTO_TCP	6
+#define EADDRNOTAVAIL	99
+
+/* Named types, so that the definitions in common.bpf.c match these declarations. */
+struct events_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);	/* bytes; user space may resize it before load */
+};
+
+struct counters_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+extern struct events_map events SEC(".maps");
+extern struct counters_map counters SEC(".maps");
+
+/* Filters: .rodata, so the verifier prunes the branches of a filter that is off. */
+extern const volatile __u32 filter_tgid;	/* 0: every process */
+/* Wake the consumer early once this much is waiting; else it drains on its own timer. */
+extern const volatile __u64 wakeup_bytes;
+
+static __always_inline void count(enum counter counter)
+{
+	__u32 key = counter;
+	__u64 *value = bpf_map_lookup_elem(&counters, &key);
+
+	/* Atomic: a softirq may interrupt a task's program on the same CPU. */
+	if (value)
+		__sync_fetch_and_add(value, 1);
+}
+
+static __always_inline struct event *event_reserve(void)
+{
+	struct event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+
+	if (!event)
+		count(COUNTER_RINGBUF_FULL);
+	return event;
+}
+
+/*
+ * A wakeup per event costs the traced workload a context switch per connection (see
+ * docs/performance.md); the consumer drains on a short timer instead, and is woken
+ * only when a burst fills the ring faster than the timer empties it.
+ */
+static __always_inline void event_submit(struct event *event)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(event, flags);
+}
+
+static __always_inline bool tgid_filtered_out(__u32 tgid)
+{
+	return filter_tgid && tgid != filter_tgid;
+}
+
+/* Fill the address part of an event from a socket whose addresses are set. */
+static __always_inline void event_set_addresses(struct event *event, const struct sock *sk)
+{
+	const struct inet_sock *inet = (const struct inet_sock *)sk;
+
+	event->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/*
+	 * inet_sport, not skc_num: a socket entering TCP_CLOSE has already given its
+	 * port back (inet_put_port() zeroes skc_num before the state changes).
+	 */
+	event->lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
+	event->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (event->family == AF_INET) {
+		bpf_core_read(event->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(event->raddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(event->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(event->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+#endif /* TCPTRACE_BPF_H */

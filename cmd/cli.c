@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Dispatch: "tcptrace COMMAND ..." or a symlink named after a command (argv[0]), both
+ * through the table in commands.def and the same per-command parser.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const struct command commands[] = {
+#define TCPTRACE_COMMAND(cmd, cmd_aliases, cmd_summary) \
+	{ .name = #cmd, .aliases = cmd_aliases, .summary = cmd_summary, \
+	  .parse = cmd##_parse, .usage = cmd##_usage },
+#include "commands.def"
+#undef TCPTRACE_COMMAND
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Is name one of the space-separated words in list? */
+static bool in_word_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *word = list; *word; word += strcspn(word, " ")) {
+		word += strspn(word, " ");
+		if (!strncmp(word, name, len) && (word[len] == ' ' || !word[len]))
+			return true;
+	}
+	return false;
+}
+
+static const struct command *find_command_by_alias(const char *name)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (in_word_list(commands[i].aliases, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fputs("Usage: tcptrace COMMAND [OPTIONS]\n"
+	      "       tcptrace help [COMMAND]\n"
+	      "       tcptrace --version\n"
+	      "\n"
+	      "Trace TCP connections with eBPF.\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'tcptrace COMMAND --help' for the options of a command.\n", out);
+}
+
+static enum cli_result top_level_error(const char *fmt, const char *arg)
+{
+	fputs("tcptrace: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return CLI_BAD_USAGE;
+}
+
+enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ctx->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	ctx->command->usage(ctx, stderr);
+	return CLI_BAD_USAGE;
+}
+
+enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv)
+{
+	/* getopt_long() was called with a leading ':' in optstring and opterr = 0. */
+	const char *culprit = argv[optind - 1];
+
+	if (opt == ':')
+		return cli_bad_usage(ctx, "option '%s' needs a value", culprit);
+	if (optopt)
+		return cli_bad_usage(ctx, "unknown option '-%c'", optopt);
+	return cli_bad_usage(ctx, "unknown option '%s'", culprit);
+}
+
+/* Runs a command's parser on argv, argv[0] being how the user named it. */
+static enum cli_result parse_command(const struct command *command, const char *prog, int argc,
+				     char **argv, struct trace_config *config)
+{
+	struct command_context ctx = { .prog = prog, .command = command };
+
+	memset(config, 0, sizeof(*config));
+	config->command = command->name;
+	/* glibc: 0 rescans from scratch, so that a process (a unit test) may parse twice. */
+	optind = 0;
+	opterr = 0;
+	return command->parse(&ctx, argc, argv, config);
+}
+
+static enum cli_result help(int argc, char **argv)
+{
+	const struct command *command;
+	struct command_context ctx;
+	char prog[64];
+
+	if (argc < 3) {
+		usage(stdout);
+		return CLI_DONE;
+	}
+	command = find_command(argv[2]);
+	if (!command)
+		return top_level_error("unknown command '%s'", argv[2]);
+	snprintf(prog, sizeof(prog), "tcptrace %s", command->name);
+	ctx.prog = prog;
+	ctx.command = command;
+	command->usage(&ctx, stdout);
+	return CLI_DONE;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct trace_config *config)
+{
+	static char prog[64];
+	const char *name = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	const struct command *command;
+
+	name = name ? name + 1 : argc > 0 ? argv[0] : "tcptrace";
+	command = find_command_by_alias(name);
+	if (command)
+		return parse_command(command, name, argc, argv, config);
+
+	if (argc < 2)
+		return top_level_error("%s", "no command given");
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help(argc, argv);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("tcptrace %s\n", TCPTRACE_VERSION);
+		return CLI_DONE;
+	}
+	if (argv[1][0] == '-')
+		return top_level_error("options go after the command: '%s'", argv[1]);
+	command = find_command(argv[1]);
+	if (!command)
+		return top_level_error("unknown command '%s'", argv[1]);
+	snprintf(prog, sizeof(prog), "tcptrace %s", command->name);
+	return parse_command(command, prog, argc - 1, argv + 1, config);
+}
+
+/* Like strtoul(), but the whole text must be decimal digits. */
+static int parse_decimal(const char *text, unsigned long long max, unsigned long long *value)
+{
+	char *end;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	*value = strtoull(text, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || *value > max)
+		return -ERANGE;
+	return 0;
+}
+
+/* PID_MAX_LIMIT: no kernel hands out a larger PID. */
+#define PID_MAX 4194304
+
+int cli_parse_pid(const char *text, __u32 *pid)
+{
+	unsigned long long value;
+	int err = parse_decimal(text, PID_MAX, &value);
+
+	if (!err && value == 0)
+		err = -ERANGE;
+	*pid = value;
+	return err;
+}
+
+#define MS_MAX 86400000ull	/* a day: any longer threshold is a typo */
+
+/* Milliseconds with up to six decimals ("1", "0.25") into nanoseconds, exactly. */
+int cli_parse_ms(const char *text, __u64 *ns)
+{
+	char whole_text[16], frac_text[7] = "000000";
+	size_t whole_len = strcspn(text, ".");
+	unsigned long long whole, frac = 0;
+	int err;
+
+	if (whole_len >= sizeof(whole_text))
+		return -ERANGE;
+	memcpy(whole_text, text, whole_len);
+	whole_text[whole_len] = '\0';
+	if (text[whole_len] == '.') {
+		const char *frac_part = text + whole_len + 1;
+		size_t frac_len = strlen(frac_part);
+
+		if (frac_len == 0 || frac_len > 6)
+			return -EINVAL;
+		memcpy(frac_text, frac_part, frac_len);
+	}
+	err = parse_decimal(whole_text, MS_MAX, &whole);
+	if (!err)
+		err = parse_decimal(frac_text, 999999, &frac);
+	*ns = whole * 1000000 + frac;
+	if (!err && *ns > MS_MAX * 1000000)
+		err = -ERANGE;
+	return err;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The command line: which subcommand argv names, and its options turned into a
+ * struct trace_config. Nothing here loads or touches BPF.
+ */
+#ifndef TCPTRACE_CLI_H
+#define TCPTRACE_CLI_H
+
+#include <stdio.h>
+#include "../lib/config.h"
+
+enum cli_result {
+	CLI_RUN,	/* config is ready: trace */
+	CLI_DONE,	/* help or version printed: exit 0 */
+	CLI_BAD_USAGE,	/* a line and the usage went to stderr: exit 2 */
+};
+
+struct command;
+
+struct command_context {
+	const char *prog;	/* how messages name us: "tcptrace connect" or "tcpconnect" */
+	const struct command *command;
+};
+
+struct command {
+	const char *name;
+	const char *aliases;	/* space-separated argv[0] names that run this command */
+	const char *summary;
+	enum cli_result (*parse)(const struct command_context *ctx, int argc, char **argv,
+				 struct trace_config *config);
+	void (*usage)(const struct command_context *ctx, FILE *out);
+};
+
+#define TCPTRACE_COMMAND(name, aliases, summary) \
+	enum cli_result name##_parse(const struct command_context *ctx, int argc, char **argv, \
+				     struct trace_config *config); \
+	void name##_usage(const struct command_context *ctx, FILE *out);
+#include "commands.def"
+#undef TCPTRACE_COMMAND
+
+/* Parses the whole command line, whichever name it was run by. */
+enum cli_result cli_parse(int argc, char **argv, struct trace_config *config);
+
+/* Shared by the subcommands' parsers: print "<prog>: <message>" and the usage. */
+enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The option getopt_long() stopped at, for "unknown option" and "missing value". */
+enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
+int cli_parse_pid(const char *text, __u32 *pid);
+int cli_parse_ms(const char *text, __u64 *ns);
+
+#endif /* TCPTRACE_CLI_H */

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* tcptrace connect (tcpconnect, tcpconnlat): options, usage and columns. */
+#include <getopt.h>
+#include "cli.h"
+
+/* Addresses get the width of the longest IPv6 text, so that mixed tables stay aligned. */
+#define ADDR_WIDTH 39
+
+static const struct column connect_columns[] = {
+	{ .field = FIELD_TIME_S, .header = "TIME(s)", .width = 9, .show_if = COLUMN_TIMESTAMP },
+	{ .field = FIELD_PID, .header = "PID", .width = 7 },
+	{ .field = FIELD_COMM, .header = "COMM", .width = 16 },
+	{ .field = FIELD_IP, .header = "IP", .width = 2 },
+	{ .field = FIELD_LADDR, .header = "SADDR", .width = ADDR_WIDTH },
+	/* One local-port column: bcc's name under -L, SPORT among -x's columns. */
+	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5, .show_if = COLUMN_LPORT },
+	{ .field = FIELD_LPORT, .header = "SPORT", .width = 5, .show_if = COLUMN_EXTENDED,
+	  .hide_if = COLUMN_LPORT },
+	{ .field = FIELD_RADDR, .header = "DADDR", .width = ADDR_WIDTH },
+	{ .field = FIELD_RPORT, .header = "DPORT", .width = 5 },
+	{ .field = FIELD_LATENCY_MS, .header = "LAT(ms)", .width = 8 },
+	{ .field = FIELD_UID, .header = "UID", .width = 6, .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_RESULT, .header = "RESULT", .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_NONE },
+};
+
+void connect_usage(const struct command_context *ctx, FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [-htxLv] [-p PID] [min_ms]\n"
+		"\n"
+		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
+		"once its outcome is known, with the time from connect() to the answer.\n"
+		"Failed attempts (refused, timed out, unreachable, abandoned) are shown too.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID      trace only this process\n"
+		"  -t, --timestamp    print TIME(s): when the answer came, in seconds since start\n"
+		"  -x, --extended     print SPORT, UID and RESULT (ESTABLISHED, an errno name\n"
+		"                     such as ECONNREFUSED, or ABANDONED)\n"
+		"  -L, --lport        print LPORT, the local port\n"
+		"  -v, --verbose      print libbpf's messages while loading\n"
+		"  -h, --help         print this help\n"
+		"  min_ms             print only attempts that took at least this many\n"
+		"                     milliseconds (decimals allowed: 0.5)\n"
+		"\n"
+		"Examples:\n"
+		"  %s               # every attempt, with its latency\n"
+		"  %s -tx           # with time stamps and the outcome of each attempt\n"
+		"  %s -p 181        # only process 181\n"
+		"  %s 10            # only attempts that took 10 ms or more\n",
+		ctx->prog, ctx->prog, ctx->prog, ctx->prog, ctx->prog);
+}
+
+static const struct option connect_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "timestamp", no_argument, NULL, 't' },
+	{ "extended", no_argument, NULL, 'x' },
+	{ "lport", no_argument, NULL, 'L' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+enum cli_result connect_parse(const struct command_context *ctx, int argc, char **argv,
+			      struct trace_config *config)
+{
+	int opt;
+
+	config->columns = connect_columns;
+	while ((opt = getopt_long(argc, argv, ":p:txLvh", connect_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (cli_parse_pid(optarg, &config->filter_pid))
+				return cli_bad_usage(ctx,
+						     "invalid PID '%s': expected a number from 1 "
+						     "to 4194304",
+						     optarg);
+			break;
+		case 't':
+			config->column_flags |= COLUMN_TIMESTAMP;
+			break;
+		case 'x':
+			config->column_flags |= COLUMN_EXTENDED;
+			break;
+		case 'L':
+			config->column_flags |= COLUMN_LPORT;
+			break;
+		case 'v':
+			config->verbose = true;
+			break;
+		case 'h':
+			connect_usage(ctx, stdout);
+			return CLI_DONE;
+		default:
+			return cli_bad_option(ctx, opt, argv);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind + 1]);
+	if (argc - optind == 1 && cli_parse_ms(argv[optind], &config->filter_min_latency_ns))
+		return cli_bad_usage(ctx,
+				     "invalid min_ms '%s': expected milliseconds from 0 to "
+				     "86400000, with up to 6 decimals",
+				     argv[optind]);
+	return CLI_RUN;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the command line decides and the machinery in lib/ carries out: which programs to
+ * load, the in-kernel filters, and the columns to print. cmd/ fills it; nothing in lib/
+ * looks at argv.
+ */
+#ifndef TCPTRACE_CONFIG_H
+#define TCPTRACE_CONFIG_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "format.h"
+
+struct trace_config {
+	/* Programs named "<command>_*" in the BPF object are loaded, the rest are not. */
+	const char *command;
+	/* In-kernel filters; 0 means off. */
+	__u32 filter_pid;
+	__u64 filter_min_latency_ns;
+	/* The subcommand's column table and which of its optional columns to show. */
+	const struct column *columns;
+	unsigned int column_flags;
+	bool verbose;
+};
+
+#endif /* TCPTRACE_CONFIG_H */

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Text output: columns separated by one space, each padded to its width, the last one
+ * not padded. This runs once per connection, so it appends bytes to a caller's buffer
+ * without the printf family.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <string.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+#include "../bpf/event.h"
+#include "format.h"
+
+_Static_assert(sizeof(struct event) == 88, "struct event changed: keep both sides in step");
+
+static char *put_str(char *p, const char *s)
+{
+	size_t len = strlen(s);
+
+	memcpy(p, s, len);
+	return p + len;
+}
+
+static char *put_u64(char *p, __u64 value)
+{
+	char digits[20];
+	int n = 0;
+
+	do {
+		digits[n++] = '0' + value % 10;
+		value /= 10;
+	} while (value);
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+/* value / 1000 with three decimals: 1234567 -> "1234.567" */
+static char *put_thousandths(char *p, __u64 value)
+{
+	__u64 frac = value % 1000;
+
+	p = put_u64(p, value / 1000);
+	*p++ = '.';
+	*p++ = '0' + frac / 100;
+	*p++ = '0' + frac / 10 % 10;
+	*p++ = '0' + frac % 10;
+	return p;
+}
+
+/*
+ * Any process may name itself with escape sequences or newlines (PR_SET_NAME); never
+ * hand those to the operator's terminal. Backslash is escaped too, so the output can be
+ * read back unambiguously.
+ */
+static char *put_comm(char *p, const char *comm)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < TASK_COMM_LEN && comm[i]; i++) {
+		unsigned char c = comm[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			*p++ = c;
+			continue;
+		}
+		*p++ = '\\';
+		*p++ = 'x';
+		*p++ = hex[c >> 4];
+		*p++ = hex[c & 0xf];
+	}
+	return p;
+}
+
+static char *put_addr(char *p, const struct event *event, const __u8 *addr)
+{
+	int family = event->family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	/* FORMAT_LINE_MAX leaves room for INET6_ADDRSTRLEN. */
+	if (!inet_ntop(family, addr, p, INET6_ADDRSTRLEN))
+		return put_str(p, "?");
+	return p + strlen(p);
+}
+
+static char *put_result(char *p, const struct event *event)
+{
+	const char *name;
+
+	switch (event->outcome) {
+	case CONNECT_ESTABLISHED:
+		return put_str(p, "ESTABLISHED");
+	case CONNECT_ABANDONED:
+		return put_str(p, "ABANDONED");
+	}
+	name = strerrorname_np(event->error);
+	if (name)
+		return put_str(p, name);
+	*p++ = 'E';
+	return put_u64(p, event->error);
+}
+
+static char *put_field(char *p, const struct formatter *fmt, enum field field,
+		       const struct event *event)
+{
+	switch (field) {
+	case FIELD_TIME_S:
+		if (event->ts_ns < fmt->start_ns)
+			return put_thousandths(p, 0);
+		return put_thousandths(p, (event->ts_ns - fmt->start_ns) / 1000000);
+	case FIELD_PID:
+		return put_u64(p, event->pid);
+	case FIELD_COMM:
+		return put_comm(p, event->comm);
+	case FIELD_IP:
+		*p++ = event->family == AF_INET6 ? '6' : '4';
+		return p;
+	case FIELD_LADDR:
+		return put_addr(p, event, event->laddr);
+	case FIELD_RADDR:
+		return put_addr(p, event, event->raddr);
+	case FIELD_LPORT:
+		return put_u64(p, event->lport);
+	case FIELD_RPORT:
+		return put_u64(p, event->rport);
+	case FIELD_LATENCY_MS:
+		return put_thousandths(p, event->latency_ns / 1000);
+	case FIELD_UID:
+		return put_u64(p, event->uid);
+	case FIELD_RESULT:
+		return put_result(p, event);
+	case FIELD_NONE:
+		break;
+	}
+	return p;
+}
+
+static bool column_shown(const struct formatter *fmt, const struct column *column)
+{
+	if (column->hide_if & fmt->flags)
+		return false;
+	return !column->show_if || (column->show_if & fmt->flags);
+}
+
+/* Pads the column that began at start, and separates it from the next one. */
+static char *end_column(char *p, const char *start, const struct column *column)
+{
+	size_t len = p - start;
+
+	if (len < column->width) {
+		memset(p, ' ', column->width - len);
+		p += column->width - len;
+	}
+	*p++ = ' ';
+	return p;
+}
+
+/* Either the header (event NULL) or one event's line, newline-terminated. */
+static size_t format_line(const struct formatter *fmt, const struct event *event, char *buf)
+{
+	const struct column *column, *previous = NULL;
+	char *p = buf, *previous_start = buf;
+
+	for (column = fmt->columns; column->field != FIELD_NONE; column++) {
+		if (!column_shown(fmt, column))
+			continue;
+		/* Padding goes after a column only once another follows it. */
+		if (previous)
+			p = end_column(p, previous_start, previous);
+		previous = column;
+		previous_start = p;
+		p = event ? put_field(p, fmt, column->field, event) : put_str(p, column->header);
+	}
+	*p++ = '\n';
+	return p - buf;
+}
+
+size_t format_header(const struct formatter *fmt, char *buf)
+{
+	return format_line(fmt, NULL, buf);
+}
+
+size_t format_event(const struct formatter *fmt, const struct event *event, char *buf)
+{
+	return format_line(fmt, event, buf);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The formatter: one description of a subcommand's columns drives the header and every
+ * line (and, later, the JSON keys). A subcommand lists its columns in a table; each
+ * names a field of struct event and when it is shown.
+ */
+#ifndef TCPTRACE_FORMAT_H
+#define TCPTRACE_FORMAT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct event;
+
+enum field {
+	FIELD_NONE,		/* ends a column table */
+	FIELD_TIME_S,		/* event time, seconds since tracing started */
+	FIELD_PID,
+	FIELD_COMM,
+	FIELD_IP,		/* 4 or 6 */
+	FIELD_LADDR,
+	FIELD_RADDR,
+	FIELD_LPORT,
+	FIELD_RPORT,
+	FIELD_LATENCY_MS,
+	FIELD_UID,
+	FIELD_RESULT,		/* ESTABLISHED, an errno name, or ABANDONED */
+};
+
+/* Optional columns, switched on by options; a column with show_if 0 is always shown. */
+enum column_flag {
+	COLUMN_TIMESTAMP = 1 << 0,	/* -t */
+	COLUMN_EXTENDED = 1 << 1,	/* -x */
+	COLUMN_LPORT = 1 << 2,		/* -L */
+};
+
+struct column {
+	enum field field;
+	const char *header;
+	unsigned int width;	/* minimum width; the last column is never padded */
+	unsigned int show_if;	/* shown when any of these flags is set (0: always) */
+	unsigned int hide_if;	/* ...unless one of these is set */
+};
+
+/* Longest line the formatter writes: every field at its widest, escaped. */
+#define FORMAT_LINE_MAX 512
+
+struct formatter {
+	const struct column *columns;
+	unsigned int flags;	/* enum column_flag */
+	__u64 start_ns;		/* CLOCK_MONOTONIC origin of FIELD_TIME_S */
+};
+
+size_t format_header(const struct formatter *fmt, char *buf);
+size_t format_event(const struct formatter *fmt, const struct event *event, char *buf);
+
+#endif /* TCPTRACE_FORMAT_H */

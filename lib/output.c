@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <unistd.h>
+#include "output.h"
+
+void output_init(struct output *out, int fd)
+{
+	out->fd = fd;
+	out->error = 0;
+	out->len = 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int output_flush(struct output *out)
+{
+	if (out->len && !out->error)
+		out->error = write_all(out->fd, out->buf, out->len);
+	out->len = 0;
+	return out->error;
+}
+
+char *output_reserve(struct output *out, size_t size)
+{
+	if (OUTPUT_BUFFER_SIZE - out->len < size)
+		output_flush(out);
+	return out->buf + out->len;
+}
+
+void output_commit(struct output *out, size_t len)
+{
+	out->len += len;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A buffered writer for event lines. The consumer formats straight into the buffer and
+ * flushes once per drain of the ring buffer, so a busy machine costs one write(2) per
+ * batch while a quiet one still shows each event as soon as it is drained.
+ */
+#ifndef TCPTRACE_OUTPUT_H
+#define TCPTRACE_OUTPUT_H
+
+#include <stddef.h>
+
+#define OUTPUT_BUFFER_SIZE (64 * 1024)
+
+struct output {
+	int fd;
+	int error;	/* the first write error, as -errno; later output is dropped */
+	size_t len;
+	char buf[OUTPUT_BUFFER_SIZE];
+};
+
+void output_init(struct output *out, int fd);
+/* Room for at least size bytes (size <= OUTPUT_BUFFER_SIZE); flushes when needed. */
+char *output_reserve(struct output *out, size_t size);
+void output_commit(struct output *out, size_t len);
+/* 0, or the first write error as -errno (-EPIPE once the reader is gone). */
+int output_flush(struct output *out);
+
+#endif /* TCPTRACE_OUTPUT_H */

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <linux/types.h>
+#include "../bpf/event.h"
+#include "tcptrace.skel.h"
+#include "session.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static int fail(struct failure *failure, const char *action, const char *object, int err)
+{
+	failure->action = action;
+	failure->object = object;
+	return err;
+}
+
+static bool capable(const struct __user_cap_data_struct *caps, int cap)
+{
+	return caps[cap >> 5].effective & (1u << (cap & 31));
+}
+
+/*
+ * Loading tracing programs and creating a ring buffer takes CAP_BPF and CAP_PERFMON, or
+ * CAP_SYS_ADMIN on kernels before 5.8. Checking first turns the kernel's bare EPERM
+ * at load time into advice.
+ */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &header, caps))
+		return -errno;
+	if (capable(caps, CAP_SYS_ADMIN))
+		return 0;
+	if (capable(caps, CAP_BPF) && capable(caps, CAP_PERFMON))
+		return 0;
+	return -EPERM;
+}
+
+/* The running kernel's release as KERNEL_VERSION(a, b, c) packs it; 0 if unreadable. */
+static unsigned int kernel_version(char *release, size_t size)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname uts;
+
+	if (uname(&uts))
+		return 0;
+	snprintf(release, size, "%s", uts.release);
+	if (sscanf(uts.release, "%u.%u", &major, &minor) != 2)
+		return 0;
+	return major << 16 | minor << 8;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* What the kernel must offer before anything is loaded, so failures come with advice. */
+static int check_kernel(struct failure *failure)
+{
+	static char release[65];
+	unsigned int version = kernel_version(release, sizeof(release));
+	int err;
+
+	if (version && version < SESSION_MIN_KERNEL_CODE)
+		return fail(failure, "run on", release, -EOPNOTSUPP);
+	if (access(SESSION_KERNEL_BTF, R_OK))
+		return fail(failure, "read", SESSION_KERNEL_BTF, -errno);
+	err = check_privileges();
+	if (err)
+		return fail(failure, "load", "BPF programs", err);
+	return 0;
+}
+
+static bool has_prefix(const char *name, const char *prefix)
+{
+	return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+/* Only the subcommand's programs: those named "<command>_...". */
+static void select_programs(struct tcptrace *skel, const char *command)
+{
+	size_t len = strlen(command);
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		bool mine = has_prefix(name, command) && name[len] == '_';
+
+		bpf_program__set_autoload(prog, mine);
+	}
+}
+
+static void set_filters(struct tcptrace *skel, const struct trace_config *config)
+{
+	skel->rodata->filter_tgid = config->filter_pid;
+	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
+	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int attach_programs(struct session *session, struct failure *failure)
+{
+	struct bpf_program *prog;
+
+	session->attached_ns = monotonic_ns();
+	bpf_object__for_each_program(prog, session->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (session->nr_links == SESSION_MAX_LINKS)
+			return fail(failure, "attach", bpf_program__name(prog), -E2BIG);
+		link = bpf_program__attach(prog);
+		if (!link)
+			return fail(failure, "attach", bpf_program__name(prog), -errno);
+		session->links[session->nr_links++] = link;
+	}
+	return 0;
+}
+
+int session_open(struct session *session, const struct trace_config *config,
+		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure)
+{
+	int err;
+
+	memset(session, 0, sizeof(*session));
+	libbpf_set_print(config->verbose ? print_libbpf : NULL);
+	err = check_kernel(failure);
+	if (err)
+		return err;
+
+	session->skel = tcptrace__open();
+	if (!session->skel)
+		return fail(failure, "open", "BPF object", -errno);
+	set_filters(session->skel, config);
+	select_programs(session->skel, config->command);
+
+	err = tcptrace__load(session->skel);
+	if (err)
+		return fail(failure, "load", "BPF programs", err);
+	err = attach_programs(session, failure);
+	if (err)
+		return err;
+
+	session->ring = ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx,
+					 NULL);
+	if (!session->ring)
+		return fail(failure, "open", "ring buffer", -errno);
+	return 0;
+}
+
+int session_poll(struct session *session, int timeout_ms)
+{
+	int err = ring_buffer__poll(session->ring, timeout_ms);
+
+	if (err < 0)
+		return err;
+	/* Events submitted without a wakeup: poll() slept through them, take them now. */
+	return ring_buffer__consume(session->ring);
+}
+
+static int sum_counter(struct session *session, enum counter counter, __u64 *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 key = counter;
+
+	if (ncpus < 0)
+		return ncpus;
+	__u64 values[ncpus];
+
+	if (bpf_map__lookup_elem(session->skel->maps.counters, &key, sizeof(key), values,
+				 sizeof(values), 0))
+		return -errno;
+	*sum = 0;
+	for (int cpu = 0; cpu < ncpus; cpu++)
+		*sum += values[cpu];
+	return 0;
+}
+
+static __u64 count_entries(const struct bpf_map *map)
+{
+	__u64 key, next, n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map__get_next_key(map, prev, &next, sizeof(next))) {
+		n++;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+/*
+ * An LRU map evicts without telling. Every attempt that entered the in-flight map has
+ * either finished, is still there, or was evicted. Reading "started" before walking the
+ * map and "finished" after it makes the result a lower bound while attempts come and go,
+ * never a false alarm, and exact once tracing has stopped.
+ */
+static int count_evictions(struct session *session, __u64 *evicted)
+{
+	__u64 started, finished, in_flight;
+	int err;
+
+	err = sum_counter(session, COUNTER_CONNECT_STARTED, &started);
+	if (err)
+		return err;
+	in_flight = count_entries(session->skel->maps.connects_in_flight);
+	err = sum_counter(session, COUNTER_CONNECT_FINISHED, &finished);
+	if (err)
+		return err;
+	*evicted = started > finished + in_flight ? started - finished - in_flight : 0;
+	return 0;
+}
+
+int session_read_losses(struct session *session, struct losses *losses)
+{
+	int err = sum_counter(session, COUNTER_RINGBUF_FULL, &losses->ringbuf_full);
+
+	if (err)
+		return err;
+	return count_evictions(session, &losses->inflight_evicted);
+}
+
+void session_detach(struct session *session)
+{
+	for (unsigned int i = 0; i < session->nr_links; i++)
+		bpf_link__destroy(session->links[i]);
+	session->nr_links = 0;
+}
+
+void session_close(struct session *session)
+{
+	session_detach(session);
+	ring_buffer__free(session->ring);
+	tcptrace__destroy(session->skel);
+	memset(session, 0, sizeof(*session));
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include "../bpf/event.h"
+#include "format.h"
+#include "output.h"
+#include "tracer.h"
+
+struct tracer {
+	struct session session;
+	struct formatter formatter;
+	struct output out;
+	struct losses reported;
+	__u64 next_loss_check_ns;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int signo)
+{
+	(void)signo;
+	stop_requested = 1;
+}
+
+/* No SA_RESTART: a signal must cut the consumer's sleep short. */
+static void install_signal_handlers(void)
+{
+	struct sigaction stop = { .sa_handler = request_stop };
+
+	sigaction(SIGINT, &stop, NULL);
+	sigaction(SIGTERM, &stop, NULL);
+	sigaction(SIGHUP, &stop, NULL);
+	/* A reader that goes away shows up as EPIPE from write(). */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct tracer *tracer = ctx;
+	char *line;
+
+	if (size < sizeof(struct event))
+		return 0;
+	line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
+	output_commit(&tracer->out, format_event(&tracer->formatter, data, line));
+	/* Stop draining once output fails: nothing more can be written. */
+	return tracer->out.error;
+}
+
+static void report_loss(const char *what, __u64 total, __u64 before, const char *why)
+{
+	if (total > before)
+		fprintf(stderr, "tcptrace: %llu %s lost (%llu in all): %s\n",
+			(unsigned long long)(total - before), what, (unsigned long long)total,
+			why);
+}
+
+static void report_losses(struct tracer *tracer)
+{
+	struct losses now;
+
+	if (session_read_losses(&tracer->session, &now))
+		return;
+	report_loss("events", now.ringbuf_full, tracer->reported.ringbuf_full,
+		    "the ring buffer was full");
+	report_loss("connection attempts", now.inflight_evicted, tracer->reported.inflight_evicted,
+		    "evicted from the in-flight map before their outcome was known");
+	tracer->reported = now;
+}
+
+static void print_header(struct tracer *tracer)
+{
+	char *line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
+
+	output_commit(&tracer->out, format_header(&tracer->formatter, line));
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void maybe_report_losses(struct tracer *tracer)
+{
+	__u64 now = now_ns();
+
+	if (now < tracer->next_loss_check_ns)
+		return;
+	tracer->next_loss_check_ns = now + TRACER_LOSS_REPORT_MS * 1000000ull;
+	report_losses(tracer);
+}
+
+static int flush_output(struct tracer *tracer, struct failure *failure)
+{
+	int err = output_flush(&tracer->out);
+
+	if (err && err != -EPIPE) {
+		failure->action = "write";
+		failure->object = "the output";
+	}
+	return err;
+}
+
+/* Write, drain, repeat. Returns 0 when stopped by a signal or a reader that went away. */
+static int consume(struct tracer *tracer, struct failure *failure)
+{
+	int err;
+
+	while (!(err = flush_output(tracer, failure)) && !stop_requested) {
+		err = session_poll(&tracer->session, TRACER_DRAIN_INTERVAL_MS);
+		/* A failed write stops the drain too; flush_output() reports it. */
+		if (err < 0 && err != -EINTR && !tracer->out.error) {
+			failure->action = "read";
+			failure->object = "the ring buffer";
+			return err;
+		}
+		maybe_report_losses(tracer);
+	}
+	if (!err) {
+		/* What was submitted before the signal still belongs to the trace. */
+		session_poll(&tracer->session, 0);
+		err = flush_output(tracer, failure);
+	}
+	return err == -EPIPE ? 0 : err;
+}
+
+int tracer_run(const struct trace_config *config, struct failure *failure)
+{
+	static struct tracer tracer;
+	int err;
+
+	output_init(&tracer.out, STDOUT_FILENO);
+	install_signal_handlers();
+	err = session_open(&tracer.session, config, on_event, &tracer, failure);
+	if (!err) {
+		tracer.formatter.columns = config->columns;
+		tracer.formatter.flags = config->column_flags;
+		tracer.formatter.start_ns = tracer.session.attached_ns;
+		print_header(&tracer);
+		err = consume(&tracer, failure);
+		/* Detach first, so that the final count is exact. */
+		session_detach(&tracer.session);
+		report_losses(&tracer);
+	}
+	session_close(&tracer.session);
+	return err;
+}
