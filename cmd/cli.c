@@ -94,8 +94,12 @@ enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char 
 
 	if (opt == ':')
 		return cli_bad_usage(ctx, "option '%s' needs a value", culprit);
-	if (optopt)
+	if (strncmp(culprit, "--", 2))
 		return cli_bad_usage(ctx, "unknown option '-%c'", optopt);
+	/* A known long option sets optopt: it was given a value it does not take. */
+	if (optopt)
+		return cli_bad_usage(ctx, "option '%.*s' takes no value",
+				     (int)strcspn(culprit, "="), culprit);
 	return cli_bad_usage(ctx, "unknown option '%s'", culprit);
 }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The binary as a user runs it, through both names: bad usage exits 2 with one line and
+# the usage on stderr, nothing on stdout, and no bpf() call; help exits 0 on stdout.
+set -u
+. "$(dirname "$0")/../integration/assert.sh"
+
+bin=$TCPTRACE_BIN_DIR
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run NAME ARGS...: runs bin/NAME, keeping status, stdout and stderr; no bpf() allowed.
+run() {
+	local name=$1
+	shift
+	if command -v strace >/dev/null; then
+		strace -f -qq -e trace=bpf -o "$tmp/strace" "$bin/$name" "$@" \
+			>"$tmp/out" 2>"$tmp/err"
+		status=$?
+		expect_eq "bpf() calls by '$name $*'" 0 "$(grep -c 'bpf(' "$tmp/strace")"
+	else
+		"$bin/$name" "$@" >"$tmp/out" 2>"$tmp/err"
+		status=$?
+	fi
+}
+
+bad_usage() {
+	local expected_line=$1
+	shift
+	run "$@"
+	expect_eq "status of '$*'" 2 "$status"
+	expect_eq "first stderr line of '$*'" "$expected_line" "$(head -n 1 "$tmp/err")"
+	expect_match "usage after the line for '$*'" '^Usage: ' "$(sed -n 2p "$tmp/err")"
+	expect_eq "stdout of '$*'" "" "$(cat "$tmp/out")"
+}
+
+bad_usage "tcptrace: no command given" tcptrace
+bad_usage "tcptrace: unknown command 'frob'" tcptrace frob
+bad_usage "tcptrace: options go after the command: '-p'" tcptrace -p 1 connect
+bad_usage "tcptrace connect: unknown option '-z'" tcptrace connect -z
+bad_usage "tcptrace connect: option '-p' needs a value" tcptrace connect -p
+bad_usage "tcptrace connect: invalid PID 'abc': expected a number from 1 to 4194304" \
+	tcptrace connect -p abc
+bad_usage "tcptrace connect: invalid min_ms '-5': expected milliseconds from 0 to 86400000, with up to 6 decimals" \
+	tcptrace connect -- -5
+bad_usage "tcpconnect: invalid PID '0': expected a number from 1 to 4194304" tcpconnect -p 0
+bad_usage "tcpconnlat: unexpected argument '2'" tcpconnlat 1 2
+
+for args in "tcptrace --help" "tcptrace help" "tcptrace help connect" "tcptrace connect -h" \
+	"tcpconnect --help" "tcpconnlat -h"; do
+	run $args
+	expect_eq "status of '$args'" 0 "$status"
+	expect_match "usage on stdout for '$args'" '^Usage: ' "$(head -n 1 "$tmp/out")"
+	expect_eq "stderr of '$args'" "" "$(cat "$tmp/err")"
+done
+run tcptrace --version
+expect_match "version" '^tcptrace [0-9]+\.[0-9]+\.[0-9]+$' "$(cat "$tmp/out")"
+
+finish

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp_peer - make TCP connections with a known identity, for the tracer's
+ * integration tests.
+ *
+ *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] ADDR PORT
+ *   tcp_peer connect [-c COMM] [-t] [-N] [-a MS] [-w MS] [-r REPEAT]
+ *                    [-i MS] ADDR PORT
+ *
+ * The test scripts compare the tracer's events against what this program
+ * prints, so every printed field is what the kernel actually saw: the comm
+ * is read back from the kernel, the local endpoint comes from getsockname()
+ * and the outcome is the errno the kernel gave us.
+ *
+ * Build: gcc -O2 -Wall -Wextra -Werror -pthread -o tcp_peer tcp_peer.c
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG			"tcp_peer"
+#define COMM_LEN		16	/* TASK_COMM_LEN, including the NUL */
+#define DEFAULT_BACKLOG		128
+#define DEFAULT_WAIT_MS		5000
+
+/* Outcome of one attempt: 0 is ESTABLISHED, > 0 an errno, or this. */
+#define RESULT_ABANDONED	(-1)
+
+struct peer_addr {
+	int family;			/* AF_INET or AF_INET6 */
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[INET6_ADDRSTRLEN];	/* canonical form, from inet_ntop */
+	uint16_t port;
+};
+
+struct listen_opts {
+	const char *comm;
+	int backlog;
+	long count;			/* 0: accept forever */
+	struct peer_addr addr;
+};
+
+struct connect_opts {
+	const char *comm;
+	bool thread;
+	bool nonblock;
+	long abandon_ms;		/* -1: not requested */
+	long wait_ms;
+	bool wait_set;
+	long repeat;
+	long interval_ms;
+	struct peer_addr dst;
+};
+
+/* Usage errors: one line naming the problem, exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* Setup errors (a syscall we depend on failed): exit 1. */
+static void __attribute__((noreturn)) die_sys(const char *what, int err)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+/*
+ * Every line we print is flushed at once, so nothing is lost by leaving
+ * straight from the handler; _exit() is async-signal-safe, exit() is not.
+ */
+static void on_term(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+		die_sys("sigaction", errno);
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static long parse_num(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		die_usage("invalid %s '%s' (expected %ld..%ld)", what, s,
+			  min, max);
+	return v;
+}
+
+/* The family is decided by which parser accepts the literal. */
+static void parse_addr(struct peer_addr *a, const char *addr,
+		       const char *port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	a->port = (uint16_t)parse_num(port, "PORT", 0, 65535);
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		a->family = AF_INET;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		a->len = sizeof(*sin);
+		inet_ntop(AF_INET, &sin->sin_addr, a->text, sizeof(a->text));
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		a->family = AF_INET6;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		a->len = sizeof(*sin6);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a->text,
+			  sizeof(a->text));
+	} else {
+		die_usage("invalid ADDR '%s' (expected an IPv4 or IPv6 literal)",
+			  addr);
+	}
+}
+
+/* Names the tracer reports; anything else still gets a stable name. */
+static const char *errno_name(int err, char *buf, size_t len)
+{
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{ ECONNREFUSED,		"ECONNREFUSED" },
+		{ ETIMEDOUT,		"ETIMEDOUT" },
+		{ EHOSTUNREACH,		"EHOSTUNREACH" },
+		{ ENETUNREACH,		"ENETUNREACH" },
+		{ EADDRNOTAVAIL,	"EADDRNOTAVAIL" },
+		{ ECONNRESET,		"ECONNRESET" },
+		{ EADDRINUSE,		"EADDRINUSE" },
+		{ EACCES,		"EACCES" },
+		{ EPERM,		"EPERM" },
+		{ EINVAL,		"EINVAL" },
+		{ EINPROGRESS,		"EINPROGRESS" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	snprintf(buf, len, "E%d", err);
+	return buf;
+}
+
+static const char *result_name(int result, char *buf, size_t len)
+{
+	if (result == 0)
+		return "ESTABLISHED";
+	if (result == RESULT_ABANDONED)
+		return "abandoned";
+	return errno_name(result, buf, len);
+}
+
+static void set_comm(const char *comm)
+{
+	if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0))
+		die_sys("prctl(PR_SET_NAME)", errno);
+}
+
+/*
+ * Read the comm back rather than echoing -c: the kernel truncates it to
+ * 15 bytes, and without -c it is whatever exec gave us.
+ */
+static void get_comm(char comm[COMM_LEN])
+{
+	memset(comm, 0, COMM_LEN);
+	if (prctl(PR_GET_NAME, comm, 0, 0, 0))
+		die_sys("prctl(PR_GET_NAME)", errno);
+}
+
+/* ---------------------------------------------------------------- listen */
+
+static int open_listener(const struct listen_opts *o)
+{
+	int one = 1;
+	int fd;
+
+	fd = socket(o->addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_sys("socket", errno);
+	/* Tests restart listeners on the same port back to back. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die_sys("setsockopt(SO_REUSEADDR)", errno);
+	/* Keep v4 and v6 tests apart: no v4-mapped connections on [::]. */
+	if (o->addr.family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		die_sys("setsockopt(IPV6_V6ONLY)", errno);
+	if (bind(fd, (const struct sockaddr *)&o->addr.ss, o->addr.len))
+		die_sys("bind", errno);
+	if (listen(fd, o->backlog))
+		die_sys("listen", errno);
+	return fd;
+}
+
+/* PORT may be 0, so the scripts need the port the kernel picked. */
+static unsigned int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		die_sys("getsockname", errno);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void accept_loop(int fd, long count)
+{
+	long accepted = 0;
+	int c;
+
+	while (!count || accepted < count) {
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			/* The peer may give up before we get to it. */
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die_sys("accept", errno);
+		}
+		close(c);
+		accepted++;
+	}
+}
+
+static int cmd_listen(int argc, char **argv)
+{
+	struct listen_opts o = { .backlog = DEFAULT_BACKLOG };
+	int fd, opt;
+
+	while ((opt = getopt(argc, argv, "+:c:b:n:")) != -1) {
+		switch (opt) {
+		case 'c':
+			o.comm = optarg;
+			break;
+		case 'b':
+			o.backlog = (int)parse_num(optarg, "BACKLOG", 0,
+						    INT_MAX);
+			break;
+		case 'n':
+			o.count = parse_num(optarg, "COUNT", 1, LONG_MAX);
+			break;
+		case ':':
+			die_usage("listen: option -%c needs a value", optopt);
+		default:
+			die_usage("listen: unknown option -%c", optopt);
+		}
+	}
+	if (argc - optind != 2)
+		die_usage("listen: expected ADDR PORT");
+	parse_addr(&o.addr, argv[optind], argv[optind + 1]);
+
+	set_comm(o.comm);
+	fd = open_listener(&o);
+	printf("listening pid=%d port=%u\n", getpid(), bound_port(fd));
+	fflush(stdout);
+	accept_loop(fd, o.count);
+	close(fd);
+	return 0;
+}
+
+/* --------------------------------------------------------------- connect */
+
+/*
+ * Wait for the handshake until the deadline; past it the attempt is ours
+ * to abandon, which is reported as such and not as a kernel timeout.
+ */
+static int wait_outcome(int fd, long long deadline, long long *t_end)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	long long left;
+	int err, r;
+
+	for (;;) {
+		left = deadline - now_us();
+		if (left <= 0) {
+			*t_end = now_us();
+			return RESULT_ABANDONED;
+		}
+		/* Round up so we never spin on a sub-millisecond rest. */
+		r = poll(&pfd, 1, (int)((left + 999) / 1000));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die_sys("poll", errno);
+		}
+		if (r > 0)
+			break;
+	}
+	*t_end = now_us();
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		die_sys("getsockopt(SO_ERROR)", errno);
+	return err;
+}
+
+static int connect_nonblocking(int fd, const struct connect_opts *o,
+			       long long *t_start, long long *t_end)
+{
+	long timeout = o->abandon_ms >= 0 ? o->abandon_ms : o->wait_ms;
+	int err;
+
+	*t_start = now_us();
+	if (connect(fd, (const struct sockaddr *)&o->dst.ss, o->dst.len) == 0) {
+		*t_end = now_us();
+		fprintf(stderr, PROG ": note: non-blocking connect returned 0, "
+			"not EINPROGRESS\n");
+		return 0;
+	}
+	err = errno;
+	if (err != EINPROGRESS) {
+		char buf[16];
+
+		*t_end = now_us();
+		fprintf(stderr, PROG ": note: non-blocking connect failed "
+			"at once with %s, not EINPROGRESS\n",
+			errno_name(err, buf, sizeof(buf)));
+		return err;
+	}
+	return wait_outcome(fd, *t_start + timeout * 1000LL, t_end);
+}
+
+static int connect_blocking(int fd, const struct connect_opts *o,
+			    long long *t_start, long long *t_end)
+{
+	int r;
+
+	*t_start = now_us();
+	r = connect(fd, (const struct sockaddr *)&o->dst.ss, o->dst.len);
+	*t_end = now_us();
+	return r ? errno : 0;
+}
+
+/* The local endpoint, or "-"/0 when the socket has none (any more). */
+static void local_endpoint(int fd, char *addr, socklen_t len,
+			   unsigned int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const void *ip;
+
+	strcpy(addr, "-");
+	*port = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		*port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+			return;
+		ip = &s6->sin6_addr;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		*port = ntohs(s4->sin_port);
+		if (s4->sin_addr.s_addr == htonl(INADDR_ANY))
+			return;
+		ip = &s4->sin_addr;
+	}
+	if (!inet_ntop(ss.ss_family, ip, addr, len))
+		strcpy(addr, "-");
+}
+
+static void report(int fd, const struct connect_opts *o, int result,
+		   long long elapsed_us)
+{
+	char saddr[INET6_ADDRSTRLEN], comm[COMM_LEN], buf[16];
+	unsigned int sport;
+
+	local_endpoint(fd, saddr, sizeof(saddr), &sport);
+	get_comm(comm);
+	printf("connect pid=%d tid=%ld comm=%s family=%d saddr=%s sport=%u "
+	       "daddr=%s dport=%u result=%s elapsed_us=%lld\n",
+	       getpid(), (long)syscall(SYS_gettid), comm,
+	       o->dst.family == AF_INET6 ? 6 : 4, saddr, sport,
+	       o->dst.text, o->dst.port, result_name(result, buf, sizeof(buf)),
+	       elapsed_us);
+	fflush(stdout);
+}
+
+static void one_attempt(const struct connect_opts *o)
+{
+	int type = SOCK_STREAM | SOCK_CLOEXEC;
+	long long t_start, t_end;
+	int fd, result;
+
+	if (o->nonblock)
+		type |= SOCK_NONBLOCK;
+	fd = socket(o->dst.family, type, 0);
+	if (fd < 0)
+		die_sys("socket", errno);
+	if (o->nonblock)
+		result = connect_nonblocking(fd, o, &t_start, &t_end);
+	else
+		result = connect_blocking(fd, o, &t_start, &t_end);
+	/* getsockname before close: afterwards there is nothing to read. */
+	report(fd, o, result, t_end - t_start);
+	close(fd);
+}
+
+/* Runs on whichever thread the tracer should attribute the connects to. */
+static void *connect_thread(void *arg)
+{
+	const struct connect_opts *o = arg;
+	long i;
+
+	set_comm(o->comm);
+	for (i = 0; i < o->repeat; i++) {
+		if (i && o->interval_ms)
+			sleep_ms(o->interval_ms);
+		one_attempt(o);
+	}
+	return NULL;
+}
+
+static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+:c:tNa:w:r:i:")) != -1) {
+		switch (opt) {
+		case 'c':
+			o->comm = optarg;
+			break;
+		case 't':
+			o->thread = true;
+			break;
+		case 'N':
+			o->nonblock = true;
+			break;
+		case 'a':
+			o->abandon_ms = parse_num(optarg, "-a MS", 0, INT_MAX);
+			o->nonblock = true;
+			break;
+		case 'w':
+			o->wait_ms = parse_num(optarg, "-w MS", 0, INT_MAX);
+			o->wait_set = true;
+			break;
+		case 'r':
+			o->repeat = parse_num(optarg, "REPEAT", 1, LONG_MAX);
+			break;
+		case 'i':
+			o->interval_ms = parse_num(optarg, "-i MS", 0, INT_MAX);
+			break;
+		case ':':
+			die_usage("connect: option -%c needs a value", optopt);
+		default:
+			die_usage("connect: unknown option -%c", optopt);
+		}
+	}
+	/* A blocking connect has no wait of ours to bound. */
+	if (o->wait_set && !o->nonblock)
+		die_usage("connect: -w needs -N or -a");
+	if (argc - optind != 2)
+		die_usage("connect: expected ADDR PORT");
+	parse_addr(&o->dst, argv[optind], argv[optind + 1]);
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+	struct connect_opts o = {
+		.abandon_ms = -1,
+		.wait_ms = DEFAULT_WAIT_MS,
+		.repeat = 1,
+	};
+	pthread_t tid;
+	int err;
+
+	parse_connect_opts(&o, argc, argv);
+	if (!o.thread) {
+		connect_thread(&o);
+		return 0;
+	}
+	/* Only the new thread renames itself; main keeps the exec comm. */
+	err = pthread_create(&tid, NULL, connect_thread, &o);
+	if (err)
+		die_sys("pthread_create", err);
+	err = pthread_join(tid, NULL);
+	if (err)
+		die_sys("pthread_join", err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		die_usage("expected a mode: listen or connect");
+	install_signals();
+	/* Hand the mode's own argv to getopt, the mode acting as argv[0]. */
+	if (!strcmp(argv[1], "listen"))
+		return cmd_listen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "connect"))
+		return cmd_connect(argc - 1, argv + 1);
+	die_usage("unknown mode '%s' (expected listen or connect)", argv[1]);
+}

@@ -1,0 +1,198 @@
+# What the integration tests share: network namespaces of their own, the tracer in the
+# background, test peers with known identities, and reading the tracer's table.
+# Everything created is removed on exit, whether the test passed, failed or was killed.
+set -u
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/assert.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: loading BPF programs needs root"
+	exit 77
+fi
+for var in TCPTRACE_BIN_DIR TCP_PEER NFQ_DELAY; do
+	[ -n "${!var:-}" ] || die "$var is not set: run the tests through ctest"
+done
+
+work=$(mktemp -d /tmp/tcptrace-test.XXXXXX)
+ns_prefix="tt$$"
+namespaces=()
+background=()
+tracer_pid=
+
+cleanup() {
+	local pid ns
+	for pid in "${background[@]}" $tracer_pid; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ns in "${namespaces[@]}"; do
+		ip netns delete "$ns" 2>/dev/null
+	done
+	if [ "$failures" -ne 0 ] || [ "${KEEP_WORK:-}" ]; then
+		echo "--- tracer output ($work) ---" >&2
+		cat "$work"/trace.out "$work"/trace.err >&2 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ns_name() {
+	echo "$ns_prefix-$1"
+}
+
+# ns_add NAME: a namespace with loopback up.
+ns_add() {
+	local ns
+	ns=$(ns_name "$1")
+	ip netns add "$ns" || die "cannot create network namespace $ns"
+	namespaces+=("$ns")
+	ip -n "$ns" link set lo up
+	# No duplicate address detection: a tentative address would drop the first SYN.
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+}
+
+in_ns() {
+	local ns
+	ns=$(ns_name "$1")
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# Client and server joined by veth, on documentation addresses only (RFC 5737, 3849).
+CLIENT4=192.0.2.1 SERVER4=192.0.2.2 CLIENT6=2001:db8::1 SERVER6=2001:db8::2
+ns_pair() {
+	local client server
+	ns_add client
+	ns_add server
+	client=$(ns_name client)
+	server=$(ns_name server)
+	ip link add "$ns_prefix-c" netns "$client" type veth peer name "$ns_prefix-s" netns "$server" ||
+		die "cannot create veth pair"
+	ip -n "$client" addr add $CLIENT4/24 dev "$ns_prefix-c"
+	ip -n "$server" addr add $SERVER4/24 dev "$ns_prefix-s"
+	ip -n "$client" addr add $CLIENT6/64 dev "$ns_prefix-c" nodad
+	ip -n "$server" addr add $SERVER6/64 dev "$ns_prefix-s" nodad
+	ip -n "$client" link set "$ns_prefix-c" up
+	ip -n "$server" link set "$ns_prefix-s" up
+}
+
+# wait_for_line FILE REGEX PID: until FILE has a line matching REGEX, while PID lives.
+wait_for_line() {
+	local file=$1 regex=$2 pid=$3 i
+	for i in $(seq 200); do
+		grep -qE "$regex" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# tracer_start [NAME] ARGS...: NAME is tcptrace (default) or one of its symlinks.
+# Returns once the probes are attached: the header is printed after attaching.
+tracer_start() {
+	local name=tcptrace
+	case "${1:-}" in tcp*) name=$1; shift ;; esac
+	"$TCPTRACE_BIN_DIR/$name" "$@" >"$work/trace.out" 2>"$work/trace.err" &
+	tracer_pid=$!
+	wait_for_line "$work/trace.out" . "$tracer_pid" ||
+		die "tracer did not start: $(cat "$work/trace.err")"
+}
+
+# tracer_stop: SIGINT, and the tracer must exit 0 with nothing on stderr.
+tracer_stop() {
+	local status
+	kill -INT "$tracer_pid"
+	wait "$tracer_pid"
+	status=$?
+	tracer_pid=
+	expect_eq "tracer exit status" 0 "$status"
+	expect_eq "tracer stderr" "" "$(cat "$work/trace.err")"
+}
+
+# server_start NS ADDR [COMM]: a listener in NS; sets server_port and server_pid.
+server_start() {
+	local ns=$1 addr=$2 comm=${3:-tt-server} out="$work/server.$RANDOM"
+	# ip netns exec execs the peer, so $! is the server itself.
+	ip netns exec "$(ns_name "$ns")" "$TCP_PEER" listen -c "$comm" "$addr" 0 >"$out" &
+	background+=($!)
+	wait_for_line "$out" '^listening' $! || die "server on $addr did not start"
+	server_port=$(kv port "$(cat "$out")")
+	server_pid=$(kv pid "$(cat "$out")")
+}
+
+# peer NS ARGS...: runs tcp_peer connect in NS; its report lines are in $peer_lines.
+peer() {
+	local ns=$1
+	shift
+	peer_lines=$(in_ns "$ns" "$TCP_PEER" connect "$@") || die "tcp_peer connect $* failed"
+	echo "peer: $peer_lines"
+}
+
+# kv KEY "k=v k=v ...": the value of KEY.
+kv() {
+	local key=$1 pair
+	for pair in $2; do
+		[ "${pair%%=*}" = "$key" ] && { echo "${pair#*=}"; return; }
+	done
+}
+
+# trace_rows [COLUMN=VALUE...]: the tracer's lines as "COLUMN=value ..." (named by the
+# header), only those whose columns have all the given values.
+trace_rows() {
+	awk -v filters="$*" '
+		NR == 1 { for (i = 1; i <= NF; i++) name[i] = $i; next }
+		{
+			n = split(filters, f, " ")
+			for (j = 1; j <= n; j++) {
+				split(f[j], kv, "=")
+				found = 0
+				for (i = 1; i <= NF; i++)
+					if (name[i] == kv[1] && $i == kv[2]) found = 1
+				if (!found) next
+			}
+			row = ""
+			for (i = 1; i <= NF; i++) row = row name[i] "=" $i " "
+			print row
+		}' "$work/trace.out"
+}
+
+# the_row COLUMN=VALUE...: exactly one row must match; it is put in $row.
+the_row() {
+	local count
+	row=$(trace_rows "$@")
+	count=$(printf '%s' "$row" | grep -c .)
+	if [ "$count" != 1 ]; then
+		fail "expected 1 line with $*, found $count"
+		row=
+		return 1
+	fi
+	echo "row: $row"
+}
+
+# expect_row COLUMN VALUE [COLUMN VALUE...]: fields of $row.
+expect_row() {
+	while [ $# -ge 2 ]; do
+		expect_eq "$1" "$2" "$(kv "$1" "$row")"
+		shift 2
+	done
+}
+
+# ms_of MICROSECONDS: as milliseconds with three decimals, like LAT(ms).
+ms_of() {
+	awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'
+}
+
+# expect_attempt RESULT [LAT_LOW_MS LAT_HIGH_MS]: the tracer's line for the attempt that
+# tcp_peer just reported ($peer_lines) has every field right: PID, COMM, IP, addresses,
+# ports, UID, RESULT, and a latency no longer than the peer's own connect() took.
+# The tracer must run with -x (SPORT tells attempts apart).
+expect_attempt() {
+	local result=$1 line=$peer_lines elapsed_ms
+	elapsed_ms=$(ms_of "$(kv elapsed_us "$line")")
+	the_row SPORT="$(kv sport "$line")" DPORT="$(kv dport "$line")" || return 1
+	expect_row PID "$(kv pid "$line")" COMM "$(kv comm "$line")" IP "$(kv family "$line")" \
+		SADDR "$(kv saddr "$line")" DADDR "$(kv daddr "$line")" UID "$(id -u)" \
+		RESULT "$result"
+	expect_between "LAT(ms)" "${2:-0.001}" "${3:-$elapsed_ms}" "$(kv 'LAT(ms)' "$row")"
+}

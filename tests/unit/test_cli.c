@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The command line: every option, every rejection, and argv[0] dispatch. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <unistd.h>
+#include "../../cmd/cli.h"
+#include "check.h"
+
+#define ARGC(argv) ((int)(sizeof(argv) / sizeof(argv[0])) - 1)
+
+static char captured[4096];
+
+/* Runs cli_parse() with stdout and stderr captured; stderr's text lands in captured[]. */
+static enum cli_result parse(char **argv, struct trace_config *config)
+{
+	FILE *err_file = tmpfile(), *out_file = tmpfile();
+	int saved_err = dup(STDERR_FILENO), saved_out = dup(STDOUT_FILENO);
+	enum cli_result result;
+	int argc = 0;
+	size_t n;
+
+	while (argv[argc])
+		argc++;
+	fflush(stdout);
+	dup2(fileno(err_file), STDERR_FILENO);
+	dup2(fileno(out_file), STDOUT_FILENO);
+	result = cli_parse(argc, argv, config);
+	fflush(stderr);
+	fflush(stdout);
+	dup2(saved_err, STDERR_FILENO);
+	dup2(saved_out, STDOUT_FILENO);
+	close(saved_err);
+	close(saved_out);
+	rewind(err_file);
+	n = fread(captured, 1, sizeof(captured) - 1, err_file);
+	captured[n] = '\0';
+	fclose(err_file);
+	fclose(out_file);
+	return result;
+}
+
+static void test_defaults(void)
+{
+	char *argv[] = { "tcptrace", "connect", NULL };
+	struct trace_config config;
+
+	CHECK(parse(argv, &config) == CLI_RUN);
+	CHECK_STR(config.command, "connect");
+	CHECK_EQ_U64(config.filter_pid, 0);
+	CHECK_EQ_U64(config.filter_min_latency_ns, 0);
+	CHECK_EQ_U64(config.column_flags, 0);
+	CHECK(!config.verbose);
+	CHECK(config.columns != NULL);
+	CHECK_STR(captured, "");
+}
+
+static void test_every_short_option(void)
+{
+	char *argv[] = { "tcptrace", "connect", "-p", "1234", "-t", "-x", "-L", "-v", "2.5", NULL };
+	struct trace_config config;
+
+	CHECK(parse(argv, &config) == CLI_RUN);
+	CHECK_EQ_U64(config.filter_pid, 1234);
+	CHECK_EQ_U64(config.filter_min_latency_ns, 2500000);
+	CHECK_EQ_U64(config.column_flags, COLUMN_TIMESTAMP | COLUMN_EXTENDED | COLUMN_LPORT);
+	CHECK(config.verbose);
+}
+
+static void test_long_options_and_bundling(void)
+{
+	char *long_argv[] = { "tcptrace", "connect", "--pid=77", "--timestamp", "--extended",
+			      "--lport", "--verbose", NULL };
+	char *bundled_argv[] = { "tcptrace", "connect", "-txLv", "-p77", NULL };
+	struct trace_config with_long, bundled;
+
+	CHECK(parse(long_argv, &with_long) == CLI_RUN);
+	CHECK(parse(bundled_argv, &bundled) == CLI_RUN);
+	CHECK_EQ_U64(with_long.filter_pid, 77);
+	CHECK_EQ_U64(with_long.column_flags, COLUMN_TIMESTAMP | COLUMN_EXTENDED | COLUMN_LPORT);
+	CHECK(memcmp(&with_long, &bundled, sizeof(bundled)) == 0);
+}
+
+/* A symlink runs its command through the same parser: identical configs. */
+static void test_argv0_dispatch(void)
+{
+	char *via_tcptrace[] = { "tcptrace", "connect", "-p", "1", "-t", "3", NULL };
+	char *via_tcpconnect[] = { "/usr/sbin/tcpconnect", "-p", "1", "-t", "3", NULL };
+	char *via_tcpconnlat[] = { "./tcpconnlat", "-p", "1", "-t", "3", NULL };
+	struct trace_config a, b, c;
+
+	CHECK(parse(via_tcptrace, &a) == CLI_RUN);
+	CHECK(parse(via_tcpconnect, &b) == CLI_RUN);
+	CHECK(parse(via_tcpconnlat, &c) == CLI_RUN);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	CHECK(memcmp(&a, &c, sizeof(a)) == 0);
+	CHECK_EQ_U64(b.filter_pid, 1);
+	CHECK_EQ_U64(b.filter_min_latency_ns, 3000000);
+}
+
+/* Messages name the program as the user called it. */
+static void test_alias_names_itself(void)
+{
+	char *argv[] = { "/usr/sbin/tcpconnect", "-p", "x", NULL };
+	struct trace_config config;
+
+	CHECK(parse(argv, &config) == CLI_BAD_USAGE);
+	CHECK(strncmp(captured, "tcpconnect: invalid PID 'x'", 27) == 0);
+	CHECK(strstr(captured, "Usage: tcpconnect ") != NULL);
+}
+
+static void test_help_and_version(void)
+{
+	char *cases[][4] = {
+		{ "tcptrace", "--help" }, { "tcptrace", "-h" }, { "tcptrace", "help" },
+		{ "tcptrace", "help", "connect" }, { "tcptrace", "--version" },
+		{ "tcptrace", "connect", "-h" }, { "tcptrace", "connect", "--help" },
+		{ "tcpconnect", "-h" },
+	};
+	struct trace_config config;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(parse(cases[i], &config) == CLI_DONE);
+		CHECK_STR(captured, "");
+	}
+}
+
+struct rejection {
+	char *argv[6];
+	const char *first_line;	/* what stderr's first line must be */
+};
+
+static const struct rejection rejections[] = {
+	{ { "tcptrace" }, "tcptrace: no command given" },
+	{ { "tcptrace", "frob" }, "tcptrace: unknown command 'frob'" },
+	{ { "tcptrace", "help", "frob" }, "tcptrace: unknown command 'frob'" },
+	{ { "tcptrace", "-p", "1", "connect" }, "tcptrace: options go after the command: '-p'" },
+	{ { "tcptrace", "connect", "-z" }, "tcptrace connect: unknown option '-z'" },
+	{ { "tcptrace", "connect", "--frob" }, "tcptrace connect: unknown option '--frob'" },
+	{ { "tcptrace", "connect", "-p" }, "tcptrace connect: option '-p' needs a value" },
+	{ { "tcptrace", "connect", "--pid" }, "tcptrace connect: option '--pid' needs a value" },
+	{ { "tcptrace", "connect", "-t", "--timestamp=yes" },
+	  "tcptrace connect: option '--timestamp' takes no value" },
+	{ { "tcptrace", "connect", "--frob=1" }, "tcptrace connect: unknown option '--frob=1'" },
+	{ { "tcptrace", "connect", "-tz" }, "tcptrace connect: unknown option '-z'" },
+#define BAD_PID(text) \
+	{ { "tcptrace", "connect", "-p", text }, \
+	  "tcptrace connect: invalid PID '" text "': expected a number from 1 to 4194304" }
+	BAD_PID("abc"), BAD_PID(""), BAD_PID("0"), BAD_PID("-1"), BAD_PID("+5"), BAD_PID(" 5"),
+	BAD_PID("5 "), BAD_PID("12x"), BAD_PID("0x10"), BAD_PID("4194305"),
+	BAD_PID("99999999999999999999999"), BAD_PID("1.5"),
+#define BAD_MS(text) \
+	{ { "tcptrace", "connect", text }, \
+	  "tcptrace connect: invalid min_ms '" text "': expected milliseconds from 0 to " \
+	  "86400000, with up to 6 decimals" }
+	BAD_MS("abc"), BAD_MS(""), BAD_MS(".5"), BAD_MS("5."), BAD_MS("1.2.3"),
+	BAD_MS("1e3"), BAD_MS("0x10"), BAD_MS("nan"), BAD_MS("inf"), BAD_MS("1.0000001"),
+	BAD_MS("86400000.000001"), BAD_MS("86400001"), BAD_MS("99999999999999999999"),
+	BAD_MS("1,5"), BAD_MS(" 1"),
+	{ { "tcptrace", "connect", "--", "-1" },
+	  "tcptrace connect: invalid min_ms '-1': expected milliseconds from 0 to 86400000, "
+	  "with up to 6 decimals" },
+	{ { "tcptrace", "connect", "1", "2" }, "tcptrace connect: unexpected argument '2'" },
+	{ { "tcpconnect", "-p", "0" },
+	  "tcpconnect: invalid PID '0': expected a number from 1 to 4194304" },
+};
+
+/* One line naming the culprit, then the usage, all on stderr. */
+static void test_rejections(void)
+{
+	for (size_t i = 0; i < sizeof(rejections) / sizeof(rejections[0]); i++) {
+		const struct rejection *r = &rejections[i];
+		struct trace_config config;
+		char *newline;
+
+		CHECK(parse((char **)r->argv, &config) == CLI_BAD_USAGE);
+		newline = strchr(captured, '\n');
+		CHECK(newline != NULL);
+		if (!newline)
+			continue;
+		*newline = '\0';
+		CHECK_STR(captured, r->first_line);
+		CHECK(strncmp(newline + 1, "Usage: ", 7) == 0);
+	}
+}
+
+static void test_accepted_values(void)
+{
+	struct {
+		char *text;
+		__u64 ns;
+	} ms[] = {
+		{ "0", 0 }, { "1", 1000000 }, { "0.5", 500000 }, { "0.000001", 1 },
+		{ "007", 7000000 }, { "86400000", 86400000000000ull }, { "12.25", 12250000 },
+	};
+	__u32 pid;
+	__u64 ns;
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		CHECK(cli_parse_ms(ms[i].text, &ns) == 0);
+		CHECK_EQ_U64(ns, ms[i].ns);
+	}
+	CHECK(cli_parse_pid("1", &pid) == 0 && pid == 1);
+	CHECK(cli_parse_pid("4194304", &pid) == 0 && pid == 4194304);
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_every_short_option);
+	RUN(test_long_options_and_bundling);
+	RUN(test_argv0_dispatch);
+	RUN(test_alias_names_itself);
+	RUN(test_help_and_version);
+	RUN(test_rejections);
+	RUN(test_accepted_values);
+	return CHECK_RESULT();
+}

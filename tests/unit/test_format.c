@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The formatter against golden lines: columns, widths, flags, escaping. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/types.h>
+#include "../../bpf/event.h"
+#include "../../lib/format.h"
+#include "check.h"
+
+/* The subcommand's real column table: what users see is what is tested. */
+#include "../../lib/config.h"
+#include "../../cmd/cli.h"
+
+static const struct column *connect_columns(void)
+{
+	static struct trace_config config;
+	char *argv[] = { "tcptrace", "connect", NULL };
+
+	cli_parse(2, argv, &config);
+	return config.columns;
+}
+
+static char line[FORMAT_LINE_MAX];
+
+static const char *header(unsigned int flags)
+{
+	struct formatter fmt = { .columns = connect_columns(), .flags = flags };
+
+	line[format_header(&fmt, line)] = '\0';
+	return line;
+}
+
+static const char *render(const struct event *event, unsigned int flags, __u64 start_ns)
+{
+	struct formatter fmt = { .columns = connect_columns(), .flags = flags, .start_ns = start_ns };
+
+	line[format_event(&fmt, event, line)] = '\0';
+	return line;
+}
+
+static struct event ipv4_event(void)
+{
+	struct event event = {
+		.ts_ns = 5123456789,
+		.latency_ns = 1234567,
+		.pid = 4242,
+		.tid = 4243,
+		.uid = 1000,
+		.family = AF_INET,
+		.lport = 40001,
+		.rport = 443,
+		.kind = EVENT_CONNECT,
+		.outcome = CONNECT_ESTABLISHED,
+		.comm = "curl",
+	};
+
+	inet_pton(AF_INET, "192.0.2.1", event.laddr);
+	inet_pton(AF_INET, "198.51.100.7", event.raddr);
+	return event;
+}
+
+static struct event ipv6_event(void)
+{
+	struct event event = ipv4_event();
+
+	event.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", event.laddr);
+	/* The longest text an IPv6 address can have: 39 characters. */
+	inet_pton(AF_INET6, "fd12:3456:789a:bcde:f012:3456:789a:bcde", event.raddr);
+	return event;
+}
+
+static void test_default_header(void)
+{
+	CHECK_STR(header(0), "PID     COMM             IP SADDR                                   "
+			     "DADDR                                   DPORT LAT(ms)\n");
+}
+
+static void test_ipv4_line(void)
+{
+	struct event event = ipv4_event();
+
+	CHECK_STR(render(&event, 0, 0),
+		  "4242    curl             4  192.0.2.1                               "
+		  "198.51.100.7                            443   1.234\n");
+}
+
+/* Full IPv6 addresses, and the columns after them start where the header's do. */
+static void test_ipv6_full_and_aligned(void)
+{
+	struct event event = ipv6_event();
+	const char *expected = "4242    curl             6  2001:db8:1234:5678:9abc:def0:1234:5678  "
+			       "fd12:3456:789a:bcde:f012:3456:789a:bcde 443   1.234\n";
+
+	CHECK_STR(render(&event, 0, 0), expected);
+	CHECK_EQ_U64(strstr(render(&event, 0, 0), "443") - line,
+		     strstr(header(0), "DPORT") - line);
+}
+
+static void test_timestamp(void)
+{
+	struct event event = ipv4_event();
+
+	CHECK_STR(header(COLUMN_TIMESTAMP),
+		  "TIME(s)   PID     COMM             IP SADDR                                   "
+		  "DADDR                                   DPORT LAT(ms)\n");
+	/* 5.123456789 s after a start at 2.000000000 s */
+	CHECK_STR(render(&event, COLUMN_TIMESTAMP, 2000000000),
+		  "3.123     4242    curl             4  192.0.2.1                               "
+		  "198.51.100.7                            443   1.234\n");
+	/* An event stamped before the start clamps to 0. */
+	CHECK(strncmp(render(&event, COLUMN_TIMESTAMP, 9000000000), "0.000 ", 6) == 0);
+}
+
+static void test_extended(void)
+{
+	struct event event = ipv4_event();
+
+	CHECK_STR(header(COLUMN_EXTENDED),
+		  "PID     COMM             IP SADDR                                   SPORT "
+		  "DADDR                                   DPORT LAT(ms)  UID    RESULT\n");
+	CHECK_STR(render(&event, COLUMN_EXTENDED, 0),
+		  "4242    curl             4  192.0.2.1                               40001 "
+		  "198.51.100.7                            443   1.234    1000   ESTABLISHED\n");
+}
+
+static const char *result_of(__u8 outcome, int error)
+{
+	struct event event = ipv4_event();
+	const char *full;
+
+	event.outcome = outcome;
+	event.error = error;
+	full = render(&event, COLUMN_EXTENDED, 0);
+	return strrchr(full, ' ') + 1;
+}
+
+static void test_results(void)
+{
+	CHECK_STR(result_of(CONNECT_FAILED, ECONNREFUSED), "ECONNREFUSED\n");
+	CHECK_STR(result_of(CONNECT_FAILED, ETIMEDOUT), "ETIMEDOUT\n");
+	CHECK_STR(result_of(CONNECT_FAILED, EHOSTUNREACH), "EHOSTUNREACH\n");
+	CHECK_STR(result_of(CONNECT_FAILED, 4095), "E4095\n");
+	CHECK_STR(result_of(CONNECT_ABANDONED, 0), "ABANDONED\n");
+}
+
+/* -L alone shows LPORT; with -x too, the same column is not shown twice. */
+static void test_lport(void)
+{
+	struct event event = ipv4_event();
+
+	CHECK_STR(header(COLUMN_LPORT),
+		  "PID     COMM             IP SADDR                                   LPORT "
+		  "DADDR                                   DPORT LAT(ms)\n");
+	CHECK_STR(render(&event, COLUMN_LPORT, 0),
+		  "4242    curl             4  192.0.2.1                               40001 "
+		  "198.51.100.7                            443   1.234\n");
+	CHECK(strstr(header(COLUMN_LPORT | COLUMN_EXTENDED), "LPORT") != NULL);
+	CHECK(strstr(header(COLUMN_LPORT | COLUMN_EXTENDED), "SPORT") == NULL);
+}
+
+/* A process can name itself with escape sequences; they must not reach the terminal. */
+static void test_hostile_comm(void)
+{
+	struct event event = ipv4_event();
+
+	memcpy(event.comm, "\x1b[2J\a\n\\ok", 10);
+	CHECK(strncmp(render(&event, 0, 0), "4242    \\x1b[2J\\x07\\x0a\\x5cok 4  ", 33) == 0);
+	/* A comm that fills all 16 bytes, with no NUL, stops at 16. */
+	memcpy(event.comm, "abcdefghijklmnop", 16);
+	CHECK(strncmp(render(&event, 0, 0) + 8, "abcdefghijklmnop 4 ", 19) == 0);
+}
+
+static void test_latency_rounding(void)
+{
+	struct event event = ipv4_event();
+
+	event.latency_ns = 999;		/* below a microsecond */
+	CHECK(strstr(render(&event, 0, 0), " 0.000\n") != NULL);
+	event.latency_ns = 100000000;	/* 100 ms */
+	CHECK(strstr(render(&event, 0, 0), " 100.000\n") != NULL);
+	event.latency_ns = 75000123456ull;
+	CHECK(strstr(render(&event, 0, 0), " 75000.123\n") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_default_header);
+	RUN(test_ipv4_line);
+	RUN(test_ipv6_full_and_aligned);
+	RUN(test_timestamp);
+	RUN(test_extended);
+	RUN(test_results);
+	RUN(test_lport);
+	RUN(test_hostile_comm);
+	RUN(test_latency_rounding);
+	return CHECK_RESULT();
+}
