@@ -293,7 +293,7 @@ static int cmd_listen(int argc, char **argv)
 						    INT_MAX);
 			break;
 		case 'n':
-			o.count = parse_num(optarg, "COUNT", 1, LONG_MAX);
+			o.count = parse_num(optarg, "COUNT", 1, INT_MAX);
 			break;
 		case ':':
 			die_usage("listen: option -%c needs a value", optopt);
@@ -319,6 +319,8 @@ static int cmd_listen(int argc, char **argv)
 /*
  * Wait for the handshake until the deadline; past it the attempt is ours
  * to abandon, which is reported as such and not as a kernel timeout.
+ * Poll at least once, so an attempt that has already finished (loopback
+ * often answers within connect() itself) is never called abandoned.
  */
 static int wait_outcome(int fd, long long deadline, long long *t_end)
 {
@@ -329,19 +331,18 @@ static int wait_outcome(int fd, long long deadline, long long *t_end)
 
 	for (;;) {
 		left = deadline - now_us();
-		if (left <= 0) {
+		if (left < 0)
+			left = 0;
+		/* Round up so we never spin on a sub-millisecond rest. */
+		r = poll(&pfd, 1, (int)((left + 999) / 1000));
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			die_sys("poll", errno);
+		if (r == 0 && now_us() >= deadline) {
 			*t_end = now_us();
 			return RESULT_ABANDONED;
 		}
-		/* Round up so we never spin on a sub-millisecond rest. */
-		r = poll(&pfd, 1, (int)((left + 999) / 1000));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			die_sys("poll", errno);
-		}
-		if (r > 0)
-			break;
 	}
 	*t_end = now_us();
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
@@ -493,7 +494,7 @@ static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
 			o->wait_set = true;
 			break;
 		case 'r':
-			o->repeat = parse_num(optarg, "REPEAT", 1, LONG_MAX);
+			o->repeat = parse_num(optarg, "REPEAT", 1, INT_MAX);
 			break;
 		case 'i':
 			o->interval_ms = parse_num(optarg, "-i MS", 0, INT_MAX);

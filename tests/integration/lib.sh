@@ -127,6 +127,18 @@ peer() {
 	shift
 	peer_lines=$(in_ns "$ns" "$TCP_PEER" connect "$@") || die "tcp_peer connect $* failed"
 	echo "peer: $peer_lines"
+	peer_pids+=" $(kv pid "$peer_lines") "
+}
+
+# our_rows: how many lines the tracer printed for this test's peers. The tracer sees the
+# whole machine; anything else connecting meanwhile is not this test's business.
+peer_pids=
+our_rows() {
+	local count=0 pid
+	for pid in $(trace_rows | sed -n 's/.*PID=\([0-9]*\) .*/\1/p'); do
+		[[ $peer_pids == *" $pid "* ]] && count=$((count + 1))
+	done
+	echo $count
 }
 
 # kv KEY "k=v k=v ...": the value of KEY.
