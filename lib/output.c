@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 #include "output.h"
 
@@ -44,4 +45,12 @@ char *output_reserve(struct output *out, size_t size)
 void output_commit(struct output *out, size_t len)
 {
 	out->len += len;
+}
+
+bool output_reader_gone(const struct output *out)
+{
+	struct pollfd pfd = { .fd = out->fd };
+
+	/* POLLERR on a pipe's write end means no reader is left; files never report it. */
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR);
 }

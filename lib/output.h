@@ -7,6 +7,7 @@
 #ifndef TCPTRACE_OUTPUT_H
 #define TCPTRACE_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define OUTPUT_BUFFER_SIZE (64 * 1024)
@@ -24,5 +25,8 @@ char *output_reserve(struct output *out, size_t size);
 void output_commit(struct output *out, size_t len);
 /* 0, or the first write error as -errno (-EPIPE once the reader is gone). */
 int output_flush(struct output *out);
+
+/* The reader of a pipe went away: no need to wait for the next event to find out. */
+bool output_reader_gone(const struct output *out);
 
 #endif /* TCPTRACE_OUTPUT_H */

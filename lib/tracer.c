@@ -122,6 +122,8 @@ static int consume(struct tracer *tracer, struct failure *failure)
 			failure->object = "the ring buffer";
 			return err;
 		}
+		if (output_reader_gone(&tracer->out))
+			return 0;
 		maybe_report_losses(tracer);
 	}
 	if (!err) {

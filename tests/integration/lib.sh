@@ -75,6 +75,20 @@ ns_pair() {
 	ip -n "$server" addr add $SERVER6/64 dev "$ns_prefix-s" nodad
 	ip -n "$client" link set "$ns_prefix-c" up
 	ip -n "$server" link set "$ns_prefix-s" up
+	# IPv6 starts on a link once the kernel's link watch has seen it come up (up to a
+	# second later): packets sent before are lost, and would cost a SYN retransmission.
+	wait_ipv6_ready "$client" "$ns_prefix-c"
+	wait_ipv6_ready "$server" "$ns_prefix-s"
+}
+
+wait_ipv6_ready() {
+	local ns=$1 dev=$2 i
+	for i in $(seq 60); do
+		ip -n "$ns" -6 addr show dev "$dev" scope link | grep -v tentative | grep -q fe80 &&
+			return 0
+		sleep 0.05
+	done
+	die "IPv6 did not come up on $dev in $ns"
 }
 
 # wait_for_line FILE REGEX PID: until FILE has a line matching REGEX, while PID lives.

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Options and names: -p PID (in the kernel, with another process connecting meanwhile),
+# min_ms, -t (the time of the answer), -L, and the tcpconnect / tcpconnlat symlinks with
+# the default columns.
+. "$(dirname "$0")/lib.sh"
+
+ns_add loop
+DROPPED=19
+in_ns loop nft add table inet tt
+in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
+in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+server_start loop 127.0.0.1
+port=$server_port
+
+echo "== -p: two processes connect at the same time, one is traced"
+# Learn the traced peer's PID before it connects: the shell execs it after a pause.
+in_ns loop bash -c "echo \$\$ >'$work/chosen.pid'; sleep 1; exec '$TCP_PEER' connect -c chosen -r 5 -i 50 127.0.0.1 $port" \
+	>"$work/chosen.out" &
+chosen_shell=$!
+background+=($chosen_shell)
+while [ ! -s "$work/chosen.pid" ]; do sleep 0.05; done
+chosen_pid=$(cat "$work/chosen.pid")
+tracer_start connect -x -p "$chosen_pid"
+peer loop -c other -r 5 -i 50 127.0.0.1 $port
+wait $chosen_shell
+tracer_stop
+expect_eq "traced lines" 5 "$(trace_rows | grep -c .)"
+expect_eq "lines of the chosen PID" 5 "$(trace_rows PID="$chosen_pid" COMM=chosen | grep -c .)"
+expect_eq "lines of the other process" 0 "$(trace_rows COMM=other | grep -c .)"
+for sport in $(sed -n 's/.*sport=\([0-9]*\).*/\1/p' "$work/chosen.out"); do
+	the_row SPORT="$sport" && expect_row PID "$chosen_pid" DPORT "$port" RESULT ESTABLISHED
+done
+
+echo "== min_ms: only attempts that took at least 50 ms"
+tracer_start connect -x 50
+peer loop -c fast 127.0.0.1 $port
+fast=$peer_lines
+peer loop -c slow -a 100 127.0.0.1 $DROPPED
+slow=$peer_lines
+tracer_stop
+expect_eq "fast attempt filtered" 0 "$(trace_rows COMM=fast | grep -c .)"
+peer_lines=$slow
+expect_attempt ABANDONED 100 200
+expect_eq "lines traced" 1 "$(our_rows)"
+
+echo "== -t: TIME(s) is when the answer came, not when connect() began"
+tracer_start connect -t -L
+peer loop -c first 127.0.0.1 $port
+first=$peer_lines
+peer loop -c second -a 300 127.0.0.1 $DROPPED
+tracer_stop
+expect_eq "header" "TIME(s)   PID     COMM             IP SADDR                                   LPORT DADDR                                   DPORT LAT(ms)" \
+	"$(head -n 1 "$work/trace.out")"
+the_row COMM=first && first_time=$(kv 'TIME(s)' "$row") &&
+	expect_row LPORT "$(kv sport "$first")" PID "$(kv pid "$first")"
+the_row COMM=second && second_time=$(kv 'TIME(s)' "$row") &&
+	expect_row LPORT "$(kv sport "$peer_lines")" DPORT $DROPPED
+expect_between "second answer after first" 0.3 10 \
+	"$(awk -v a="$first_time" -v b="$second_time" 'BEGIN { printf "%.3f", b - a }')"
+
+for name in tcpconnect tcpconnlat; do
+	echo "== $name: the symlink traces like tcptrace connect, default columns"
+	tracer_start $name
+	peer loop -c "via-$name" 127.0.0.1 $port
+	tracer_stop
+	expect_eq "$name header" "PID     COMM             IP SADDR                                   DADDR                                   DPORT LAT(ms)" \
+		"$(head -n 1 "$work/trace.out")"
+	the_row COMM="via-$name" && expect_row PID "$(kv pid "$peer_lines")" IP 4 \
+		SADDR 127.0.0.1 DADDR 127.0.0.1 DPORT "$port"
+	expect_between "LAT(ms)" 0.001 "$(ms_of "$(kv elapsed_us "$peer_lines")")" \
+		"$(kv 'LAT(ms)' "$row")"
+done
+finish

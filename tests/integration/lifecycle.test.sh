@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# How tcptrace starts and stops: signals end it cleanly (status 0), a closed pipe ends it
+# quietly, nothing stays attached in the kernel afterwards (even after SIGKILL), -v shows
+# libbpf's messages, and a missing privilege or missing BTF gets one line and status 1.
+. "$(dirname "$0")/lib.sh"
+
+tcptrace=$TCPTRACE_BIN_DIR/tcptrace
+command -v bpftool >/dev/null || die "bpftool is needed to look for leftover programs"
+
+# Programs and maps of ours still in the kernel (names are cut to 15 characters).
+residue() {
+	bpftool prog show 2>/dev/null | grep -c 'name connect_state'
+}
+# The kernel frees a program in deferred work after its last reference goes: give it
+# a moment. Five seconds without it going means it stayed.
+settled_residue() {
+	local i
+	for i in $(seq 50); do
+		[ "$(residue)" = 0 ] && break
+		sleep 0.1
+	done
+	residue
+}
+expect_eq "no tcptrace program before the test" 0 "$(settled_residue)"
+
+for signal in INT TERM HUP; do
+	tracer_start connect
+	expect_eq "program attached while tracing ($signal)" 1 "$(residue)"
+	kill -$signal $tracer_pid
+	wait $tracer_pid
+	expect_eq "exit status after SIG$signal" 0 $?
+	tracer_pid=
+	expect_eq "stderr after SIG$signal" "" "$(cat "$work/trace.err")"
+	expect_eq "programs left after SIG$signal" 0 "$(settled_residue)"
+done
+
+echo "== SIGKILL: the kernel drops the programs with the last file descriptor"
+tracer_start connect
+kill -KILL $tracer_pid
+wait $tracer_pid 2>/dev/null
+tracer_pid=
+expect_eq "programs left after SIGKILL" 0 "$(settled_residue)"
+
+echo "== a closed pipe: quiet exit 0, without waiting for another event"
+timeout 10 "$tcptrace" connect 2>"$work/pipe.err" | head -n 1 >"$work/pipe.out"
+statuses=("${PIPESTATUS[@]}")
+expect_eq "tcptrace status behind | head" 0 "${statuses[0]}"
+expect_match "header went through the pipe" '^PID ' "$(cat "$work/pipe.out")"
+expect_eq "stderr behind | head" "" "$(cat "$work/pipe.err")"
+
+echo "== -v: libbpf's messages on stderr, the table on stdout"
+tracer_start connect -v
+tracer_pid_v=$tracer_pid
+kill -INT $tracer_pid_v
+wait $tracer_pid_v
+tracer_pid=
+expect_match "libbpf messages" 'libbpf: ' "$(cat "$work/trace.err")"
+expect_match "header on stdout" '^PID ' "$(head -n 1 "$work/trace.out")"
+
+echo "== no privileges: one line, status 1"
+mkdir -m 755 "$work/bin"
+cp "$tcptrace" "$work/bin/"
+chmod 755 "$work"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$work/bin/tcptrace" connect \
+	>"$work/noroot.out" 2>"$work/noroot.err"
+expect_eq "status without privileges" 1 $?
+expect_eq "message without privileges" \
+	"tcptrace: loading BPF programs needs CAP_BPF and CAP_PERFMON: run tcptrace as root" \
+	"$(cat "$work/noroot.err")"
+expect_eq "stdout without privileges" "" "$(cat "$work/noroot.out")"
+# Root without the capabilities is refused the same way.
+setpriv --inh-caps=-all --bounding-set=-all "$tcptrace" connect 2>"$work/nocaps.err" >/dev/null
+expect_eq "status without capabilities" 1 $?
+expect_eq "message without capabilities" "$(cat "$work/noroot.err")" "$(cat "$work/nocaps.err")"
+
+echo "== no BTF: one line, status 1"
+unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec '$tcptrace' connect" \
+	>"$work/nobtf.out" 2>"$work/nobtf.err"
+expect_eq "status without BTF" 1 $?
+expect_eq "message without BTF" \
+	"tcptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): tcptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y" \
+	"$(cat "$work/nobtf.err")"
+expect_eq "programs left at the end" 0 "$(settled_residue)"
+finish
