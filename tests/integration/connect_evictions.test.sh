@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Nothing silent: more attempts in flight at once than the in-flight map holds. The
+# oldest are evicted; each attempt must then be either reported or counted as lost, and
+# the count reported on stderr.
+. "$(dirname "$0")/lib.sh"
+
+ATTEMPTS=20000	# the in-flight map holds 16384
+storm_pids=()
+DROPPED=19
+ns_add loop
+in_ns loop nft add table inet tt
+in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
+in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+
+tracer_start connect -x
+# Four processes, each under the open-file limit, all holding their attempts at once.
+storms=4
+for i in $(seq $storms); do
+	in_ns loop "$CONNECT_STORM" 127.0.0.1 $DROPPED $((ATTEMPTS / storms)) 2000 >"$work/storm.$i" &
+	storm_pids+=($!)
+done
+for pid in "${storm_pids[@]}"; do
+	wait $pid || die "connect_storm failed"
+done
+kill -INT $tracer_pid
+wait $tracer_pid
+expect_eq "tracer exit status" 0 $?
+tracer_pid=
+
+reported=0
+for i in $(seq $storms); do
+	storm=$(cat "$work/storm.$i")
+	echo "$storm"
+	reported=$((reported + $(trace_rows PID="$(kv pid "$storm")" RESULT=ABANDONED | grep -c .)))
+done
+# The last report gives the total: "... lost (N in all): evicted from the in-flight map ..."
+lost=$(sed -n 's/^tcptrace: [0-9]* connection attempts lost (\([0-9]*\) in all): evicted.*/\1/p' \
+	"$work/trace.err" | tail -n 1)
+echo "reported $reported, counted as lost ${lost:-none}"
+expect_between "attempts lost (the map is smaller than the storm)" 1 $ATTEMPTS "${lost:-0}"
+expect_eq "reported + lost = attempts" $ATTEMPTS $((reported + ${lost:-0}))
+expect_eq "other stderr lines" "" "$(grep -v 'connection attempts lost' "$work/trace.err")"
+finish
