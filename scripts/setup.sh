@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what is missing (Debian 12 packages), configure and build into build/.
+# Run as root on a fresh machine; on one that has everything it only builds.
+set -eu
+cd "$(dirname "$0")/.."
+
+# Build: the compiler for both sides, libbpf and what it links, bpftool for the skeleton.
+build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev"
+# Tests: namespaces and veth (iproute2), packet rules (nftables, iptables for NFQUEUE),
+# sysctl (procps), strace (no bpf() on bad usage), groff (man page lint).
+test_packages="iproute2 nftables iptables libnetfilter-queue-dev procps strace groff-base"
+
+missing=
+for package in $build_packages $test_packages; do
+	dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: these packages are missing:$missing; run as root to install them" >&2
+		exit 1
+	fi
+	echo "setup: installing$missing"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$(nproc)"
