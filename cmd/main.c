@@ -27,8 +27,11 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 			"or later\n", failure->object, SESSION_MIN_KERNEL);
 		return;
 	}
+	/* Only libbpf's steps have more to say under -v. */
+	bool from_libbpf = strcmp(failure->action, "write") && strcmp(failure->action, "read");
+
 	fprintf(stderr, "tcptrace: failed to %s %s: %s%s\n", failure->action, failure->object,
-		strerror(-err), verbose ? "" : " (-v shows libbpf's messages)");
+		strerror(-err), from_libbpf && !verbose ? " (-v shows libbpf's messages)" : "");
 }
 
 int main(int argc, char **argv)

@@ -136,6 +136,7 @@ static int consume(struct tracer *tracer, struct failure *failure)
 
 int tracer_run(const struct trace_config *config, struct failure *failure)
 {
+	/* Static: the output buffer is too large for the stack. */
 	static struct tracer tracer;
 	int err;
 

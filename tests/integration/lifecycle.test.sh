@@ -48,6 +48,12 @@ expect_eq "tcptrace status behind | head" 0 "${statuses[0]}"
 expect_match "header went through the pipe" '^PID ' "$(cat "$work/pipe.out")"
 expect_eq "stderr behind | head" "" "$(cat "$work/pipe.err")"
 
+echo "== a full disk: one line, status 1"
+"$tcptrace" connect >/dev/full 2>"$work/full.err"
+expect_eq "status on a full disk" 1 $?
+expect_eq "message on a full disk" "tcptrace: failed to write the output: No space left on device" \
+	"$(cat "$work/full.err")"
+
 echo "== -v: libbpf's messages on stderr, the table on stdout"
 tracer_start connect -v
 tracer_pid_v=$tracer_pid
