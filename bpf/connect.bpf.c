@@ -26,7 +26,7 @@ struct connect_start {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, __u64);	/* the struct sock pointer */
+	__type(key, __u64); /* the struct sock pointer */
 	__type(value, struct connect_start);
 } connects_in_flight SEC(".maps");
 
@@ -84,7 +84,7 @@ static __always_inline int connect_end(const struct sock *sk, int newstate)
 
 	start = bpf_map_lookup_elem(&connects_in_flight, &key);
 	if (!start)
-		return 0;	/* started before tracing, filtered out, or evicted */
+		return 0; /* started before tracing, filtered out, or evicted */
 	count(COUNTER_CONNECT_FINISHED);
 	now = bpf_ktime_get_ns();
 	latency_ns = now - start->start_ns;

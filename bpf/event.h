@@ -21,25 +21,25 @@ enum event_kind {
 
 /* How a connection attempt ended; error holds the errno for CONNECT_FAILED. */
 enum connect_outcome {
-	CONNECT_ESTABLISHED = 0,	/* the peer answered with a SYN-ACK (or a SYN) */
-	CONNECT_FAILED = 1,		/* RST, timeout or ICMP error: see error */
-	CONNECT_ABANDONED = 2,		/* the application closed it before any answer */
+	CONNECT_ESTABLISHED = 0, /* the peer answered with a SYN-ACK (or a SYN) */
+	CONNECT_FAILED = 1,	 /* RST, timeout or ICMP error: see error */
+	CONNECT_ABANDONED = 2,	 /* the application closed it before any answer */
 };
 
 struct event {
-	__u64 ts_ns;		/* CLOCK_MONOTONIC when the outcome was known */
-	__u64 latency_ns;	/* connect: from SYN_SENT to the outcome */
-	__u8 laddr[16];		/* local address; IPv4 uses the first 4 bytes */
-	__u8 raddr[16];		/* remote address */
-	__u32 pid;		/* process (tgid) */
-	__u32 tid;		/* thread whose comm is in comm */
+	__u64 ts_ns;	  /* CLOCK_MONOTONIC when the outcome was known */
+	__u64 latency_ns; /* connect: from SYN_SENT to the outcome */
+	__u8 laddr[16];	  /* local address; IPv4 uses the first 4 bytes */
+	__u8 raddr[16];	  /* remote address */
+	__u32 pid;	  /* process (tgid) */
+	__u32 tid;	  /* thread whose comm is in comm */
 	__u32 uid;
-	__s32 error;		/* positive errno, 0 when none */
-	__u16 family;		/* AF_INET or AF_INET6 */
-	__u16 lport;		/* host byte order */
-	__u16 rport;		/* host byte order */
-	__u8 kind;		/* enum event_kind */
-	__u8 outcome;		/* enum connect_outcome */
+	__s32 error;  /* positive errno, 0 when none */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 lport;  /* host byte order */
+	__u16 rport;  /* host byte order */
+	__u8 kind;    /* enum event_kind */
+	__u8 outcome; /* enum connect_outcome */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -49,9 +49,9 @@ struct event {
  * CONNECT_STARTED - CONNECT_FINISHED - entries still in the map.
  */
 enum counter {
-	COUNTER_RINGBUF_FULL,		/* events dropped: no room in the ring buffer */
-	COUNTER_CONNECT_STARTED,	/* attempts entered into the in-flight map */
-	COUNTER_CONNECT_FINISHED,	/* attempts found there when their outcome was known */
+	COUNTER_RINGBUF_FULL,	  /* events dropped: no room in the ring buffer */
+	COUNTER_CONNECT_STARTED,  /* attempts entered into the in-flight map */
+	COUNTER_CONNECT_FINISHED, /* attempts found there when their outcome was known */
 	COUNTER_MAX,
 };
 

@@ -14,15 +14,15 @@
 #include <bpf/bpf_tracing.h>
 #include "event.h"
 
-#define AF_INET		2
-#define AF_INET6	10
-#define IPPROTO_TCP	6
-#define EADDRNOTAVAIL	99
+#define AF_INET	      2
+#define AF_INET6      10
+#define IPPROTO_TCP   6
+#define EADDRNOTAVAIL 99
 
 /* Named types, so that the definitions in common.bpf.c match these declarations. */
 struct events_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);	/* bytes; user space may resize it before load */
+	__uint(max_entries, 4 << 20); /* bytes; user space may resize it before load */
 };
 
 struct counters_map {
@@ -36,7 +36,7 @@ extern struct events_map events SEC(".maps");
 extern struct counters_map counters SEC(".maps");
 
 /* Filters: .rodata, so the verifier prunes the branches of a filter that is off. */
-extern const volatile __u32 filter_tgid;	/* 0: every process */
+extern const volatile __u32 filter_tgid; /* 0: every process */
 /* Wake the consumer early once this much is waiting; else it drains on its own timer. */
 extern const volatile __u64 wakeup_bytes;
 
@@ -78,7 +78,18 @@ static __always_inline bool tgid_filtered_out(__u32 tgid)
 	return filter_tgid && tgid != filter_tgid;
 }
 
-/* Fill the address part of an event from a socket whose addresses are set. */
+static __always_inline bool ipv4_mapped(const __u8 *addr)
+{
+	const __u32 *words = (const __u32 *)addr;
+
+	return !words[0] && !words[1] && words[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * Fill the address part of an event from a socket whose addresses are set. An IPv6
+ * socket talking to a v4-mapped address (::ffff:a.b.c.d) is an IPv4 connection on the
+ * wire; it is reported as one, with the IPv4 addresses the socket also holds.
+ */
 static __always_inline void event_set_addresses(struct event *event, const struct sock *sk)
 {
 	const struct inet_sock *inet = (const struct inet_sock *)sk;
@@ -90,13 +101,18 @@ static __always_inline void event_set_addresses(struct event *event, const struc
 	 */
 	event->lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
 	event->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (event->family == AF_INET) {
-		bpf_core_read(event->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(event->raddr, 4, &sk->__sk_common.skc_daddr);
-	} else {
+	if (event->family == AF_INET6) {
 		bpf_core_read(event->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(event->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		if (!ipv4_mapped(event->raddr))
+			return;
+		event->family = AF_INET;
 	}
+	/* Ring buffer memory is not cleared: no stale bytes after an IPv4 address. */
+	__builtin_memset(event->laddr, 0, sizeof(event->laddr));
+	__builtin_memset(event->raddr, 0, sizeof(event->raddr));
+	bpf_core_read(event->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+	bpf_core_read(event->raddr, 4, &sk->__sk_common.skc_daddr);
 }
 
 #endif /* TCPTRACE_BPF_H */

@@ -13,8 +13,11 @@
 
 static const struct command commands[] = {
 #define TCPTRACE_COMMAND(cmd, cmd_aliases, cmd_summary) \
-	{ .name = #cmd, .aliases = cmd_aliases, .summary = cmd_summary, \
-	  .parse = cmd##_parse, .usage = cmd##_usage },
+	{ .name = #cmd,                                 \
+	  .aliases = cmd_aliases,                       \
+	  .summary = cmd_summary,                       \
+	  .parse = cmd##_parse,                         \
+	  .usage = cmd##_usage },
 #include "commands.def"
 #undef TCPTRACE_COMMAND
 };
@@ -195,7 +198,7 @@ int cli_parse_pid(const char *text, __u32 *pid)
 	return err;
 }
 
-#define MS_MAX 86400000ull	/* a day: any longer threshold is a typo */
+#define MS_MAX 86400000ull /* a day: any longer threshold is a typo */
 
 /* Milliseconds with up to six decimals ("1", "0.25") into nanoseconds, exactly. */
 int cli_parse_ms(const char *text, __u64 *ns)

@@ -10,30 +10,30 @@
 #include "../lib/config.h"
 
 enum cli_result {
-	CLI_RUN,	/* config is ready: trace */
-	CLI_DONE,	/* help or version printed: exit 0 */
-	CLI_BAD_USAGE,	/* a line and the usage went to stderr: exit 2 */
+	CLI_RUN,       /* config is ready: trace */
+	CLI_DONE,      /* help or version printed: exit 0 */
+	CLI_BAD_USAGE, /* a line and the usage went to stderr: exit 2 */
 };
 
 struct command;
 
 struct command_context {
-	const char *prog;	/* how messages name us: "tcptrace connect" or "tcpconnect" */
+	const char *prog; /* how messages name us: "tcptrace connect" or "tcpconnect" */
 	const struct command *command;
 };
 
 struct command {
 	const char *name;
-	const char *aliases;	/* space-separated argv[0] names that run this command */
+	const char *aliases; /* space-separated argv[0] names that run this command */
 	const char *summary;
 	enum cli_result (*parse)(const struct command_context *ctx, int argc, char **argv,
 				 struct trace_config *config);
 	void (*usage)(const struct command_context *ctx, FILE *out);
 };
 
-#define TCPTRACE_COMMAND(name, aliases, summary) \
+#define TCPTRACE_COMMAND(name, aliases, summary)                                               \
 	enum cli_result name##_parse(const struct command_context *ctx, int argc, char **argv, \
-				     struct trace_config *config); \
+				     struct trace_config *config);                             \
 	void name##_usage(const struct command_context *ctx, FILE *out);
 #include "commands.def"
 #undef TCPTRACE_COMMAND

@@ -14,7 +14,10 @@ static const struct column connect_columns[] = {
 	{ .field = FIELD_LADDR, .header = "SADDR", .width = ADDR_WIDTH },
 	/* One local-port column: bcc's name under -L, SPORT among -x's columns. */
 	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5, .show_if = COLUMN_LPORT },
-	{ .field = FIELD_LPORT, .header = "SPORT", .width = 5, .show_if = COLUMN_EXTENDED,
+	{ .field = FIELD_LPORT,
+	  .header = "SPORT",
+	  .width = 5,
+	  .show_if = COLUMN_EXTENDED,
 	  .hide_if = COLUMN_LPORT },
 	{ .field = FIELD_RADDR, .header = "DADDR", .width = ADDR_WIDTH },
 	{ .field = FIELD_RPORT, .header = "DPORT", .width = 5 },

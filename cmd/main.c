@@ -23,8 +23,10 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		return;
 	}
 	if (err == -EOPNOTSUPP && !strcmp(failure->action, "run on")) {
-		fprintf(stderr, "tcptrace: this kernel is too old (%s): tcptrace needs Linux %s "
-			"or later\n", failure->object, SESSION_MIN_KERNEL);
+		fprintf(stderr,
+			"tcptrace: this kernel is too old (%s): tcptrace needs Linux %s "
+			"or later\n",
+			failure->object, SESSION_MIN_KERNEL);
 		return;
 	}
 	/* Only libbpf's steps have more to say under -v. */

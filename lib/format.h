@@ -13,33 +13,33 @@
 struct event;
 
 enum field {
-	FIELD_NONE,		/* ends a column table */
-	FIELD_TIME_S,		/* event time, seconds since tracing started */
+	FIELD_NONE,   /* ends a column table */
+	FIELD_TIME_S, /* event time, seconds since tracing started */
 	FIELD_PID,
 	FIELD_COMM,
-	FIELD_IP,		/* 4 or 6 */
+	FIELD_IP, /* 4 or 6 */
 	FIELD_LADDR,
 	FIELD_RADDR,
 	FIELD_LPORT,
 	FIELD_RPORT,
 	FIELD_LATENCY_MS,
 	FIELD_UID,
-	FIELD_RESULT,		/* ESTABLISHED, an errno name, or ABANDONED */
+	FIELD_RESULT, /* ESTABLISHED, an errno name, or ABANDONED */
 };
 
 /* Optional columns, switched on by options; a column with show_if 0 is always shown. */
 enum column_flag {
-	COLUMN_TIMESTAMP = 1 << 0,	/* -t */
-	COLUMN_EXTENDED = 1 << 1,	/* -x */
-	COLUMN_LPORT = 1 << 2,		/* -L */
+	COLUMN_TIMESTAMP = 1 << 0, /* -t */
+	COLUMN_EXTENDED = 1 << 1,  /* -x */
+	COLUMN_LPORT = 1 << 2,	   /* -L */
 };
 
 struct column {
 	enum field field;
 	const char *header;
-	unsigned int width;	/* minimum width; the last column is never padded */
-	unsigned int show_if;	/* shown when any of these flags is set (0: always) */
-	unsigned int hide_if;	/* ...unless one of these is set */
+	unsigned int width;   /* minimum width; the last column is never padded */
+	unsigned int show_if; /* shown when any of these flags is set (0: always) */
+	unsigned int hide_if; /* ...unless one of these is set */
 };
 
 /* Longest line the formatter writes: every field at its widest, escaped. */
@@ -47,8 +47,8 @@ struct column {
 
 struct formatter {
 	const struct column *columns;
-	unsigned int flags;	/* enum column_flag */
-	__u64 start_ns;		/* CLOCK_MONOTONIC origin of FIELD_TIME_S */
+	unsigned int flags; /* enum column_flag */
+	__u64 start_ns;	    /* CLOCK_MONOTONIC origin of FIELD_TIME_S */
 };
 
 size_t format_header(const struct formatter *fmt, char *buf);

@@ -14,7 +14,7 @@
 
 struct output {
 	int fd;
-	int error;	/* the first write error, as -errno; later output is dropped */
+	int error; /* the first write error, as -errno; later output is dropped */
 	size_t len;
 	char buf[OUTPUT_BUFFER_SIZE];
 };

@@ -167,8 +167,8 @@ int session_open(struct session *session, const struct trace_config *config,
 	if (err)
 		return err;
 
-	session->ring = ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx,
-					 NULL);
+	session->ring =
+		ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx, NULL);
 	if (!session->ring)
 		return fail(failure, "open", "ring buffer", -errno);
 	return 0;

@@ -22,10 +22,10 @@ struct failure {
 	const char *object;
 };
 
-#define SESSION_MAX_LINKS 8
+#define SESSION_MAX_LINKS  8
 #define SESSION_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 /* The BPF ring buffer and tp_btf programs with typed arguments. */
-#define SESSION_MIN_KERNEL "5.8"
+#define SESSION_MIN_KERNEL	"5.8"
 #define SESSION_MIN_KERNEL_CODE 0x050800
 
 struct session {
@@ -33,12 +33,12 @@ struct session {
 	struct ring_buffer *ring;
 	struct bpf_link *links[SESSION_MAX_LINKS];
 	unsigned int nr_links;
-	__u64 attached_ns;	/* CLOCK_MONOTONIC just before attaching */
+	__u64 attached_ns; /* CLOCK_MONOTONIC just before attaching */
 };
 
 struct losses {
 	__u64 ringbuf_full;	/* events the kernel could not reserve room for */
-	__u64 inflight_evicted;	/* attempts pushed out of the in-flight map */
+	__u64 inflight_evicted; /* attempts pushed out of the in-flight map */
 };
 
 /*

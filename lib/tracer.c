@@ -56,8 +56,7 @@ static void report_loss(const char *what, __u64 total, __u64 before, const char 
 {
 	if (total > before)
 		fprintf(stderr, "tcptrace: %llu %s lost (%llu in all): %s\n",
-			(unsigned long long)(total - before), what, (unsigned long long)total,
-			why);
+			(unsigned long long)(total - before), what, (unsigned long long)total, why);
 }
 
 static void report_losses(struct tracer *tracer)

@@ -332,8 +332,8 @@ static int limit_reached(const struct delayer *d)
 static void run(struct delayer *d, int sfd)
 {
 	struct pollfd fds[2] = {
-	    {.fd = nfq_fd(d->h), .events = POLLIN},
-	    {.fd = sfd, .events = POLLIN},
+		{ .fd = nfq_fd(d->h), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
 	};
 	struct timespec ts;
 

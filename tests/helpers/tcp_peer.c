@@ -34,26 +34,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROG			"tcp_peer"
-#define COMM_LEN		16	/* TASK_COMM_LEN, including the NUL */
-#define DEFAULT_BACKLOG		128
-#define DEFAULT_WAIT_MS		5000
+#define PROG		"tcp_peer"
+#define COMM_LEN	16 /* TASK_COMM_LEN, including the NUL */
+#define DEFAULT_BACKLOG 128
+#define DEFAULT_WAIT_MS 5000
 
 /* Outcome of one attempt: 0 is ESTABLISHED, > 0 an errno, or this. */
-#define RESULT_ABANDONED	(-1)
+#define RESULT_ABANDONED (-1)
 
 struct peer_addr {
-	int family;			/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[INET6_ADDRSTRLEN];	/* canonical form, from inet_ntop */
+	char text[INET6_ADDRSTRLEN]; /* canonical form, from inet_ntop */
 	uint16_t port;
 };
 
 struct listen_opts {
 	const char *comm;
 	int backlog;
-	long count;			/* 0: accept forever */
+	long count; /* 0: accept forever */
 	struct peer_addr addr;
 };
 
@@ -61,7 +61,7 @@ struct connect_opts {
 	const char *comm;
 	bool thread;
 	bool nonblock;
-	long abandon_ms;		/* -1: not requested */
+	long abandon_ms; /* -1: not requested */
 	long wait_ms;
 	bool wait_set;
 	long repeat;
@@ -70,8 +70,7 @@ struct connect_opts {
 };
 
 /* Usage errors: one line naming the problem, exit 2. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die_usage(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,8 +120,7 @@ static long long now_us(void)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -136,14 +134,12 @@ static long parse_num(const char *s, const char *what, long min, long max)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		die_usage("invalid %s '%s' (expected %ld..%ld)", what, s,
-			  min, max);
+		die_usage("invalid %s '%s' (expected %ld..%ld)", what, s, min, max);
 	return v;
 }
 
 /* The family is decided by which parser accepts the literal. */
-static void parse_addr(struct peer_addr *a, const char *addr,
-		       const char *port)
+static void parse_addr(struct peer_addr *a, const char *addr, const char *port)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
@@ -161,11 +157,9 @@ static void parse_addr(struct peer_addr *a, const char *addr,
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(a->port);
 		a->len = sizeof(*sin6);
-		inet_ntop(AF_INET6, &sin6->sin6_addr, a->text,
-			  sizeof(a->text));
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a->text, sizeof(a->text));
 	} else {
-		die_usage("invalid ADDR '%s' (expected an IPv4 or IPv6 literal)",
-			  addr);
+		die_usage("invalid ADDR '%s' (expected an IPv4 or IPv6 literal)", addr);
 	}
 }
 
@@ -176,17 +170,17 @@ static const char *errno_name(int err, char *buf, size_t len)
 		int err;
 		const char *name;
 	} names[] = {
-		{ ECONNREFUSED,		"ECONNREFUSED" },
-		{ ETIMEDOUT,		"ETIMEDOUT" },
-		{ EHOSTUNREACH,		"EHOSTUNREACH" },
-		{ ENETUNREACH,		"ENETUNREACH" },
-		{ EADDRNOTAVAIL,	"EADDRNOTAVAIL" },
-		{ ECONNRESET,		"ECONNRESET" },
-		{ EADDRINUSE,		"EADDRINUSE" },
-		{ EACCES,		"EACCES" },
-		{ EPERM,		"EPERM" },
-		{ EINVAL,		"EINVAL" },
-		{ EINPROGRESS,		"EINPROGRESS" },
+		{ ECONNREFUSED, "ECONNREFUSED" },
+		{ ETIMEDOUT, "ETIMEDOUT" },
+		{ EHOSTUNREACH, "EHOSTUNREACH" },
+		{ ENETUNREACH, "ENETUNREACH" },
+		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+		{ ECONNRESET, "ECONNRESET" },
+		{ EADDRINUSE, "EADDRINUSE" },
+		{ EACCES, "EACCES" },
+		{ EPERM, "EPERM" },
+		{ EINVAL, "EINVAL" },
+		{ EINPROGRESS, "EINPROGRESS" },
 	};
 	size_t i;
 
@@ -289,8 +283,7 @@ static int cmd_listen(int argc, char **argv)
 			o.comm = optarg;
 			break;
 		case 'b':
-			o.backlog = (int)parse_num(optarg, "BACKLOG", 0,
-						    INT_MAX);
+			o.backlog = (int)parse_num(optarg, "BACKLOG", 0, INT_MAX);
 			break;
 		case 'n':
 			o.count = parse_num(optarg, "COUNT", 1, INT_MAX);
@@ -350,8 +343,8 @@ static int wait_outcome(int fd, long long deadline, long long *t_end)
 	return err;
 }
 
-static int connect_nonblocking(int fd, const struct connect_opts *o,
-			       long long *t_start, long long *t_end)
+static int connect_nonblocking(int fd, const struct connect_opts *o, long long *t_start,
+			       long long *t_end)
 {
 	long timeout = o->abandon_ms >= 0 ? o->abandon_ms : o->wait_ms;
 	int err;
@@ -360,7 +353,7 @@ static int connect_nonblocking(int fd, const struct connect_opts *o,
 	if (connect(fd, (const struct sockaddr *)&o->dst.ss, o->dst.len) == 0) {
 		*t_end = now_us();
 		fprintf(stderr, PROG ": note: non-blocking connect returned 0, "
-			"not EINPROGRESS\n");
+				     "not EINPROGRESS\n");
 		return 0;
 	}
 	err = errno;
@@ -368,16 +361,17 @@ static int connect_nonblocking(int fd, const struct connect_opts *o,
 		char buf[16];
 
 		*t_end = now_us();
-		fprintf(stderr, PROG ": note: non-blocking connect failed "
-			"at once with %s, not EINPROGRESS\n",
+		fprintf(stderr,
+			PROG ": note: non-blocking connect failed "
+			     "at once with %s, not EINPROGRESS\n",
 			errno_name(err, buf, sizeof(buf)));
 		return err;
 	}
 	return wait_outcome(fd, *t_start + timeout * 1000LL, t_end);
 }
 
-static int connect_blocking(int fd, const struct connect_opts *o,
-			    long long *t_start, long long *t_end)
+static int connect_blocking(int fd, const struct connect_opts *o, long long *t_start,
+			    long long *t_end)
 {
 	int r;
 
@@ -388,8 +382,7 @@ static int connect_blocking(int fd, const struct connect_opts *o,
 }
 
 /* The local endpoint, or "-"/0 when the socket has none (any more). */
-static void local_endpoint(int fd, char *addr, socklen_t len,
-			   unsigned int *port)
+static void local_endpoint(int fd, char *addr, socklen_t len, unsigned int *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -418,8 +411,7 @@ static void local_endpoint(int fd, char *addr, socklen_t len,
 		strcpy(addr, "-");
 }
 
-static void report(int fd, const struct connect_opts *o, int result,
-		   long long elapsed_us)
+static void report(int fd, const struct connect_opts *o, int result, long long elapsed_us)
 {
 	char saddr[INET6_ADDRSTRLEN], comm[COMM_LEN], buf[16];
 	unsigned int sport;
@@ -428,10 +420,8 @@ static void report(int fd, const struct connect_opts *o, int result,
 	get_comm(comm);
 	printf("connect pid=%d tid=%ld comm=%s family=%d saddr=%s sport=%u "
 	       "daddr=%s dport=%u result=%s elapsed_us=%lld\n",
-	       getpid(), (long)syscall(SYS_gettid), comm,
-	       o->dst.family == AF_INET6 ? 6 : 4, saddr, sport,
-	       o->dst.text, o->dst.port, result_name(result, buf, sizeof(buf)),
-	       elapsed_us);
+	       getpid(), (long)syscall(SYS_gettid), comm, o->dst.family == AF_INET6 ? 6 : 4, saddr,
+	       sport, o->dst.text, o->dst.port, result_name(result, buf, sizeof(buf)), elapsed_us);
 	fflush(stdout);
 }
 

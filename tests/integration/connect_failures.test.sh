@@ -34,13 +34,22 @@ abandoned=$peer_lines
 peer client -c timeout $SERVER4 $DROPPED
 timeout=$peer_lines
 
-# One local port only: the second attempt to the same destination finds it taken
-# (the first connection sits in TIME_WAIT) and connect() fails before sending a SYN.
+# One local port only, held by an attempt stuck in SYN_SENT: a second attempt to the same
+# destination finds no free port and connect() fails before sending a SYN.
 in_ns client sysctl -qw net.ipv4.ip_local_port_range="40000 40000"
-server_start server $SERVER4
-peer client -c noport -r 2 $SERVER4 $server_port
-noport_first=$(sed -n 1p <<<"$peer_lines")
-noport=$(sed -n 2p <<<"$peer_lines")
+in_ns client "$TCP_PEER" connect -c holder -a 1000 $SERVER4 $DROPPED >"$work/holder" &
+holder_pid=$!
+background+=($holder_pid)
+for i in $(seq 100); do
+	in_ns client ss -Htn state syn-sent | grep -q ':40000 ' && break
+	sleep 0.02
+done
+peer client -c noport $SERVER4 $DROPPED
+noport=$peer_lines
+wait $holder_pid
+peer_lines=$(cat "$work/holder")
+peer_pids+=" $(kv pid "$peer_lines") "
+holder=$peer_lines
 tracer_stop
 
 # A failed socket's source address is cleared before getsockname() can see it: the
@@ -72,12 +81,12 @@ failed_from "$timeout" $CLIENT4
 expect_eq "peer saw" ETIMEDOUT "$(kv result "$peer_lines")"
 expect_attempt ETIMEDOUT 2900 "$(ms_of "$(kv elapsed_us "$peer_lines")")"
 
-peer_lines=$noport_first
-expect_attempt ESTABLISHED
+peer_lines=$holder
+expect_attempt ABANDONED 1000 1100
 expect_eq "peer saw" EADDRNOTAVAIL "$(kv result "$noport")"
 # connect() failed before choosing a port: there is none to tell the attempt by.
 the_row COMM=noport SPORT=0 && expect_row PID "$(kv pid "$noport")" IP 4 SADDR $CLIENT4 \
-	DADDR $SERVER4 DPORT "$server_port" UID 0 RESULT EADDRNOTAVAIL
+	DADDR $SERVER4 DPORT $DROPPED UID 0 RESULT EADDRNOTAVAIL
 expect_between "LAT(ms)" 0 "$(ms_of "$(kv elapsed_us "$noport")")" "$(kv 'LAT(ms)' "$row")"
 
 expect_eq "lines traced" 8 "$(our_rows)"

@@ -16,31 +16,31 @@ static int check_failures;
 		}                                                                          \
 	} while (0)
 
-#define CHECK_EQ_U64(actual, expected)                                                     \
-	do {                                                                               \
-		unsigned long long a_ = (actual), e_ = (expected);                        \
-		if (a_ != e_) {                                                            \
-			fprintf(stderr, "%s:%d: %s is %llu, expected %llu\n", __FILE__,     \
-				__LINE__, #actual, a_, e_);                                \
-			check_failures++;                                                  \
-		}                                                                          \
+#define CHECK_EQ_U64(actual, expected)                                                            \
+	do {                                                                                      \
+		unsigned long long a_ = (actual), e_ = (expected);                                \
+		if (a_ != e_) {                                                                   \
+			fprintf(stderr, "%s:%d: %s is %llu, expected %llu\n", __FILE__, __LINE__, \
+				#actual, a_, e_);                                                 \
+			check_failures++;                                                         \
+		}                                                                                 \
 	} while (0)
 
-#define CHECK_STR(actual, expected)                                                        \
-	do {                                                                               \
-		const char *a_ = (actual), *e_ = (expected);                               \
-		if (strcmp(a_, e_)) {                                                      \
+#define CHECK_STR(actual, expected)                                                           \
+	do {                                                                                  \
+		const char *a_ = (actual), *e_ = (expected);                                  \
+		if (strcmp(a_, e_)) {                                                         \
 			fprintf(stderr, "%s:%d: %s is\n  [%s]\nexpected\n  [%s]\n", __FILE__, \
-				__LINE__, #actual, a_, e_);                                \
-			check_failures++;                                                  \
-		}                                                                          \
+				__LINE__, #actual, a_, e_);                                   \
+			check_failures++;                                                     \
+		}                                                                             \
 	} while (0)
 
-#define RUN(test)                                                                          \
-	do {                                                                               \
-		int before_ = check_failures;                                              \
-		test();                                                                    \
-		printf("%s %s\n", check_failures == before_ ? "ok  " : "FAIL", #test);     \
+#define RUN(test)                                                                      \
+	do {                                                                           \
+		int before_ = check_failures;                                          \
+		test();                                                                \
+		printf("%s %s\n", check_failures == before_ ? "ok  " : "FAIL", #test); \
 	} while (0)
 
 #define CHECK_RESULT() (check_failures ? 1 : 0)

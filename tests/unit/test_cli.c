@@ -68,8 +68,8 @@ static void test_every_short_option(void)
 
 static void test_long_options_and_bundling(void)
 {
-	char *long_argv[] = { "tcptrace", "connect", "--pid=77", "--timestamp", "--extended",
-			      "--lport", "--verbose", NULL };
+	char *long_argv[] = { "tcptrace",   "connect", "--pid=77",  "--timestamp",
+			      "--extended", "--lport", "--verbose", NULL };
 	char *bundled_argv[] = { "tcptrace", "connect", "-txLv", "-p77", NULL };
 	struct trace_config with_long, bundled;
 
@@ -111,9 +111,13 @@ static void test_alias_names_itself(void)
 static void test_help_and_version(void)
 {
 	char *cases[][4] = {
-		{ "tcptrace", "--help" }, { "tcptrace", "-h" }, { "tcptrace", "help" },
-		{ "tcptrace", "help", "connect" }, { "tcptrace", "--version" },
-		{ "tcptrace", "connect", "-h" }, { "tcptrace", "connect", "--help" },
+		{ "tcptrace", "--help" },
+		{ "tcptrace", "-h" },
+		{ "tcptrace", "help" },
+		{ "tcptrace", "help", "connect" },
+		{ "tcptrace", "--version" },
+		{ "tcptrace", "connect", "-h" },
+		{ "tcptrace", "connect", "--help" },
 		{ "tcpconnect", "-h" },
 	};
 	struct trace_config config;
@@ -126,7 +130,7 @@ static void test_help_and_version(void)
 
 struct rejection {
 	char *argv[6];
-	const char *first_line;	/* what stderr's first line must be */
+	const char *first_line; /* what stderr's first line must be */
 };
 
 static const struct rejection rejections[] = {
@@ -142,20 +146,44 @@ static const struct rejection rejections[] = {
 	  "tcptrace connect: option '--timestamp' takes no value" },
 	{ { "tcptrace", "connect", "--frob=1" }, "tcptrace connect: unknown option '--frob=1'" },
 	{ { "tcptrace", "connect", "-tz" }, "tcptrace connect: unknown option '-z'" },
-#define BAD_PID(text) \
-	{ { "tcptrace", "connect", "-p", text }, \
-	  "tcptrace connect: invalid PID '" text "': expected a number from 1 to 4194304" }
-	BAD_PID("abc"), BAD_PID(""), BAD_PID("0"), BAD_PID("-1"), BAD_PID("+5"), BAD_PID(" 5"),
-	BAD_PID("5 "), BAD_PID("12x"), BAD_PID("0x10"), BAD_PID("4194305"),
-	BAD_PID("99999999999999999999999"), BAD_PID("1.5"),
-#define BAD_MS(text) \
-	{ { "tcptrace", "connect", text }, \
-	  "tcptrace connect: invalid min_ms '" text "': expected milliseconds from 0 to " \
-	  "86400000, with up to 6 decimals" }
-	BAD_MS("abc"), BAD_MS(""), BAD_MS(".5"), BAD_MS("5."), BAD_MS("1.2.3"),
-	BAD_MS("1e3"), BAD_MS("0x10"), BAD_MS("nan"), BAD_MS("inf"), BAD_MS("1.0000001"),
-	BAD_MS("86400000.000001"), BAD_MS("86400001"), BAD_MS("99999999999999999999"),
-	BAD_MS("1,5"), BAD_MS(" 1"),
+#define BAD_PID(text)                                                                           \
+	{                                                                                       \
+		{ "tcptrace", "connect", "-p", text }, "tcptrace connect: invalid PID '" text   \
+						       "': expected a number from 1 to 4194304" \
+	}
+	BAD_PID("abc"),
+	BAD_PID(""),
+	BAD_PID("0"),
+	BAD_PID("-1"),
+	BAD_PID("+5"),
+	BAD_PID(" 5"),
+	BAD_PID("5 "),
+	BAD_PID("12x"),
+	BAD_PID("0x10"),
+	BAD_PID("4194305"),
+	BAD_PID("99999999999999999999999"),
+	BAD_PID("1.5"),
+#define BAD_MS(text)                                                                       \
+	{                                                                                  \
+		{ "tcptrace", "connect", text }, "tcptrace connect: invalid min_ms '" text \
+						 "': expected milliseconds from 0 to "     \
+						 "86400000, with up to 6 decimals"         \
+	}
+	BAD_MS("abc"),
+	BAD_MS(""),
+	BAD_MS(".5"),
+	BAD_MS("5."),
+	BAD_MS("1.2.3"),
+	BAD_MS("1e3"),
+	BAD_MS("0x10"),
+	BAD_MS("nan"),
+	BAD_MS("inf"),
+	BAD_MS("1.0000001"),
+	BAD_MS("86400000.000001"),
+	BAD_MS("86400001"),
+	BAD_MS("99999999999999999999"),
+	BAD_MS("1,5"),
+	BAD_MS(" 1"),
 	{ { "tcptrace", "connect", "--", "-1" },
 	  "tcptrace connect: invalid min_ms '-1': expected milliseconds from 0 to 86400000, "
 	  "with up to 6 decimals" },
@@ -189,8 +217,13 @@ static void test_accepted_values(void)
 		char *text;
 		__u64 ns;
 	} ms[] = {
-		{ "0", 0 }, { "1", 1000000 }, { "0.5", 500000 }, { "0.000001", 1 },
-		{ "007", 7000000 }, { "86400000", 86400000000000ull }, { "12.25", 12250000 },
+		{ "0", 0 },
+		{ "1", 1000000 },
+		{ "0.5", 500000 },
+		{ "0.000001", 1 },
+		{ "007", 7000000 },
+		{ "86400000", 86400000000000ull },
+		{ "12.25", 12250000 },
 	};
 	__u32 pid;
 	__u64 ns;

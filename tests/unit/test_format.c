@@ -32,7 +32,9 @@ static const char *header(unsigned int flags)
 
 static const char *render(const struct event *event, unsigned int flags, __u64 start_ns)
 {
-	struct formatter fmt = { .columns = connect_columns(), .flags = flags, .start_ns = start_ns };
+	struct formatter fmt = { .columns = connect_columns(),
+				 .flags = flags,
+				 .start_ns = start_ns };
 
 	line[format_event(&fmt, event, line)] = '\0';
 	return line;
@@ -89,12 +91,12 @@ static void test_ipv4_line(void)
 static void test_ipv6_full_and_aligned(void)
 {
 	struct event event = ipv6_event();
-	const char *expected = "4242    curl             6  2001:db8:1234:5678:9abc:def0:1234:5678  "
-			       "fd12:3456:789a:bcde:f012:3456:789a:bcde 443   1.234\n";
+	const char *expected =
+		"4242    curl             6  2001:db8:1234:5678:9abc:def0:1234:5678  "
+		"fd12:3456:789a:bcde:f012:3456:789a:bcde 443   1.234\n";
 
 	CHECK_STR(render(&event, 0, 0), expected);
-	CHECK_EQ_U64(strstr(render(&event, 0, 0), "443") - line,
-		     strstr(header(0), "DPORT") - line);
+	CHECK_EQ_U64(strstr(render(&event, 0, 0), "443") - line, strstr(header(0), "DPORT") - line);
 }
 
 static void test_timestamp(void)
@@ -175,9 +177,9 @@ static void test_latency_rounding(void)
 {
 	struct event event = ipv4_event();
 
-	event.latency_ns = 999;		/* below a microsecond */
+	event.latency_ns = 999; /* below a microsecond */
 	CHECK(strstr(render(&event, 0, 0), " 0.000\n") != NULL);
-	event.latency_ns = 100000000;	/* 100 ms */
+	event.latency_ns = 100000000; /* 100 ms */
 	CHECK(strstr(render(&event, 0, 0), " 100.000\n") != NULL);
 	event.latency_ns = 75000123456ull;
 	CHECK(strstr(render(&event, 0, 0), " 75000.123\n") != NULL);

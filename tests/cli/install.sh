@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# cmake --install honours DESTDIR and installs the binary, the symlinks from the command
+# table, and the man pages; the installed symlinks dispatch by their name.
+set -u
+. "$(dirname "$0")/../integration/assert.sh"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+DESTDIR=$stage cmake --install "$BUILD_DIR" --prefix /usr >/dev/null || die "cmake --install failed"
+
+sbin=$stage/usr/sbin
+[ -x "$sbin/tcptrace" ] || fail "no executable $sbin/tcptrace"
+for alias in tcpconnect tcpconnlat; do
+	expect_eq "$alias links to" tcptrace "$(readlink "$sbin/$alias")"
+	expect_eq "$alias names itself" "Usage: $alias [-htxLv] [-p PID] [min_ms]" \
+		"$("$sbin/$alias" --help | head -n 1)"
+done
+for page in tcptrace.8 tcpconnect.8 tcpconnlat.8; do
+	[ -f "$stage/usr/share/man/man8/$page" ] || fail "man page $page not installed"
+done
+expect_eq "nothing outside DESTDIR's /usr" "usr" "$(ls "$stage")"
+finish

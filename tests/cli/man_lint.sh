@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The man pages: each renders without a single groff warning, has its sections in the
+# expected order, and every alias page (.so) points at a page that exists.
+# Exit 0 when all is well, 1 with one line per problem (groff-base must be installed).
+set -u
+
+man_dir=$(cd "$(dirname "$0")/../../man" && pwd) || exit 1
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+if ! command -v groff >/dev/null || ! groff -man -z </dev/null 2>/dev/null; then
+	echo "FAIL: groff with the man macros is needed: install groff-base" >&2
+	exit 1
+fi
+
+# Sections each page must have, in this order; "+" lists the ones it may add.
+declare -A required=(
+	[tcptrace.8]="NAME|SYNOPSIS|DESCRIPTION|COMMANDS|OPTIONS|EXIT STATUS|DIAGNOSTICS|REQUIREMENTS|FILES|SEE ALSO"
+	[tcpconnect.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|FIELDS|EXAMPLES|OVERHEAD|SEE ALSO"
+)
+declare -A optional=(
+	[tcptrace.8]=""
+	[tcpconnect.8]="EXIT STATUS|NOTES"
+)
+default_required="NAME|SYNOPSIS|DESCRIPTION|SEE ALSO"
+
+# check_sections PAGE FILE: the .SH headings hold the required ones, in order, and (for
+# a page with a fixed list) nothing but them and the optional ones.
+check_sections() {
+	local page=$1 file=$2
+	local want=${required[$page]-$default_required} extra=${optional[$page]-}
+	local -a wanted headings present=()
+	local heading
+
+	IFS='|' read -r -a wanted <<<"$want"
+	mapfile -t headings < <(sed -n 's/^\.SH[[:space:]]*//p' "$file" | tr -d '"' |
+		sed 's/[[:space:]]*$//')
+	for heading in "${headings[@]}"; do
+		if [[ "|$want|" == *"|$heading|"* ]]; then
+			present+=("$heading")
+		elif [ -n "${required[$page]-}" ] && [[ "|$extra|" != *"|$heading|"* ]]; then
+			fail "$page: unexpected section '.SH $heading'"
+		fi
+	done
+	for heading in "${wanted[@]}"; do
+		[[ "|$(IFS='|'; echo "${headings[*]}")|" == *"|$heading|"* ]] ||
+			fail "$page: no '.SH $heading' section"
+	done
+	# The required sections that are there, in the order they should be.
+	local -a expected=()
+	for heading in "${wanted[@]}"; do
+		[[ "|$(IFS='|'; echo "${present[*]}")|" == *"|$heading|"* ]] && expected+=("$heading")
+	done
+	[ "$(IFS='|'; echo "${present[*]}")" = "$(IFS='|'; echo "${expected[*]}")" ] ||
+		fail "$page: sections out of order: $(IFS=,; echo "${present[*]}")" \
+			"(expected ${want//|/,})"
+}
+
+shopt -s nullglob
+pages=("$man_dir"/*.[1-9])
+[ "${#pages[@]}" -gt 0 ] || fail "no man pages in $man_dir"
+
+for file in "${pages[@]}"; do
+	page=$(basename "$file")
+
+	if grep -q '^\.so[[:space:]]' "$file"; then
+		# An alias: one .so line, naming man<section>/<page> as installed.
+		target=$(sed -n 's/^\.so[[:space:]]*//p' "$file")
+		if [ "$(wc -l <"$file")" -ne 1 ]; then
+			fail "$page: an alias page holds the .so line alone"
+		elif [[ ! "$target" =~ ^man[1-9]/[^/]+$ ]]; then
+			fail "$page: .so target '$target' is not man<section>/<page>"
+		elif [ ! -f "$man_dir/$(basename "$target")" ]; then
+			fail "$page: .so target '$target' does not exist in man/"
+		elif grep -q '^\.so[[:space:]]' "$man_dir/$(basename "$target")"; then
+			fail "$page: .so target '$target' is an alias itself"
+		fi
+		continue
+	fi
+
+	warnings=$(groff -man -ww -z -t "$file" 2>&1 >/dev/null)
+	[ -z "$warnings" ] || fail "$page: groff says:"$'\n'"$warnings"
+
+	# .TH NAME SECTION: the file's name in capitals, and its section.
+	th=$(grep -m 1 '^\.TH ' "$file")
+	name=$(tr '[:lower:]' '[:upper:]' <<<"${page%.*}")
+	[[ "$th" =~ ^\.TH\ $name\ ${page##*.}(\ |$) ]] ||
+		fail "$page: .TH line '$th' does not start with '.TH $name ${page##*.}'"
+
+	if grep -n '[[:space:]]$' "$file" >/dev/null; then
+		fail "$page: trailing whitespace on line(s) $(grep -n '[[:space:]]$' "$file" |
+			cut -d: -f1 | paste -sd, -)"
+	fi
+	if LC_ALL=C grep -n '[^[:print:][:space:]]' "$file" >/dev/null; then
+		fail "$page: bytes outside printable ASCII (use groff escapes)"
+	fi
+	check_sections "$page" "$file"
+done
+
+if [ "$failures" -gt 0 ]; then
+	echo "man_lint: $failures problem(s)" >&2
+	exit 1
+fi
+echo "man_lint: ${#pages[@]} page(s) ok"
+exit 0
