@@ -4,8 +4,10 @@
 
 struct events_map events SEC(".maps");
 struct counters_map counters SEC(".maps");
+struct filter_ports_map filter_ports SEC(".maps");
 
 const volatile __u32 filter_tgid = 0;
+const volatile bool filter_ports_enabled = false;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
 char LICENSE[] SEC("license") = "GPL";

@@ -90,17 +90,16 @@ static __always_inline int connect_end(const struct sock *sk, int newstate)
 	latency_ns = now - start->start_ns;
 	if (latency_ns < filter_min_latency_ns)
 		goto out;
-	event = event_reserve();
+	event = event_reserve(EVENT_CONNECT);
 	if (!event)
 		goto out;
 	event->ts_ns = now;
 	event->latency_ns = latency_ns;
+	event->flags = EVENT_HAS_LATENCY;
 	event->pid = start->pid;
 	event->tid = start->tid;
 	event->uid = start->uid;
 	__builtin_memcpy(event->comm, start->comm, sizeof(event->comm));
-	event->kind = EVENT_CONNECT;
-	event->error = 0;
 	event_set_addresses(event, sk);
 	set_outcome(event, sk, newstate);
 	event_submit(event);

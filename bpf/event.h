@@ -14,9 +14,12 @@
 #define TCPTRACE_EVENT_H
 
 #define TASK_COMM_LEN 16
+/* How many ports -P takes. */
+#define FILTER_PORTS_MAX 64
 
 enum event_kind {
 	EVENT_CONNECT = 1,
+	EVENT_ACCEPT = 2,
 };
 
 /* How a connection attempt ended; error holds the errno for CONNECT_FAILED. */
@@ -26,21 +29,38 @@ enum connect_outcome {
 	CONNECT_ABANDONED = 2,	 /* the application closed it before any answer */
 };
 
+/* What became of a passive connection; the last two only with accept -f. */
+enum accept_outcome {
+	ACCEPT_ACCEPTED = 0, /* returned by accept(), accept4() or io_uring */
+	ACCEPT_REFUSED = 1,  /* a SYN to a port nobody listens on, answered by RST */
+	ACCEPT_DROPPED = 2,  /* completed by the peer, dropped: the accept queue was full */
+};
+
+enum event_flag {
+	EVENT_HAS_LATENCY = 1 << 0, /* latency_ns is known */
+	EVENT_HAS_BACKLOG = 1 << 1, /* backlog and max_backlog are known */
+	EVENT_NO_TASK = 1 << 2,	    /* no process: the kernel handled it in softirq */
+};
+
 struct event {
 	__u64 ts_ns;	  /* CLOCK_MONOTONIC when the outcome was known */
-	__u64 latency_ns; /* connect: from SYN_SENT to the outcome */
+	__u64 latency_ns; /* connect: SYN_SENT to outcome; accept: queued to accepted */
 	__u8 laddr[16];	  /* local address; IPv4 uses the first 4 bytes */
 	__u8 raddr[16];	  /* remote address */
 	__u32 pid;	  /* process (tgid) */
 	__u32 tid;	  /* thread whose comm is in comm */
 	__u32 uid;
-	__s32 error;  /* positive errno, 0 when none */
+	__s32 error;	   /* positive errno, 0 when none */
+	__u32 backlog;	   /* accept: the listener's accept queue, after this accept */
+	__u32 max_backlog; /* accept: its limit, from listen() */
+	char comm[TASK_COMM_LEN];
 	__u16 family; /* AF_INET or AF_INET6 */
 	__u16 lport;  /* host byte order */
 	__u16 rport;  /* host byte order */
 	__u8 kind;    /* enum event_kind */
-	__u8 outcome; /* enum connect_outcome */
-	char comm[TASK_COMM_LEN];
+	__u8 outcome; /* enum connect_outcome or enum accept_outcome, by kind */
+	__u8 flags;   /* enum event_flag */
+	__u8 __pad[7];
 };
 
 /*

@@ -37,6 +37,17 @@ extern struct counters_map counters SEC(".maps");
 
 /* Filters: .rodata, so the verifier prunes the branches of a filter that is off. */
 extern const volatile __u32 filter_tgid; /* 0: every process */
+extern const volatile bool filter_ports_enabled;
+
+/* The ports of -P; a map, as a list of any length costs one lookup. */
+struct filter_ports_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_PORTS_MAX);
+	__type(key, __u16);
+	__type(value, __u8);
+};
+
+extern struct filter_ports_map filter_ports SEC(".maps");
 /* Wake the consumer early once this much is waiting; else it drains on its own timer. */
 extern const volatile __u64 wakeup_bytes;
 
@@ -50,12 +61,17 @@ static __always_inline void count(enum counter counter)
 		__sync_fetch_and_add(value, 1);
 }
 
-static __always_inline struct event *event_reserve(void)
+/* A zeroed record of this kind: reserved memory holds whatever was there before. */
+static __always_inline struct event *event_reserve(enum event_kind kind)
 {
 	struct event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 
-	if (!event)
+	if (!event) {
 		count(COUNTER_RINGBUF_FULL);
+		return NULL;
+	}
+	__builtin_memset(event, 0, sizeof(*event));
+	event->kind = kind;
 	return event;
 }
 
@@ -76,6 +92,11 @@ static __always_inline void event_submit(struct event *event)
 static __always_inline bool tgid_filtered_out(__u32 tgid)
 {
 	return filter_tgid && tgid != filter_tgid;
+}
+
+static __always_inline bool port_filtered_out(__u16 port)
+{
+	return filter_ports_enabled && !bpf_map_lookup_elem(&filter_ports, &port);
 }
 
 static __always_inline bool ipv4_mapped(const __u8 *addr)
@@ -107,10 +128,9 @@ static __always_inline void event_set_addresses(struct event *event, const struc
 		if (!ipv4_mapped(event->raddr))
 			return;
 		event->family = AF_INET;
+		__builtin_memset(event->laddr, 0, sizeof(event->laddr));
+		__builtin_memset(event->raddr, 0, sizeof(event->raddr));
 	}
-	/* Ring buffer memory is not cleared: no stale bytes after an IPv4 address. */
-	__builtin_memset(event->laddr, 0, sizeof(event->laddr));
-	__builtin_memset(event->raddr, 0, sizeof(event->raddr));
 	bpf_core_read(event->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
 	bpf_core_read(event->raddr, 4, &sk->__sk_common.skc_daddr);
 }

@@ -228,3 +228,30 @@ int cli_parse_ms(const char *text, __u64 *ns)
 		err = -ERANGE;
 	return err;
 }
+
+int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports)
+{
+	*nr_ports = 0;
+	for (const char *item = text;; item++) {
+		size_t len = strcspn(item, ",");
+		unsigned long long port;
+		char digits[8];
+		int err;
+
+		if (len >= sizeof(digits))
+			return -ERANGE;
+		memcpy(digits, item, len);
+		digits[len] = '\0';
+		err = parse_decimal(digits, 65535, &port);
+		if (!err && port == 0)
+			err = -ERANGE;
+		if (err)
+			return err;
+		if (*nr_ports == FILTER_PORTS_MAX)
+			return -E2BIG;
+		ports[(*nr_ports)++] = port;
+		item += len;
+		if (!*item)
+			return 0;
+	}
+}

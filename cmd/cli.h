@@ -48,5 +48,7 @@ enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
 int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);
+/* A comma-separated list of ports, 1 to 65535, at most FILTER_PORTS_MAX of them. */
+int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports);
 
 #endif /* TCPTRACE_CLI_H */

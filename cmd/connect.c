@@ -3,15 +3,13 @@
 #include <getopt.h>
 #include "cli.h"
 
-/* Addresses get the width of the longest IPv6 text, so that mixed tables stay aligned. */
-#define ADDR_WIDTH 39
-
 static const struct column connect_columns[] = {
 	{ .field = FIELD_TIME_S, .header = "TIME(s)", .width = 9, .show_if = COLUMN_TIMESTAMP },
+	{ .field = FIELD_TIME_CLOCK, .header = "TIME", .width = 8, .show_if = COLUMN_CLOCK },
 	{ .field = FIELD_PID, .header = "PID", .width = 7 },
 	{ .field = FIELD_COMM, .header = "COMM", .width = 16 },
 	{ .field = FIELD_IP, .header = "IP", .width = 2 },
-	{ .field = FIELD_LADDR, .header = "SADDR", .width = ADDR_WIDTH },
+	{ .field = FIELD_LADDR, .header = "SADDR", .width = FORMAT_ADDR_WIDTH },
 	/* One local-port column: bcc's name under -L, SPORT among -x's columns. */
 	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5, .show_if = COLUMN_LPORT },
 	{ .field = FIELD_LPORT,
@@ -19,7 +17,7 @@ static const struct column connect_columns[] = {
 	  .width = 5,
 	  .show_if = COLUMN_EXTENDED,
 	  .hide_if = COLUMN_LPORT },
-	{ .field = FIELD_RADDR, .header = "DADDR", .width = ADDR_WIDTH },
+	{ .field = FIELD_RADDR, .header = "DADDR", .width = FORMAT_ADDR_WIDTH },
 	{ .field = FIELD_RPORT, .header = "DPORT", .width = 5 },
 	{ .field = FIELD_LATENCY_MS, .header = "LAT(ms)", .width = 8 },
 	{ .field = FIELD_UID, .header = "UID", .width = 6, .show_if = COLUMN_EXTENDED },
@@ -30,7 +28,7 @@ static const struct column connect_columns[] = {
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htxLv] [-p PID] [min_ms]\n"
+		"Usage: %s [-htTxLv] [-p PID] [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"
@@ -39,6 +37,7 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"Options:\n"
 		"  -p, --pid PID      trace only this process\n"
 		"  -t, --timestamp    print TIME(s): when the answer came, in seconds since start\n"
+		"  -T, --time         print TIME: when the answer came, as HH:MM:SS\n"
 		"  -x, --extended     print SPORT, UID and RESULT (ESTABLISHED, an errno name\n"
 		"                     such as ECONNREFUSED, or ABANDONED)\n"
 		"  -L, --lport        print LPORT, the local port\n"
@@ -56,13 +55,10 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 }
 
 static const struct option connect_options[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "timestamp", no_argument, NULL, 't' },
-	{ "extended", no_argument, NULL, 'x' },
-	{ "lport", no_argument, NULL, 'L' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{},
+	{ "pid", required_argument, NULL, 'p' }, { "timestamp", no_argument, NULL, 't' },
+	{ "time", no_argument, NULL, 'T' },	 { "extended", no_argument, NULL, 'x' },
+	{ "lport", no_argument, NULL, 'L' },	 { "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },	 {},
 };
 
 enum cli_result connect_parse(const struct command_context *ctx, int argc, char **argv,
@@ -71,7 +67,7 @@ enum cli_result connect_parse(const struct command_context *ctx, int argc, char 
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = getopt_long(argc, argv, ":p:txLvh", connect_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:tTxLvh", connect_options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (cli_parse_pid(optarg, &config->filter_pid))
@@ -82,6 +78,9 @@ enum cli_result connect_parse(const struct command_context *ctx, int argc, char 
 			break;
 		case 't':
 			config->column_flags |= COLUMN_TIMESTAMP;
+			break;
+		case 'T':
+			config->column_flags |= COLUMN_CLOCK;
 			break;
 		case 'x':
 			config->column_flags |= COLUMN_EXTENDED;

@@ -10,13 +10,18 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "format.h"
+#include "../bpf/event.h"
 
 struct trace_config {
 	/* Programs named "<command>_*" in the BPF object are loaded, the rest are not. */
 	const char *command;
+	/* Programs of the command that its options leave out, NULL-terminated. */
+	const char *disabled_programs[4];
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
 	__u64 filter_min_latency_ns;
+	__u16 filter_ports[FILTER_PORTS_MAX];
+	unsigned int nr_filter_ports;
 	/* The subcommand's column table and which of its optional columns to show. */
 	const struct column *columns;
 	unsigned int column_flags;

@@ -9,11 +9,12 @@
 #include <string.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "format.h"
 
-_Static_assert(sizeof(struct event) == 88, "struct event changed: keep both sides in step");
+_Static_assert(sizeof(struct event) == 104, "struct event changed: keep both sides in step");
 
 static char *put_str(char *p, const char *s)
 {
@@ -84,35 +85,97 @@ static char *put_addr(char *p, const struct event *event, const __u8 *addr)
 	return p + strlen(p);
 }
 
-static char *put_result(char *p, const struct event *event)
+static const char *connect_result(const struct event *event)
 {
-	const char *name;
-
 	switch (event->outcome) {
 	case CONNECT_ESTABLISHED:
-		return put_str(p, "ESTABLISHED");
+		return "ESTABLISHED";
 	case CONNECT_ABANDONED:
-		return put_str(p, "ABANDONED");
+		return "ABANDONED";
 	}
-	name = strerrorname_np(event->error);
-	if (name)
-		return put_str(p, name);
-	*p++ = 'E';
-	return put_u64(p, event->error);
+	return strerrorname_np(event->error);
 }
 
-static char *put_field(char *p, const struct formatter *fmt, enum field field,
-		       const struct event *event)
+static const char *accept_result(const struct event *event)
+{
+	switch (event->outcome) {
+	case ACCEPT_ACCEPTED:
+		return "ACCEPTED";
+	case ACCEPT_REFUSED:
+		return "REFUSED";
+	case ACCEPT_DROPPED:
+		return "DROPPED";
+	}
+	return NULL;
+}
+
+static char *put_result(char *p, const struct event *event)
+{
+	const char *name =
+		event->kind == EVENT_ACCEPT ? accept_result(event) : connect_result(event);
+
+	if (name)
+		return put_str(p, name);
+	/* An errno without a name, or an outcome this build does not know. */
+	*p++ = 'E';
+	return put_u64(p, event->kind == EVENT_ACCEPT ? event->outcome : event->error);
+}
+
+static char *put_two_digits(char *p, int value)
+{
+	*p++ = '0' + value / 10;
+	*p++ = '0' + value % 10;
+	return p;
+}
+
+/* HH:MM:SS of the local wall clock; localtime_r() only when the second changes. */
+static char *put_clock(char *p, struct formatter *fmt, const struct event *event)
+{
+	__s64 second = ((__s64)event->ts_ns + fmt->realtime_offset_ns) / 1000000000;
+
+	if (second != fmt->clock_second) {
+		time_t t = second;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		put_two_digits(fmt->clock_text, tm.tm_hour);
+		fmt->clock_text[2] = ':';
+		put_two_digits(fmt->clock_text + 3, tm.tm_min);
+		fmt->clock_text[5] = ':';
+		put_two_digits(fmt->clock_text + 6, tm.tm_sec);
+		fmt->clock_second = second;
+	}
+	memcpy(p, fmt->clock_text, sizeof(fmt->clock_text));
+	return p + sizeof(fmt->clock_text);
+}
+
+static char *put_backlog(char *p, const struct event *event)
+{
+	if (!(event->flags & EVENT_HAS_BACKLOG))
+		return put_str(p, "-");
+	p = put_u64(p, event->backlog);
+	*p++ = '/';
+	return put_u64(p, event->max_backlog);
+}
+
+static bool no_task(const struct event *event)
+{
+	return event->flags & EVENT_NO_TASK;
+}
+
+static char *put_field(char *p, struct formatter *fmt, enum field field, const struct event *event)
 {
 	switch (field) {
 	case FIELD_TIME_S:
 		if (event->ts_ns < fmt->start_ns)
 			return put_thousandths(p, 0);
 		return put_thousandths(p, (event->ts_ns - fmt->start_ns) / 1000000);
+	case FIELD_TIME_CLOCK:
+		return put_clock(p, fmt, event);
 	case FIELD_PID:
-		return put_u64(p, event->pid);
+		return no_task(event) ? put_str(p, "-") : put_u64(p, event->pid);
 	case FIELD_COMM:
-		return put_comm(p, event->comm);
+		return no_task(event) ? put_str(p, "-") : put_comm(p, event->comm);
 	case FIELD_IP:
 		*p++ = event->family == AF_INET6 ? '6' : '4';
 		return p;
@@ -125,9 +188,13 @@ static char *put_field(char *p, const struct formatter *fmt, enum field field,
 	case FIELD_RPORT:
 		return put_u64(p, event->rport);
 	case FIELD_LATENCY_MS:
+		if (!(event->flags & EVENT_HAS_LATENCY))
+			return put_str(p, "-");
 		return put_thousandths(p, event->latency_ns / 1000);
 	case FIELD_UID:
-		return put_u64(p, event->uid);
+		return no_task(event) ? put_str(p, "-") : put_u64(p, event->uid);
+	case FIELD_BACKLOG:
+		return put_backlog(p, event);
 	case FIELD_RESULT:
 		return put_result(p, event);
 	case FIELD_NONE:
@@ -157,7 +224,7 @@ static char *end_column(char *p, const char *start, const struct column *column)
 }
 
 /* Either the header (event NULL) or one event's line, newline-terminated. */
-static size_t format_line(const struct formatter *fmt, const struct event *event, char *buf)
+static size_t format_line(struct formatter *fmt, const struct event *event, char *buf)
 {
 	const struct column *column, *previous = NULL;
 	char *p = buf, *previous_start = buf;
@@ -176,12 +243,27 @@ static size_t format_line(const struct formatter *fmt, const struct event *event
 	return p - buf;
 }
 
-size_t format_header(const struct formatter *fmt, char *buf)
+size_t format_header(struct formatter *fmt, char *buf)
 {
 	return format_line(fmt, NULL, buf);
 }
 
-size_t format_event(const struct formatter *fmt, const struct event *event, char *buf)
+static __s64 clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+void format_start(struct formatter *fmt)
+{
+	fmt->start_ns = clock_ns(CLOCK_MONOTONIC);
+	fmt->realtime_offset_ns = clock_ns(CLOCK_REALTIME) - fmt->start_ns;
+	fmt->clock_second = -1;
+}
+
+size_t format_event(struct formatter *fmt, const struct event *event, char *buf)
 {
 	return format_line(fmt, event, buf);
 }

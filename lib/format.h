@@ -13,8 +13,9 @@
 struct event;
 
 enum field {
-	FIELD_NONE,   /* ends a column table */
-	FIELD_TIME_S, /* event time, seconds since tracing started */
+	FIELD_NONE,	  /* ends a column table */
+	FIELD_TIME_S,	  /* event time, seconds since tracing started */
+	FIELD_TIME_CLOCK, /* event time, local wall clock HH:MM:SS */
 	FIELD_PID,
 	FIELD_COMM,
 	FIELD_IP, /* 4 or 6 */
@@ -22,9 +23,11 @@ enum field {
 	FIELD_RADDR,
 	FIELD_LPORT,
 	FIELD_RPORT,
-	FIELD_LATENCY_MS,
+	FIELD_LATENCY_MS, /* connect latency, or accept-queue wait; - when unknown */
 	FIELD_UID,
-	FIELD_RESULT, /* ESTABLISHED, an errno name, or ABANDONED */
+	FIELD_BACKLOG, /* accept queue length/limit; - when unknown */
+	FIELD_RESULT,  /* connect: ESTABLISHED, an errno name, ABANDONED;
+			  accept: ACCEPTED, REFUSED, DROPPED */
 };
 
 /* Optional columns, switched on by options; a column with show_if 0 is always shown. */
@@ -32,6 +35,8 @@ enum column_flag {
 	COLUMN_TIMESTAMP = 1 << 0, /* -t */
 	COLUMN_EXTENDED = 1 << 1,  /* -x */
 	COLUMN_LPORT = 1 << 2,	   /* -L */
+	COLUMN_CLOCK = 1 << 3,	   /* -T */
+	COLUMN_FAILED = 1 << 4,	   /* accept -f */
 };
 
 struct column {
@@ -42,16 +47,25 @@ struct column {
 	unsigned int hide_if; /* ...unless one of these is set */
 };
 
+/* Addresses get the width of the longest IPv6 text, so that mixed tables stay aligned. */
+#define FORMAT_ADDR_WIDTH 39
+
 /* Longest line the formatter writes: every field at its widest, escaped. */
 #define FORMAT_LINE_MAX 512
 
 struct formatter {
 	const struct column *columns;
-	unsigned int flags; /* enum column_flag */
-	__u64 start_ns;	    /* CLOCK_MONOTONIC origin of FIELD_TIME_S */
+	unsigned int flags;	  /* enum column_flag */
+	__u64 start_ns;		  /* CLOCK_MONOTONIC origin of FIELD_TIME_S */
+	__s64 realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for FIELD_TIME_CLOCK */
+	/* FIELD_TIME_CLOCK's last second, so that localtime_r() runs once a second. */
+	__s64 clock_second;
+	char clock_text[8];
 };
 
-size_t format_header(const struct formatter *fmt, char *buf);
-size_t format_event(const struct formatter *fmt, const struct event *event, char *buf);
+/* Sets the time origins to now: TIME(s) counts from here. */
+void format_start(struct formatter *fmt);
+size_t format_header(struct formatter *fmt, char *buf);
+size_t format_event(struct formatter *fmt, const struct event *event, char *buf);
 
 #endif /* TCPTRACE_FORMAT_H */

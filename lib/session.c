@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
@@ -94,40 +95,79 @@ static bool has_prefix(const char *name, const char *prefix)
 	return strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
-/* Only the subcommand's programs: those named "<command>_...". */
-static void select_programs(struct tcptrace *skel, const char *command)
+static bool disabled(const struct trace_config *config, const char *name)
 {
-	size_t len = strlen(command);
+	for (const char *const *off = config->disabled_programs; *off; off++)
+		if (!strcmp(*off, name))
+			return true;
+	return false;
+}
+
+/* Only the command's programs, those named "<command>_...", less what its options left out. */
+static void select_programs(struct tcptrace *skel, const struct trace_config *config)
+{
+	size_t len = strlen(config->command);
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
-		bool mine = has_prefix(name, command) && name[len] == '_';
+		bool mine = has_prefix(name, config->command) && name[len] == '_';
 
-		bpf_program__set_autoload(prog, mine);
+		bpf_program__set_autoload(prog, mine && !disabled(config, name));
 	}
+}
+
+static bool needs_tracefs(struct tcptrace *skel)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		if (bpf_program__autoload(prog) &&
+		    has_prefix(bpf_program__section_name(prog), "tracepoint/"))
+			return true;
+	return false;
+}
+
+/*
+ * Classic tracepoints are attached by their ID, which only tracefs tells. A fresh boot
+ * often has it unmounted; mount it where libbpf looks. It stays mounted: other tools
+ * may start using it meanwhile.
+ */
+static int ensure_tracefs(struct session *session, struct failure *failure)
+{
+	if (!access(SESSION_TRACEFS "/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("tracefs", SESSION_TRACEFS, "tracefs", 0, NULL))
+		return fail(failure, "mount", "tracefs on " SESSION_TRACEFS, -errno);
+	session->mounted_tracefs = true;
+	return 0;
+}
+
+/* -P: the ports go into their map between load and attach. */
+static int fill_port_filter(struct tcptrace *skel, const struct trace_config *config)
+{
+	const __u8 present = 1;
+
+	for (unsigned int i = 0; i < config->nr_filter_ports; i++)
+		if (bpf_map__update_elem(skel->maps.filter_ports, &config->filter_ports[i],
+					 sizeof(__u16), &present, sizeof(present), BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 static void set_filters(struct tcptrace *skel, const struct trace_config *config)
 {
 	skel->rodata->filter_tgid = config->filter_pid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
+	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
 	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
-}
-
-static __u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static int attach_programs(struct session *session, struct failure *failure)
 {
 	struct bpf_program *prog;
 
-	session->attached_ns = monotonic_ns();
 	bpf_object__for_each_program(prog, session->skel->obj) {
 		struct bpf_link *link;
 
@@ -158,11 +198,19 @@ int session_open(struct session *session, const struct trace_config *config,
 	if (!session->skel)
 		return fail(failure, "open", "BPF object", -errno);
 	set_filters(session->skel, config);
-	select_programs(session->skel, config->command);
+	select_programs(session->skel, config);
+	if (needs_tracefs(session->skel)) {
+		err = ensure_tracefs(session, failure);
+		if (err)
+			return err;
+	}
 
 	err = tcptrace__load(session->skel);
 	if (err)
 		return fail(failure, "load", "BPF programs", err);
+	err = fill_port_filter(session->skel, config);
+	if (err)
+		return fail(failure, "fill", "the port filter", err);
 	err = attach_programs(session, failure);
 	if (err)
 		return err;

@@ -24,6 +24,7 @@ struct failure {
 
 #define SESSION_MAX_LINKS  8
 #define SESSION_KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define SESSION_TRACEFS	   "/sys/kernel/tracing"
 /* The BPF ring buffer and tp_btf programs with typed arguments. */
 #define SESSION_MIN_KERNEL	"5.8"
 #define SESSION_MIN_KERNEL_CODE 0x050800
@@ -33,7 +34,8 @@ struct session {
 	struct ring_buffer *ring;
 	struct bpf_link *links[SESSION_MAX_LINKS];
 	unsigned int nr_links;
-	__u64 attached_ns; /* CLOCK_MONOTONIC just before attaching */
+	bool mounted_tracefs; /* tracefs was missing and this session mounted it */
+	__u64 attached_ns;    /* CLOCK_MONOTONIC just before attaching */
 };
 
 struct losses {

@@ -142,10 +142,13 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	output_init(&tracer.out, STDOUT_FILENO);
 	install_signal_handlers();
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
+	if (tracer.session.mounted_tracefs && config->verbose)
+		fputs("tcptrace: tracefs was not mounted: mounted it on " SESSION_TRACEFS "\n",
+		      stderr);
 	if (!err) {
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;
-		tracer.formatter.start_ns = tracer.session.attached_ns;
+		format_start(&tracer.formatter);
 		print_header(&tracer);
 		err = consume(&tracer, failure);
 		/* Detach first, so that the final count is exact. */

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* tcptrace accept (tcpaccept): options, usage and columns. */
+#include <errno.h>
+#include <getopt.h>
+#include "cli.h"
+
+static const struct column accept_columns[] = {
+	{ .field = FIELD_TIME_S, .header = "TIME(s)", .width = 9, .show_if = COLUMN_TIMESTAMP },
+	{ .field = FIELD_TIME_CLOCK, .header = "TIME", .width = 8, .show_if = COLUMN_CLOCK },
+	{ .field = FIELD_PID, .header = "PID", .width = 7 },
+	{ .field = FIELD_COMM, .header = "COMM", .width = 16 },
+	{ .field = FIELD_IP, .header = "IP", .width = 2 },
+	{ .field = FIELD_RADDR, .header = "RADDR", .width = FORMAT_ADDR_WIDTH },
+	{ .field = FIELD_RPORT, .header = "RPORT", .width = 5 },
+	{ .field = FIELD_LADDR, .header = "LADDR", .width = FORMAT_ADDR_WIDTH },
+	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5 },
+	{ .field = FIELD_UID, .header = "UID", .width = 6, .show_if = COLUMN_EXTENDED },
+	/* How long the connection waited in the accept queue. */
+	{ .field = FIELD_LATENCY_MS,
+	  .header = "QUEUED(ms)",
+	  .width = 10,
+	  .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_BACKLOG, .header = "BACKLOG", .width = 11, .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_RESULT, .header = "RESULT", .show_if = COLUMN_FAILED },
+	{ .field = FIELD_NONE },
+};
+
+void accept_usage(const struct command_context *ctx, FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [-htTxfv] [-p PID] [-P PORTS]\n"
+		"\n"
+		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
+		"connection returned by accept(), accept4() or io_uring, naming the process that\n"
+		"accepted it.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID      trace only this process\n"
+		"  -P, --ports PORTS  trace only these local ports (comma-separated, at most %d)\n"
+		"  -t, --timestamp    print TIME(s): when it was accepted, in seconds since start\n"
+		"  -T, --time         print TIME: when it was accepted, as HH:MM:SS\n"
+		"  -x, --extended     print UID, QUEUED(ms) (time spent in the accept queue) and\n"
+		"                     BACKLOG (the listener's accept queue, length/limit)\n"
+		"  -f, --failed       also print attempts that never reached accept(), with "
+		"RESULT:\n"
+		"                     REFUSED (no listener: RST) or DROPPED (accept queue full)\n"
+		"  -v, --verbose      print libbpf's messages while loading\n"
+		"  -h, --help         print this help\n"
+		"\n"
+		"Examples:\n"
+		"  %s               # every accepted connection\n"
+		"  %s -x            # with the accept-queue wait and backlog\n"
+		"  %s -P 80,443 -f  # ports 80 and 443, refused and dropped ones too\n",
+		ctx->prog, FILTER_PORTS_MAX, ctx->prog, ctx->prog, ctx->prog);
+}
+
+static const struct option accept_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "ports", required_argument, NULL, 'P' },
+	{ "timestamp", no_argument, NULL, 't' },
+	{ "time", no_argument, NULL, 'T' },
+	{ "extended", no_argument, NULL, 'x' },
+	{ "failed", no_argument, NULL, 'f' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static enum cli_result bad_ports(const struct command_context *ctx, const char *text, int err)
+{
+	if (err == -E2BIG)
+		return cli_bad_usage(ctx, "too many ports in '%s': at most %d", text,
+				     FILTER_PORTS_MAX);
+	return cli_bad_usage(ctx,
+			     "invalid port list '%s': expected ports from 1 to 65535, "
+			     "separated by commas",
+			     text);
+}
+
+enum cli_result accept_parse(const struct command_context *ctx, int argc, char **argv,
+			     struct trace_config *config)
+{
+	int opt, err;
+
+	config->columns = accept_columns;
+	/* Without -f, the drop tracer is not even loaded. */
+	config->disabled_programs[0] = "accept_failed_drop_btf";
+	while ((opt = getopt_long(argc, argv, ":p:P:tTxfvh", accept_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (cli_parse_pid(optarg, &config->filter_pid))
+				return cli_bad_usage(ctx,
+						     "invalid PID '%s': expected a number from 1 "
+						     "to 4194304",
+						     optarg);
+			break;
+		case 'P':
+			err = cli_parse_ports(optarg, config->filter_ports,
+					      &config->nr_filter_ports);
+			if (err)
+				return bad_ports(ctx, optarg, err);
+			break;
+		case 't':
+			config->column_flags |= COLUMN_TIMESTAMP;
+			break;
+		case 'T':
+			config->column_flags |= COLUMN_CLOCK;
+			break;
+		case 'x':
+			config->column_flags |= COLUMN_EXTENDED;
+			break;
+		case 'f':
+			config->column_flags |= COLUMN_FAILED;
+			config->disabled_programs[0] = NULL;
+			break;
+		case 'v':
+			config->verbose = true;
+			break;
+		case 'h':
+			accept_usage(ctx, stdout);
+			return CLI_DONE;
+		default:
+			return cli_bad_option(ctx, opt, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	return CLI_RUN;
+}
