@@ -3,7 +3,9 @@
  * tcp_peer - make TCP connections with a known identity, for the tracer's
  * integration tests.
  *
- *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] ADDR PORT
+ *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] [-m METHOD] [-W MS] [-H] [-D]
+ *                    ADDR PORT
+ *   tcp_peer not-tcp DIR
  *   tcp_peer connect [-c COMM] [-t] [-N] [-a MS] [-w MS] [-r REPEAT]
  *                    [-i MS] ADDR PORT
  *
@@ -31,6 +33,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,10 +53,20 @@ struct peer_addr {
 	uint16_t port;
 };
 
+enum accept_method {
+	ACCEPT_PLAIN,	  /* accept() */
+	ACCEPT4_CLOEXEC,  /* accept4(SOCK_CLOEXEC) */
+	ACCEPT4_NONBLOCK, /* accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) */
+};
+
 struct listen_opts {
 	const char *comm;
 	int backlog;
 	long count; /* 0: accept forever */
+	enum accept_method method;
+	long wait_ms; /* -W: wait this long once a connection is ready */
+	bool hold;    /* -H: never accept */
+	bool dual;    /* -D: an IPv6 listener takes IPv4 clients too (v4-mapped) */
 	struct peer_addr addr;
 };
 
@@ -230,8 +243,8 @@ static int open_listener(const struct listen_opts *o)
 	/* Tests restart listeners on the same port back to back. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		die_sys("setsockopt(SO_REUSEADDR)", errno);
-	/* Keep v4 and v6 tests apart: no v4-mapped connections on [::]. */
-	if (o->addr.family == AF_INET6 &&
+	/* Keep v4 and v6 tests apart, unless -D: no v4-mapped connections on [::]. */
+	if (o->addr.family == AF_INET6 && !o->dual &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		die_sys("setsockopt(IPV6_V6ONLY)", errno);
 	if (bind(fd, (const struct sockaddr *)&o->addr.ss, o->addr.len))
@@ -254,33 +267,123 @@ static unsigned int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static void accept_loop(int fd, long count)
+static int accept_with(int fd, enum accept_method method)
+{
+	switch (method) {
+	case ACCEPT_PLAIN:
+		return accept(fd, NULL, NULL);
+	case ACCEPT4_NONBLOCK:
+		return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	case ACCEPT4_CLOEXEC:
+		break;
+	}
+	return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static void endpoint_text(const struct sockaddr_storage *ss, char *addr, unsigned int *port)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, INET6_ADDRSTRLEN);
+		*port = ntohs(sin6->sin6_port);
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, addr, INET6_ADDRSTRLEN);
+		*port = ntohs(sin->sin_port);
+	}
+}
+
+/* One line per accepted connection, with what the kernel says of both ends. */
+static void report_accepted(int c, long long waited_us)
+{
+	char raddr[INET6_ADDRSTRLEN], laddr[INET6_ADDRSTRLEN], comm[COMM_LEN];
+	struct sockaddr_storage peer, local;
+	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	unsigned int rport, lport;
+
+	if (getpeername(c, (struct sockaddr *)&peer, &plen) ||
+	    getsockname(c, (struct sockaddr *)&local, &llen))
+		die_sys("getpeername/getsockname", errno);
+	endpoint_text(&peer, raddr, &rport);
+	endpoint_text(&local, laddr, &lport);
+	get_comm(comm);
+	printf("accept pid=%d tid=%ld comm=%s family=%d raddr=%s rport=%u laddr=%s lport=%u "
+	       "waited_us=%lld\n",
+	       getpid(), (long)syscall(SYS_gettid), comm, peer.ss_family == AF_INET6 ? 6 : 4, raddr,
+	       rport, laddr, lport, waited_us);
+	fflush(stdout);
+}
+
+/* -W: from the moment a connection is ready to be accepted, wait before accepting it. */
+static long long wait_ready_then(int fd, long wait_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long ready;
+
+	while (poll(&pfd, 1, -1) < 0)
+		if (errno != EINTR)
+			die_sys("poll", errno);
+	ready = now_us();
+	sleep_ms(wait_ms);
+	return ready;
+}
+
+static void accept_loop(int fd, const struct listen_opts *o)
 {
 	long accepted = 0;
+	long long ready = 0;
 	int c;
 
-	while (!count || accepted < count) {
-		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	while (!o->count || accepted < o->count) {
+		if (o->wait_ms)
+			ready = wait_ready_then(fd, o->wait_ms);
+		c = accept_with(fd, o->method);
 		if (c < 0) {
 			/* The peer may give up before we get to it. */
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			die_sys("accept", errno);
 		}
+		report_accepted(c, ready ? now_us() - ready : 0);
 		close(c);
 		accepted++;
 	}
 }
 
+static enum accept_method parse_method(const char *text)
+{
+	if (!strcmp(text, "accept"))
+		return ACCEPT_PLAIN;
+	if (!strcmp(text, "accept4"))
+		return ACCEPT4_CLOEXEC;
+	if (!strcmp(text, "accept4-nonblock"))
+		return ACCEPT4_NONBLOCK;
+	die_usage("listen: -m takes accept, accept4 or accept4-nonblock, not '%s'", text);
+}
+
 static int cmd_listen(int argc, char **argv)
 {
-	struct listen_opts o = { .backlog = DEFAULT_BACKLOG };
+	struct listen_opts o = { .backlog = DEFAULT_BACKLOG, .method = ACCEPT4_CLOEXEC };
 	int fd, opt;
 
-	while ((opt = getopt(argc, argv, "+:c:b:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HD")) != -1) {
 		switch (opt) {
 		case 'c':
 			o.comm = optarg;
+			break;
+		case 'm':
+			o.method = parse_method(optarg);
+			break;
+		case 'W':
+			o.wait_ms = parse_num(optarg, "MS", 0, 3600000);
+			break;
+		case 'H':
+			o.hold = true;
+			break;
+		case 'D':
+			o.dual = true;
 			break;
 		case 'b':
 			o.backlog = (int)parse_num(optarg, "BACKLOG", 0, INT_MAX);
@@ -302,8 +405,41 @@ static int cmd_listen(int argc, char **argv)
 	fd = open_listener(&o);
 	printf("listening pid=%d port=%u\n", getpid(), bound_port(fd));
 	fflush(stdout);
-	accept_loop(fd, o.count);
+	if (o.hold)
+		pause(); /* until SIGTERM: connections pile up in the accept queue */
+	else
+		accept_loop(fd, &o);
 	close(fd);
+	return 0;
+}
+
+/*
+ * not-tcp DIR: accepts that must not be traced as TCP: a unix stream socket's (socket
+ * file in DIR), and accept() on a UDP socket, which fails with EOPNOTSUPP.
+ */
+static int cmd_not_tcp(int argc, char **argv)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int listener, client, accepted, udp;
+
+	if (argc != 2)
+		die_usage("not-tcp: expected DIR");
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/tcp_peer.sock", argv[1]);
+	unlink(addr.sun_path);
+	listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	client = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (listener < 0 || client < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(listener, 1) || connect(client, (struct sockaddr *)&addr, sizeof(addr)))
+		die_sys("unix socket", errno);
+	accepted = accept(listener, NULL, NULL);
+	if (accepted < 0)
+		die_sys("unix accept", errno);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	if (udp < 0)
+		die_sys("udp socket", errno);
+	printf("not-tcp pid=%d unix_accept=ok udp_accept=%s\n", getpid(),
+	       accept(udp, NULL, NULL) < 0 && errno == EOPNOTSUPP ? "EOPNOTSUPP" : "unexpected");
+	unlink(addr.sun_path);
 	return 0;
 }
 
@@ -531,12 +667,14 @@ static int cmd_connect(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die_usage("expected a mode: listen or connect");
+		die_usage("expected a mode: listen, connect or not-tcp");
 	install_signals();
 	/* Hand the mode's own argv to getopt, the mode acting as argv[0]. */
 	if (!strcmp(argv[1], "listen"))
 		return cmd_listen(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "connect"))
 		return cmd_connect(argc - 1, argv + 1);
-	die_usage("unknown mode '%s' (expected listen or connect)", argv[1]);
+	if (!strcmp(argv[1], "not-tcp"))
+		return cmd_not_tcp(argc - 1, argv + 1);
+	die_usage("unknown mode '%s' (expected listen, connect or not-tcp)", argv[1]);
 }

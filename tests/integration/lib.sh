@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "skipped: loading BPF programs needs root"
 	exit 77
 fi
-for var in TCPTRACE_BIN_DIR TCP_PEER NFQ_DELAY CONNECT_STORM; do
+for var in TCPTRACE_BIN_DIR TCP_PEER NFQ_DELAY CONNECT_STORM URING_ACCEPT; do
 	[ -n "${!var:-}" ] || die "$var is not set: run the tests through ctest"
 done
 
@@ -124,15 +124,38 @@ tracer_stop() {
 	expect_eq "tracer stderr" "" "$(cat "$work/trace.err")"
 }
 
-# server_start NS ADDR [COMM]: a listener in NS; sets server_port and server_pid.
+# server_start NS ADDR [COMM [LISTEN OPTIONS...]]: a listener in NS (tcp_peer listen);
+# sets server_port, server_pid, and server_out, the file its "accept ..." lines go to.
 server_start() {
-	local ns=$1 addr=$2 comm=${3:-tt-server} out="$work/server.$RANDOM"
+	local ns=$1 addr=$2 comm=${3:-tt-server}
+	shift $(($# < 3 ? $# : 3))
+	server_out="$work/server.$RANDOM"
 	# ip netns exec execs the peer, so $! is the server itself.
-	ip netns exec "$(ns_name "$ns")" "$TCP_PEER" listen -c "$comm" "$addr" 0 >"$out" &
+	ip netns exec "$(ns_name "$ns")" "$TCP_PEER" listen -c "$comm" "$@" "$addr" 0 >"$server_out" &
 	background+=($!)
-	wait_for_line "$out" '^listening' $! || die "server on $addr did not start"
-	server_port=$(kv port "$(cat "$out")")
-	server_pid=$(kv pid "$(cat "$out")")
+	wait_for_line "$server_out" '^listening' $! || die "server on $addr did not start"
+	server_port=$(kv port "$(head -n 1 "$server_out")")
+	server_pid=$(kv pid "$(head -n 1 "$server_out")")
+}
+
+# wait_accepts FILE COUNT: until a server has printed COUNT "accept" lines.
+wait_accepts() {
+	local i
+	for i in $(seq 200); do
+		[ "$(grep -c '^accept ' "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	die "the server did not accept $2 connection(s)"
+}
+
+# expect_accepted LINE: the tracer's line for the connection a server reported accepting
+# ("accept pid=... comm=... raddr=... rport=... laddr=... lport=..."): PID and COMM are
+# the server's, and every address and port is right.
+expect_accepted() {
+	local line=$1
+	the_row RPORT="$(kv rport "$line")" LPORT="$(kv lport "$line")" || return 1
+	expect_row PID "$(kv pid "$line")" COMM "$(kv comm "$line")" IP "$(kv family "$line")" \
+		RADDR "$(kv raddr "$line")" LADDR "$(kv laddr "$line")"
 }
 
 # peer NS ARGS...: runs tcp_peer connect in NS; its report lines are in $peer_lines.
