@@ -7,9 +7,14 @@
 tcptrace=$TCPTRACE_BIN_DIR/tcptrace
 command -v bpftool >/dev/null || die "bpftool is needed to look for leftover programs"
 
-# Programs and maps of ours still in the kernel (names are cut to 15 characters).
+# Programs of tcptrace's in the kernel (names are cut to 15 characters), beyond those of
+# any other tcptrace already running on the machine when the test began.
+programs() {
+	bpftool prog show 2>/dev/null | grep -cE 'name (connect|accept)_'
+}
+baseline=$(programs)
 residue() {
-	bpftool prog show 2>/dev/null | grep -c 'name connect_state'
+	echo $(($(programs) - baseline))
 }
 # The kernel frees a program in deferred work after its last reference goes: give it
 # a moment. Five seconds without it going means it stayed.
@@ -21,7 +26,6 @@ settled_residue() {
 	done
 	residue
 }
-expect_eq "no tcptrace program before the test" 0 "$(settled_residue)"
 
 for signal in INT TERM HUP; do
 	tracer_start connect
@@ -33,6 +37,26 @@ for signal in INT TERM HUP; do
 	expect_eq "stderr after SIG$signal" "" "$(cat "$work/trace.err")"
 	expect_eq "programs left after SIG$signal" 0 "$(settled_residue)"
 done
+
+echo "== accept, with every program (-f): attached while tracing, gone after"
+tracer_start accept -f
+expect_eq "accept programs attached" 5 "$(residue)"
+tracer_stop
+expect_eq "programs left after accept" 0 "$(settled_residue)"
+
+echo "== tracefs missing: accept mounts it, and says so under -v"
+# In a mount namespace of its own, so that the machine's mounts stay as they are.
+unshare -m --propagation private sh -c '
+	umount /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null
+	exec "$0" accept -v' "$tcptrace" >"$work/trace.out" 2>"$work/tracefs.err" &
+tracer_pid=$!
+wait_for_line "$work/trace.out" . $tracer_pid || die "accept did not start without tracefs"
+kill -INT $tracer_pid
+wait $tracer_pid
+expect_eq "exit status" 0 $?
+tracer_pid=
+expect_eq "what -v said" 1 \
+	"$(grep -c '^tcptrace: tracefs was not mounted: mounted it on /sys/kernel/tracing$' "$work/tracefs.err")"
 
 echo "== SIGKILL: the kernel drops the programs with the last file descriptor"
 tracer_start connect

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The command line: every option, every rejection, and argv[0] dispatch. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "../../cmd/cli.h"
@@ -119,6 +120,9 @@ static void test_help_and_version(void)
 		{ "tcptrace", "connect", "-h" },
 		{ "tcptrace", "connect", "--help" },
 		{ "tcpconnect", "-h" },
+		{ "tcptrace", "help", "accept" },
+		{ "tcpaccept", "--help" },
+		{ "tcptrace", "accept", "-h" },
 	};
 	struct trace_config config;
 
@@ -188,6 +192,37 @@ static const struct rejection rejections[] = {
 	  "tcptrace connect: invalid min_ms '-1': expected milliseconds from 0 to 86400000, "
 	  "with up to 6 decimals" },
 	{ { "tcptrace", "connect", "1", "2" }, "tcptrace connect: unexpected argument '2'" },
+#define BAD_PORTS(text)                                                                           \
+	{                                                                                         \
+		{ "tcptrace", "accept", "-P", text }, "tcptrace accept: invalid port list '" text \
+						      "': expected ports from 1 to 65535, "       \
+						      "separated by commas"                       \
+	}
+	BAD_PORTS(""),
+	BAD_PORTS("0"),
+	BAD_PORTS("65536"),
+	BAD_PORTS("80,"),
+	BAD_PORTS(",80"),
+	BAD_PORTS("80,,81"),
+	BAD_PORTS("http"),
+	BAD_PORTS("-1"),
+	BAD_PORTS("80 81"),
+	BAD_PORTS("0x50"),
+	BAD_PORTS("99999999999999999999"),
+	BAD_PORTS("80;81"),
+	{ { "tcptrace", "accept", "-P",
+	    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,"
+	    "31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,"
+	    "58,59,60,61,62,63,64,65" },
+	  "tcptrace accept: too many ports in '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+	  "20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,"
+	  "48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65': at most 64" },
+	{ { "tcptrace", "accept", "-p", "abc" },
+	  "tcptrace accept: invalid PID 'abc': expected a number from 1 to 4194304" },
+	{ { "tcptrace", "accept", "-L" }, "tcptrace accept: unknown option '-L'" },
+	{ { "tcptrace", "accept", "10" }, "tcptrace accept: unexpected argument '10'" },
+	{ { "tcptrace", "accept", "-P" }, "tcptrace accept: option '-P' needs a value" },
+	{ { "tcpaccept", "--failed=yes" }, "tcpaccept: option '--failed' takes no value" },
 	{ { "tcpconnect", "-p", "0" },
 	  "tcpconnect: invalid PID '0': expected a number from 1 to 4194304" },
 };
@@ -236,6 +271,58 @@ static void test_accepted_values(void)
 	CHECK(cli_parse_pid("4194304", &pid) == 0 && pid == 4194304);
 }
 
+static void test_accept_options(void)
+{
+	char *argv[] = { "tcptrace", "accept", "-p", "42", "-P", "80,8080,443",
+			 "-t",	     "-T",     "-x", "-f", "-v", NULL };
+	char *defaults[] = { "tcptrace", "accept", NULL };
+	struct trace_config config;
+
+	CHECK(parse(defaults, &config) == CLI_RUN);
+	CHECK_STR(config.command, "accept");
+	CHECK_EQ_U64(config.nr_filter_ports, 0);
+	CHECK_EQ_U64(config.column_flags, 0);
+	/* Without -f, the drop tracer is left out. */
+	CHECK(config.disabled_programs[0] &&
+	      !strcmp(config.disabled_programs[0], "accept_failed_drop_btf"));
+	CHECK(parse(argv, &config) == CLI_RUN);
+	CHECK_EQ_U64(config.filter_pid, 42);
+	CHECK_EQ_U64(config.nr_filter_ports, 3);
+	CHECK_EQ_U64(config.filter_ports[0], 80);
+	CHECK_EQ_U64(config.filter_ports[1], 8080);
+	CHECK_EQ_U64(config.filter_ports[2], 443);
+	CHECK_EQ_U64(config.column_flags,
+		     COLUMN_TIMESTAMP | COLUMN_CLOCK | COLUMN_EXTENDED | COLUMN_FAILED);
+	CHECK(config.disabled_programs[0] == NULL);
+	CHECK(config.verbose);
+}
+
+static void test_accept_dispatch(void)
+{
+	char *via_tcptrace[] = { "tcptrace", "accept", "-p", "1", "-P", "22", "-x", NULL };
+	char *via_tcpaccept[] = { "/usr/local/sbin/tcpaccept", "-p", "1", "-P", "22", "-x", NULL };
+	struct trace_config a, b;
+
+	CHECK(parse(via_tcptrace, &a) == CLI_RUN);
+	CHECK(parse(via_tcpaccept, &b) == CLI_RUN);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+}
+
+static void test_port_lists(void)
+{
+	__u16 ports[FILTER_PORTS_MAX];
+	char list[FILTER_PORTS_MAX * 6 + 8] = "1";
+	unsigned int n;
+
+	CHECK(cli_parse_ports("65535", ports, &n) == 0 && n == 1 && ports[0] == 65535);
+	CHECK(cli_parse_ports("1,2,3", ports, &n) == 0 && n == 3 && ports[2] == 3);
+	for (int i = 2; i <= FILTER_PORTS_MAX; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), ",%d", i);
+	CHECK(cli_parse_ports(list, ports, &n) == 0 && n == FILTER_PORTS_MAX);
+	strcat(list, ",65");
+	CHECK(cli_parse_ports(list, ports, &n) == -E2BIG);
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -246,5 +333,8 @@ int main(void)
 	RUN(test_help_and_version);
 	RUN(test_rejections);
 	RUN(test_accepted_values);
+	RUN(test_accept_options);
+	RUN(test_accept_dispatch);
+	RUN(test_port_lists);
 	return CHECK_RESULT();
 }

@@ -2,6 +2,8 @@
 /* The formatter against golden lines: columns, widths, flags, escaping. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <time.h>
 #include <linux/types.h>
 #include "../../bpf/event.h"
 #include "../../lib/format.h"
@@ -11,13 +13,18 @@
 #include "../../lib/config.h"
 #include "../../cmd/cli.h"
 
-static const struct column *connect_columns(void)
+static const struct column *columns_of(char *command)
 {
 	static struct trace_config config;
-	char *argv[] = { "tcptrace", "connect", NULL };
+	char *argv[] = { "tcptrace", command, NULL };
 
 	cli_parse(2, argv, &config);
 	return config.columns;
+}
+
+static const struct column *connect_columns(void)
+{
+	return columns_of("connect");
 }
 
 static char line[FORMAT_LINE_MAX];
@@ -53,6 +60,7 @@ static struct event ipv4_event(void)
 		.rport = 443,
 		.kind = EVENT_CONNECT,
 		.outcome = CONNECT_ESTABLISHED,
+		.flags = EVENT_HAS_LATENCY,
 		.comm = "curl",
 	};
 
@@ -185,6 +193,99 @@ static void test_latency_rounding(void)
 	CHECK(strstr(render(&event, 0, 0), " 75000.123\n") != NULL);
 }
 
+static const char *accept_header(unsigned int flags)
+{
+	struct formatter fmt = { .columns = columns_of("accept"), .flags = flags };
+
+	line[format_header(&fmt, line)] = '\0';
+	return line;
+}
+
+static const char *render_accept(const struct event *event, unsigned int flags)
+{
+	struct formatter fmt = { .columns = columns_of("accept"), .flags = flags };
+
+	format_start(&fmt);
+	line[format_event(&fmt, event, line)] = '\0';
+	return line;
+}
+
+static struct event accepted_event(void)
+{
+	struct event event = ipv4_event();
+
+	event.kind = EVENT_ACCEPT;
+	event.outcome = ACCEPT_ACCEPTED;
+	event.lport = 8080;
+	event.rport = 51234;
+	event.latency_ns = 12345678;
+	event.backlog = 3;
+	event.max_backlog = 128;
+	event.flags = EVENT_HAS_LATENCY | EVENT_HAS_BACKLOG;
+	memcpy(event.comm, "nginx", 6);
+	return event;
+}
+
+static void test_accept_columns(void)
+{
+	struct event event = accepted_event();
+
+	CHECK_STR(accept_header(0),
+		  "PID     COMM             IP RADDR                                   "
+		  "RPORT LADDR                                   LPORT\n");
+	CHECK_STR(render_accept(&event, 0),
+		  "4242    nginx            4  198.51.100.7                            51234 "
+		  "192.0.2.1                               8080\n");
+	CHECK_STR(accept_header(COLUMN_EXTENDED | COLUMN_FAILED),
+		  "PID     COMM             IP RADDR                                   RPORT "
+		  "LADDR                                   LPORT UID    QUEUED(ms) BACKLOG     "
+		  "RESULT\n");
+	CHECK_STR(render_accept(&event, COLUMN_EXTENDED | COLUMN_FAILED),
+		  "4242    nginx            4  198.51.100.7                            51234 "
+		  "192.0.2.1                               8080  1000   12.345     3/128       "
+		  "ACCEPTED\n");
+}
+
+/* Unknown values print as "-": no queue wait, no backlog, no process. */
+static void test_accept_unknowns(void)
+{
+	struct event event = accepted_event();
+	const char *text;
+
+	event.flags = 0;
+	text = render_accept(&event, COLUMN_EXTENDED);
+	CHECK(strstr(text, " 1000   -          -\n") != NULL);
+	event.flags = EVENT_NO_TASK;
+	event.outcome = ACCEPT_DROPPED;
+	CHECK_STR(render_accept(&event, COLUMN_EXTENDED | COLUMN_FAILED),
+		  "-       -                4  198.51.100.7                            51234 "
+		  "192.0.2.1                               8080  -      -          -           "
+		  "DROPPED\n");
+	event.outcome = ACCEPT_REFUSED;
+	CHECK(strstr(render_accept(&event, COLUMN_FAILED), " REFUSED\n") != NULL);
+}
+
+/* TIME is the local wall clock of the event: here, in UTC, 1 h 2 min 3 s after midnight. */
+static void test_clock(void)
+{
+	struct formatter fmt = { .columns = columns_of("accept"), .flags = COLUMN_CLOCK };
+	struct event event = accepted_event();
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	format_start(&fmt);
+	fmt.realtime_offset_ns = 0;
+	event.ts_ns = (86400ull * 20000 + 3723) * 1000000000ull + 999999999;
+	line[format_event(&fmt, &event, line)] = '\0';
+	CHECK(strncmp(line, "01:02:03 4242 ", 14) == 0);
+	/* The next second, and a cached one. */
+	event.ts_ns += 1;
+	line[format_event(&fmt, &event, line)] = '\0';
+	CHECK(strncmp(line, "01:02:04 ", 9) == 0);
+	line[format_event(&fmt, &event, line)] = '\0';
+	CHECK(strncmp(line, "01:02:04 ", 9) == 0);
+}
+
 int main(void)
 {
 	RUN(test_default_header);
@@ -196,5 +297,8 @@ int main(void)
 	RUN(test_lport);
 	RUN(test_hostile_comm);
 	RUN(test_latency_rounding);
+	RUN(test_accept_columns);
+	RUN(test_accept_unknowns);
+	RUN(test_clock);
 	return CHECK_RESULT();
 }

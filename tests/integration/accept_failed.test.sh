@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# -f: passive attempts that never reach accept(). A SYN to a port nobody listens on is
+# REFUSED (the kernel answers RST); a handshake completed by the peer while the accept
+# queue is full is DROPPED. Neither has a process: PID, COMM and UID are "-". Without
+# -f, neither is shown.
+. "$(dirname "$0")/lib.sh"
+
+CLOSED=9 QUEUE=5
+ns_add loop
+# Backlog 1 holds two connections; this server never accepts.
+server_start loop 127.0.0.1 srv-full -b 1 -H
+full_port=$server_port
+
+echo "== without -f: nothing but accepted connections"
+tracer_start accept
+peer loop -c refused-quiet 127.0.0.1 $CLOSED
+tracer_stop
+expect_eq "lines without -f" 0 "$(trace_rows | grep -c .)"
+
+tracer_start accept -f
+peer loop -c refused4 127.0.0.1 $CLOSED
+refused4=$peer_lines
+peer loop -c refused6 ::1 $CLOSED
+refused6=$peer_lines
+
+# One connection queued at once. Then the handshakes' last ACKs are held back 300 ms,
+# so that two more get past the SYN stage while the queue still has room; the first
+# ACK to arrive fills the queue, the second is dropped (the accept queue overflowed).
+peer loop -c first 127.0.0.1 $full_port
+in_ns loop iptables -A INPUT -p tcp --dport $full_port --tcp-flags SYN,ACK,FIN,RST ACK \
+	-j NFQUEUE --queue-num $QUEUE || die "iptables NFQUEUE rule"
+ip netns exec "$(ns_name loop)" "$NFQ_DELAY" -q $QUEUE -d 300 >"$work/nfq" &
+background+=($!)
+wait_for_line "$work/nfq" '^ready' $! || die "nfq_delay did not start"
+in_ns loop "$CONNECT_STORM" 127.0.0.1 $full_port 2 1000 >/dev/null || die "connect_storm"
+tracer_stop
+
+expect_eq "header" "PID     COMM             IP RADDR                                   RPORT LADDR                                   LPORT RESULT" \
+	"$(head -n 1 "$work/trace.out")"
+the_row RPORT="$(kv sport "$refused4")" LPORT=$CLOSED &&
+	expect_row PID - COMM - IP 4 RADDR 127.0.0.1 LADDR 127.0.0.1 RESULT REFUSED
+the_row RPORT="$(kv sport "$refused6")" LPORT=$CLOSED &&
+	expect_row PID - COMM - IP 6 RADDR ::1 LADDR ::1 RESULT REFUSED
+dropped=$(trace_rows LPORT=$full_port RESULT=DROPPED)
+echo "$dropped"
+expect_between "handshakes dropped on the full queue" 1 10 "$(printf '%s' "$dropped" | grep -c .)"
+row=$(head -n 1 <<<"$dropped")
+expect_row PID - COMM - IP 4 RADDR 127.0.0.1 LADDR 127.0.0.1
+expect_eq "other lines" 0 "$(trace_rows | grep -vc -e RESULT=DROPPED -e RESULT=REFUSED)"
+finish
