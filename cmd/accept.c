@@ -55,14 +55,9 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 }
 
 static const struct option accept_options[] = {
-	{ "pid", required_argument, NULL, 'p' },
+	CLI_SHARED_LONG_OPTIONS,
 	{ "ports", required_argument, NULL, 'P' },
-	{ "timestamp", no_argument, NULL, 't' },
-	{ "time", no_argument, NULL, 'T' },
-	{ "extended", no_argument, NULL, 'x' },
 	{ "failed", no_argument, NULL, 'f' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 
@@ -80,6 +75,7 @@ static enum cli_result bad_ports(const struct command_context *ctx, const char *
 enum cli_result accept_parse(const struct command_context *ctx, int argc, char **argv,
 			     struct trace_config *config)
 {
+	enum cli_result result;
 	int opt, err;
 
 	config->columns = accept_columns;
@@ -87,43 +83,27 @@ enum cli_result accept_parse(const struct command_context *ctx, int argc, char *
 	config->disabled_programs[0] = "accept_failed_drop_btf";
 	while ((opt = getopt_long(argc, argv, ":p:P:tTxfvh", accept_options, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			if (cli_parse_pid(optarg, &config->filter_pid))
-				return cli_bad_usage(ctx,
-						     "invalid PID '%s': expected a number from 1 "
-						     "to 4194304",
-						     optarg);
-			break;
 		case 'P':
 			err = cli_parse_ports(optarg, config->filter_ports,
 					      &config->nr_filter_ports);
 			if (err)
 				return bad_ports(ctx, optarg, err);
 			break;
-		case 't':
-			config->column_flags |= COLUMN_TIMESTAMP;
-			break;
-		case 'T':
-			config->column_flags |= COLUMN_CLOCK;
-			break;
-		case 'x':
-			config->column_flags |= COLUMN_EXTENDED;
-			break;
 		case 'f':
 			config->column_flags |= COLUMN_FAILED;
 			config->disabled_programs[0] = NULL;
 			break;
-		case 'v':
-			config->verbose = true;
-			break;
-		case 'h':
-			accept_usage(ctx, stdout);
-			return CLI_DONE;
 		default:
-			return cli_bad_option(ctx, opt, argv);
+			result = cli_shared_option(ctx, opt, argv, config);
+			if (result != CLI_RUN)
+				return result;
 		}
 	}
 	if (optind < argc)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	/* The kernel drops those attempts before any process sees them. */
+	if (config->filter_pid && (config->column_flags & COLUMN_FAILED))
+		return cli_bad_usage(ctx, "-f's attempts belong to no process: select them with "
+					  "-P PORTS, not -p");
 	return CLI_RUN;
 }

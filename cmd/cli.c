@@ -255,3 +255,34 @@ int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports)
 			return 0;
 	}
 }
+
+/* The options every command has; a command's parser hands over the letters it does not
+ * know itself. */
+enum cli_result cli_shared_option(const struct command_context *ctx, int opt, char **argv,
+				  struct trace_config *config)
+{
+	switch (opt) {
+	case 'p':
+		if (cli_parse_pid(optarg, &config->filter_pid))
+			return cli_bad_usage(
+				ctx, "invalid PID '%s': expected a number from 1 to 4194304",
+				optarg);
+		return CLI_RUN;
+	case 't':
+		config->column_flags |= COLUMN_TIMESTAMP;
+		return CLI_RUN;
+	case 'T':
+		config->column_flags |= COLUMN_CLOCK;
+		return CLI_RUN;
+	case 'x':
+		config->column_flags |= COLUMN_EXTENDED;
+		return CLI_RUN;
+	case 'v':
+		config->verbose = true;
+		return CLI_RUN;
+	case 'h':
+		ctx->command->usage(ctx, stdout);
+		return CLI_DONE;
+	}
+	return cli_bad_option(ctx, opt, argv);
+}

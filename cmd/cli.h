@@ -46,6 +46,17 @@ enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt
 	__attribute__((format(printf, 2, 3)));
 /* The option getopt_long() stopped at, for "unknown option" and "missing value". */
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
+/* -p -t -T -x -v -h, and any option a command does not know: CLI_RUN when it was fine. */
+enum cli_result cli_shared_option(const struct command_context *ctx, int opt, char **argv,
+				  struct trace_config *config);
+/* Their long names, for each command's table. */
+#define CLI_SHARED_LONG_OPTIONS                                                             \
+	{ "pid", required_argument, NULL, 'p' }, { "timestamp", no_argument, NULL, 't' },   \
+		{ "time", no_argument, NULL, 'T' }, { "extended", no_argument, NULL, 'x' }, \
+		{ "verbose", no_argument, NULL, 'v' },                                      \
+	{                                                                                   \
+		"help", no_argument, NULL, 'h'                                              \
+	}
 int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);
 /* A comma-separated list of ports, 1 to 65535, at most FILTER_PORTS_MAX of them. */

@@ -55,47 +55,27 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 }
 
 static const struct option connect_options[] = {
-	{ "pid", required_argument, NULL, 'p' }, { "timestamp", no_argument, NULL, 't' },
-	{ "time", no_argument, NULL, 'T' },	 { "extended", no_argument, NULL, 'x' },
-	{ "lport", no_argument, NULL, 'L' },	 { "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },	 {},
+	CLI_SHARED_LONG_OPTIONS,
+	{ "lport", no_argument, NULL, 'L' },
+	{},
 };
 
 enum cli_result connect_parse(const struct command_context *ctx, int argc, char **argv,
 			      struct trace_config *config)
 {
+	enum cli_result result;
 	int opt;
 
 	config->columns = connect_columns;
 	while ((opt = getopt_long(argc, argv, ":p:tTxLvh", connect_options, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			if (cli_parse_pid(optarg, &config->filter_pid))
-				return cli_bad_usage(ctx,
-						     "invalid PID '%s': expected a number from 1 "
-						     "to 4194304",
-						     optarg);
-			break;
-		case 't':
-			config->column_flags |= COLUMN_TIMESTAMP;
-			break;
-		case 'T':
-			config->column_flags |= COLUMN_CLOCK;
-			break;
-		case 'x':
-			config->column_flags |= COLUMN_EXTENDED;
-			break;
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;
 			break;
-		case 'v':
-			config->verbose = true;
-			break;
-		case 'h':
-			connect_usage(ctx, stdout);
-			return CLI_DONE;
 		default:
-			return cli_bad_option(ctx, opt, argv);
+			result = cli_shared_option(ctx, opt, argv, config);
+			if (result != CLI_RUN)
+				return result;
 		}
 	}
 	if (argc - optind > 1)

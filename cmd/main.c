@@ -30,7 +30,8 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		return;
 	}
 	/* Only libbpf's steps have more to say under -v. */
-	bool from_libbpf = strcmp(failure->action, "write") && strcmp(failure->action, "read");
+	bool from_libbpf = !strcmp(failure->action, "open") || !strcmp(failure->action, "load") ||
+			   !strcmp(failure->action, "attach");
 
 	fprintf(stderr, "tcptrace: failed to %s %s: %s%s\n", failure->action, failure->object,
 		strerror(-err), from_libbpf && !verbose ? " (-v shows libbpf's messages)" : "");

@@ -10,12 +10,15 @@ DESTDIR=$stage cmake --install "$BUILD_DIR" --prefix /usr >/dev/null || die "cma
 
 sbin=$stage/usr/sbin
 [ -x "$sbin/tcptrace" ] || fail "no executable $sbin/tcptrace"
-for alias in tcpconnect tcpconnlat; do
+for alias in tcpconnect tcpconnlat tcpaccept; do
 	expect_eq "$alias links to" tcptrace "$(readlink "$sbin/$alias")"
-	expect_eq "$alias names itself" "Usage: $alias [-htxLv] [-p PID] [min_ms]" \
-		"$("$sbin/$alias" --help | head -n 1)"
+	expect_match "$alias names itself" "^Usage: $alias \\[" "$("$sbin/$alias" --help | head -n 1)"
 done
-for page in tcptrace.8 tcpconnect.8 tcpconnlat.8; do
+expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLv] [-p PID] [min_ms]" \
+	"$("$sbin/tcpconnect" --help | head -n 1)"
+expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfv] [-p PID] [-P PORTS]" \
+	"$("$sbin/tcpaccept" --help | head -n 1)"
+for page in tcptrace.8 tcpconnect.8 tcpconnlat.8 tcpaccept.8; do
 	[ -f "$stage/usr/share/man/man8/$page" ] || fail "man page $page not installed"
 done
 expect_eq "nothing outside DESTDIR's /usr" "usr" "$(ls "$stage")"

@@ -220,6 +220,9 @@ static const struct rejection rejections[] = {
 	{ { "tcptrace", "accept", "-p", "abc" },
 	  "tcptrace accept: invalid PID 'abc': expected a number from 1 to 4194304" },
 	{ { "tcptrace", "accept", "-L" }, "tcptrace accept: unknown option '-L'" },
+	{ { "tcptrace", "accept", "-f", "-p", "1" },
+	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not "
+	  "-p" },
 	{ { "tcptrace", "accept", "10" }, "tcptrace accept: unexpected argument '10'" },
 	{ { "tcptrace", "accept", "-P" }, "tcptrace accept: option '-P' needs a value" },
 	{ { "tcpaccept", "--failed=yes" }, "tcpaccept: option '--failed' takes no value" },
@@ -273,8 +276,9 @@ static void test_accepted_values(void)
 
 static void test_accept_options(void)
 {
-	char *argv[] = { "tcptrace", "accept", "-p", "42", "-P", "80,8080,443",
-			 "-t",	     "-T",     "-x", "-f", "-v", NULL };
+	char *argv[] = { "tcptrace", "accept", "-P", "80,8080,443", "-t",
+			 "-T",	     "-x",     "-f", "-v",	    NULL };
+	char *with_pid[] = { "tcptrace", "accept", "-p", "42", NULL };
 	char *defaults[] = { "tcptrace", "accept", NULL };
 	struct trace_config config;
 
@@ -285,8 +289,9 @@ static void test_accept_options(void)
 	/* Without -f, the drop tracer is left out. */
 	CHECK(config.disabled_programs[0] &&
 	      !strcmp(config.disabled_programs[0], "accept_failed_drop_btf"));
-	CHECK(parse(argv, &config) == CLI_RUN);
+	CHECK(parse(with_pid, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_pid, 42);
+	CHECK(parse(argv, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.nr_filter_ports, 3);
 	CHECK_EQ_U64(config.filter_ports[0], 80);
 	CHECK_EQ_U64(config.filter_ports[1], 8080);
