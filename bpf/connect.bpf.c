@@ -8,21 +8,25 @@
  *   SYN_SENT -> anything runs wherever the outcome arrives (softirq for a SYN-ACK, RST or
  *     ICMP error, the timer for a timeout, the task for close()): report the attempt
  *     with the identity remembered at the start.
- * Every way out of SYN_SENT passes this tracepoint before the socket can be destroyed,
- * so the entry is deleted there and no destroy hook is needed. The map is an LRU all the
- * same: a flood of unanswered SYNs evicts the oldest attempts instead of refusing new
- * ones, and user space counts the evictions (see enum counter).
+ * Every way out of SYN_SENT passes this tracepoint, and the entry is deleted there. The
+ * one way to miss that is for the program to be busy on the same CPU already (a
+ * softirq's state change interrupting a task's): tcp_destroy_sock then removes the
+ * entry, and counts the attempt as missed. The map is an LRU besides, so that a flood
+ * of unanswered SYNs evicts the oldest attempts instead of refusing new ones; user space
+ * counts the evictions (see enum counter).
  */
 #include "tcptrace.bpf.h"
 
 struct connect_start {
+	__u64 sk; /* the key, again: an LRU may hand the entry to another socket meanwhile */
 	__u64 start_ns;
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;
-	char comm[TASK_COMM_LEN];
+	char comm[EVENT_COMM_LEN];
 };
 
+/* Sized by user space for the number of CPUs (LRU maps keep free entries per CPU). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -41,6 +45,7 @@ static __always_inline int connect_begin(const struct sock *sk)
 
 	if (tgid_filtered_out(pid_tgid >> 32))
 		return 0;
+	start.sk = key;
 	start.start_ns = bpf_ktime_get_ns();
 	start.pid = pid_tgid >> 32;
 	start.tid = (__u32)pid_tgid;
@@ -52,10 +57,11 @@ static __always_inline int connect_begin(const struct sock *sk)
 }
 
 /*
- * Leaving SYN_SENT for CLOSE without sk_err set has two causes. With a local port, the
- * SYN went out and the application gave up (close(), shutdown()). Without one,
- * connect() itself failed to find a free port (inet_hash_connect(): EADDRNOTAVAIL)
- * before any SYN left.
+ * Leaving SYN_SENT for CLOSE without sk_err set: if a SYN is out (packets_out), the
+ * application gave up on it (close(), shutdown(), SO_LINGER 0). If none is, connect()
+ * itself failed after entering SYN_SENT and before sending one: in practice, no free
+ * local port (inet_hash_connect(): EADDRNOTAVAIL); the port shown would be left over
+ * from an earlier attempt on the same socket, so none is.
  */
 static __always_inline void set_outcome(struct event *event, const struct sock *sk, int newstate)
 {
@@ -67,60 +73,74 @@ static __always_inline void set_outcome(struct event *event, const struct sock *
 	event->error = BPF_CORE_READ(sk, sk_err);
 	if (event->error) {
 		event->outcome = CONNECT_FAILED;
-	} else if (!event->lport) {
+	} else if (BPF_CORE_READ((const struct tcp_sock *)sk, packets_out)) {
+		event->outcome = CONNECT_ABANDONED;
+	} else {
 		event->outcome = CONNECT_FAILED;
 		event->error = EADDRNOTAVAIL;
-	} else {
-		event->outcome = CONNECT_ABANDONED;
+		event->lport = 0;
 	}
 }
 
 static __always_inline int connect_end(const struct sock *sk, int newstate)
 {
-	__u64 key = (__u64)sk;
-	struct connect_start *start;
+	struct connect_start start, *entry;
+	__u64 key = (__u64)sk, now;
 	struct event *event;
-	__u64 now, latency_ns;
 
-	start = bpf_map_lookup_elem(&connects_in_flight, &key);
-	if (!start)
+	entry = bpf_map_lookup_elem(&connects_in_flight, &key);
+	if (!entry)
 		return 0; /* started before tracing, filtered out, or evicted */
+	/* Copy first, then check it is still this socket's: LRU entries are reused at once. */
+	__builtin_memcpy(&start, entry, sizeof(start));
+	bpf_map_delete_elem(&connects_in_flight, &key);
+	if (start.sk != key)
+		return 0; /* evicted while we read it: counted as such */
 	count(COUNTER_CONNECT_FINISHED);
 	now = bpf_ktime_get_ns();
-	latency_ns = now - start->start_ns;
-	if (latency_ns < filter_min_latency_ns)
-		goto out;
+	if (now - start.start_ns < filter_min_latency_ns)
+		return 0;
 	event = event_reserve(EVENT_CONNECT);
 	if (!event)
-		goto out;
+		return 0;
 	event->ts_ns = now;
-	event->latency_ns = latency_ns;
+	event->latency_ns = now - start.start_ns;
 	event->flags = EVENT_HAS_LATENCY;
-	event->pid = start->pid;
-	event->tid = start->tid;
-	event->uid = start->uid;
-	__builtin_memcpy(event->comm, start->comm, sizeof(event->comm));
+	event->pid = start.pid;
+	event->tid = start.tid;
+	event->uid = start.uid;
+	__builtin_memcpy(event->comm, start.comm, sizeof(event->comm));
 	event_set_addresses(event, sk);
 	set_outcome(event, sk, newstate);
 	event_submit(event);
-out:
-	bpf_map_delete_elem(&connects_in_flight, &key);
 	return 0;
 }
 
+/* The state compares come first: this runs on every state change of every TCP socket. */
 static __always_inline int connect_state_change(const struct sock *sk, int oldstate, int newstate)
 {
+	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT)
+		return 0;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		return connect_begin(sk);
-	if (oldstate == TCP_SYN_SENT)
-		return connect_end(sk, newstate);
-	return 0;
+	return connect_end(sk, newstate);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
 	return connect_state_change(sk, oldstate, newstate);
+}
+
+/* An entry left when its socket goes: the attempt's end was missed (see above). */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(connect_destroy_btf, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (!bpf_map_delete_elem(&connects_in_flight, &key))
+		count(COUNTER_CONNECT_MISSED);
+	return 0;
 }

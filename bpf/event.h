@@ -13,7 +13,7 @@
 #ifndef TCPTRACE_EVENT_H
 #define TCPTRACE_EVENT_H
 
-#define TASK_COMM_LEN 16
+#define EVENT_COMM_LEN 16
 /* How many ports -P takes. */
 #define FILTER_PORTS_MAX 64
 
@@ -53,7 +53,7 @@ struct event {
 	__s32 error;	   /* positive errno, 0 when none */
 	__u32 backlog;	   /* accept: the listener's accept queue, after this accept */
 	__u32 max_backlog; /* accept: its limit, from listen() */
-	char comm[TASK_COMM_LEN];
+	char comm[EVENT_COMM_LEN];
 	__u16 family; /* AF_INET or AF_INET6 */
 	__u16 lport;  /* host byte order */
 	__u16 rport;  /* host byte order */
@@ -66,11 +66,12 @@ struct event {
 /*
  * Per-CPU counters, summed by user space. Evictions from the in-flight map are not
  * counted by the kernel (an LRU map evicts silently); user space derives them as
- * CONNECT_STARTED - CONNECT_FINISHED - entries still in the map.
+ * CONNECT_STARTED - CONNECT_FINISHED - CONNECT_MISSED - entries still in the map.
  */
 enum counter {
 	COUNTER_RINGBUF_FULL,	  /* events dropped: no room in the ring buffer */
 	COUNTER_CONNECT_STARTED,  /* attempts entered into the in-flight map */
+	COUNTER_CONNECT_MISSED,	  /* entries a destroyed socket left: its outcome was missed */
 	COUNTER_CONNECT_FINISHED, /* attempts found there when their outcome was known */
 	COUNTER_MAX,
 };

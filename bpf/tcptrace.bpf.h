@@ -56,7 +56,7 @@ static __always_inline void count(enum counter counter)
 	__u32 key = counter;
 	__u64 *value = bpf_map_lookup_elem(&counters, &key);
 
-	/* Atomic: a softirq may interrupt a task's program on the same CPU. */
+	/* Atomic: programs share the counters, and a softirq's may interrupt a task's. */
 	if (value)
 		__sync_fetch_and_add(value, 1);
 }
@@ -76,9 +76,9 @@ static __always_inline struct event *event_reserve(enum event_kind kind)
 }
 
 /*
- * A wakeup per event costs the traced workload a context switch per connection (see
- * docs/performance.md); the consumer drains on a short timer instead, and is woken
- * only when a burst fills the ring faster than the timer empties it.
+ * A wakeup per event costs the traced workload a context switch per connection: measured
+ * here, a third of a connection storm's rate. The consumer drains on a short timer
+ * instead, and is woken only when a burst fills the ring faster than the timer empties it.
  */
 static __always_inline void event_submit(struct event *event)
 {
@@ -122,7 +122,8 @@ static __always_inline void event_set_addresses(struct event *event, const struc
 	 */
 	event->lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
 	event->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (event->family == AF_INET6) {
+	/* A kernel built without IPv6 has no such fields, and no IPv6 sockets. */
+	if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr) && event->family == AF_INET6) {
 		bpf_core_read(event->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(event->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 		if (!ipv4_mapped(event->raddr))

@@ -72,7 +72,7 @@ static enum cli_result bad_ports(const struct command_context *ctx, const char *
 			     text);
 }
 
-enum cli_result accept_parse(const struct command_context *ctx, int argc, char **argv,
+enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 			     struct trace_config *config)
 {
 	enum cli_result result;
@@ -81,7 +81,7 @@ enum cli_result accept_parse(const struct command_context *ctx, int argc, char *
 	config->columns = accept_columns;
 	/* Without -f, the drop tracer is not even loaded. */
 	config->disabled_programs[0] = "accept_failed_drop_btf";
-	while ((opt = getopt_long(argc, argv, ":p:P:tTxfvh", accept_options, NULL)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvh", accept_options)) != -1) {
 		switch (opt) {
 		case 'P':
 			err = cli_parse_ports(optarg, config->filter_ports,

@@ -90,19 +90,30 @@ enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt
 	return CLI_BAD_USAGE;
 }
 
+int cli_getopt(struct command_context *ctx, int argc, char **argv, const char *optstring,
+	       const struct option *longopts)
+{
+	/* Within a bundle (-tx), optind stays on it until its last letter. */
+	ctx->current = optind ? optind : 1;
+	return getopt_long(argc, argv, optstring, longopts, NULL);
+}
+
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv)
 {
-	/* getopt_long() was called with a leading ':' in optstring and opterr = 0. */
-	const char *culprit = argv[optind - 1];
+	/* cli_getopt() is called with a leading ':' in optstring and opterr = 0. */
+	const char *culprit = argv[ctx->current];
+	bool long_option = !strncmp(culprit, "--", 2);
+	int name_len = strcspn(culprit, "=");
 
+	if (opt == ':' && long_option)
+		return cli_bad_usage(ctx, "option '%.*s' needs a value", name_len, culprit);
 	if (opt == ':')
-		return cli_bad_usage(ctx, "option '%s' needs a value", culprit);
-	if (strncmp(culprit, "--", 2))
+		return cli_bad_usage(ctx, "option '-%c' needs a value", optopt);
+	if (!long_option)
 		return cli_bad_usage(ctx, "unknown option '-%c'", optopt);
 	/* A known long option sets optopt: it was given a value it does not take. */
 	if (optopt)
-		return cli_bad_usage(ctx, "option '%.*s' takes no value",
-				     (int)strcspn(culprit, "="), culprit);
+		return cli_bad_usage(ctx, "option '%.*s' takes no value", name_len, culprit);
 	return cli_bad_usage(ctx, "unknown option '%s'", culprit);
 }
 
@@ -194,7 +205,8 @@ int cli_parse_pid(const char *text, __u32 *pid)
 
 	if (!err && value == 0)
 		err = -ERANGE;
-	*pid = value;
+	if (!err)
+		*pid = value;
 	return err;
 }
 
@@ -203,7 +215,7 @@ int cli_parse_pid(const char *text, __u32 *pid)
 /* Milliseconds with up to six decimals ("1", "0.25") into nanoseconds, exactly. */
 int cli_parse_ms(const char *text, __u64 *ns)
 {
-	char whole_text[16], frac_text[7] = "000000";
+	char whole_text[24], frac_text[7] = "000000";
 	size_t whole_len = strcspn(text, ".");
 	unsigned long long whole, frac = 0;
 	int err;
@@ -223,9 +235,10 @@ int cli_parse_ms(const char *text, __u64 *ns)
 	err = parse_decimal(whole_text, MS_MAX, &whole);
 	if (!err)
 		err = parse_decimal(frac_text, 999999, &frac);
-	*ns = whole * 1000000 + frac;
-	if (!err && *ns > MS_MAX * 1000000)
+	if (!err && whole * 1000000 + frac > MS_MAX * 1000000)
 		err = -ERANGE;
+	if (!err)
+		*ns = whole * 1000000 + frac;
 	return err;
 }
 
@@ -258,7 +271,7 @@ int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports)
 
 /* The options every command has; a command's parser hands over the letters it does not
  * know itself. */
-enum cli_result cli_shared_option(const struct command_context *ctx, int opt, char **argv,
+enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config)
 {
 	switch (opt) {

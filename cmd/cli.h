@@ -6,6 +6,7 @@
 #ifndef TCPTRACE_CLI_H
 #define TCPTRACE_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 #include "../lib/config.h"
 
@@ -20,20 +21,21 @@ struct command;
 struct command_context {
 	const char *prog; /* how messages name us: "tcptrace connect" or "tcpconnect" */
 	const struct command *command;
+	int current; /* the argv element cli_getopt() was reading: for error messages */
 };
 
 struct command {
 	const char *name;
 	const char *aliases; /* space-separated argv[0] names that run this command */
 	const char *summary;
-	enum cli_result (*parse)(const struct command_context *ctx, int argc, char **argv,
+	enum cli_result (*parse)(struct command_context *ctx, int argc, char **argv,
 				 struct trace_config *config);
 	void (*usage)(const struct command_context *ctx, FILE *out);
 };
 
-#define TCPTRACE_COMMAND(name, aliases, summary)                                               \
-	enum cli_result name##_parse(const struct command_context *ctx, int argc, char **argv, \
-				     struct trace_config *config);                             \
+#define TCPTRACE_COMMAND(name, aliases, summary)                                         \
+	enum cli_result name##_parse(struct command_context *ctx, int argc, char **argv, \
+				     struct trace_config *config);                       \
 	void name##_usage(const struct command_context *ctx, FILE *out);
 #include "commands.def"
 #undef TCPTRACE_COMMAND
@@ -44,10 +46,13 @@ enum cli_result cli_parse(int argc, char **argv, struct trace_config *config);
 /* Shared by the subcommands' parsers: print "<prog>: <message>" and the usage. */
 enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The option getopt_long() stopped at, for "unknown option" and "missing value". */
+/* getopt_long(), noting where it reads, so that cli_bad_option() can name the culprit. */
+int cli_getopt(struct command_context *ctx, int argc, char **argv, const char *optstring,
+	       const struct option *longopts);
+/* The option cli_getopt() stopped at, for "unknown option" and "missing value". */
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
 /* -p -t -T -x -v -h, and any option a command does not know: CLI_RUN when it was fine. */
-enum cli_result cli_shared_option(const struct command_context *ctx, int opt, char **argv,
+enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config);
 /* Their long names, for each command's table. */
 #define CLI_SHARED_LONG_OPTIONS                                                             \

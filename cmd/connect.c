@@ -60,14 +60,14 @@ static const struct option connect_options[] = {
 	{},
 };
 
-enum cli_result connect_parse(const struct command_context *ctx, int argc, char **argv,
+enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv,
 			      struct trace_config *config)
 {
 	enum cli_result result;
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = getopt_long(argc, argv, ":p:tTxLvh", connect_options, NULL)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:tTxLvh", connect_options)) != -1) {
 		switch (opt) {
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;

@@ -60,7 +60,7 @@ static char *put_comm(char *p, const char *comm)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	for (int i = 0; i < TASK_COMM_LEN && comm[i]; i++) {
+	for (int i = 0; i < EVENT_COMM_LEN && comm[i]; i++) {
 		unsigned char c = comm[i];
 
 		if (c >= 0x20 && c < 0x7f && c != '\\') {

@@ -4,20 +4,21 @@
 #include <unistd.h>
 #include "output.h"
 
-void output_init(struct output *out, int fd)
+void output_init(struct output *out, int fd, const volatile sig_atomic_t *stop)
 {
 	out->fd = fd;
+	out->stop = stop;
 	out->error = 0;
 	out->len = 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+static int write_all(struct output *out, const char *buf, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = write(out->fd, buf, len);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !*out->stop)
 				continue;
 			return -errno;
 		}
@@ -30,7 +31,7 @@ static int write_all(int fd, const char *buf, size_t len)
 int output_flush(struct output *out)
 {
 	if (out->len && !out->error)
-		out->error = write_all(out->fd, out->buf, out->len);
+		out->error = write_all(out, out->buf, out->len);
 	out->len = 0;
 	return out->error;
 }

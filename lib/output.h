@@ -7,6 +7,7 @@
 #ifndef TCPTRACE_OUTPUT_H
 #define TCPTRACE_OUTPUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,16 +15,21 @@
 
 struct output {
 	int fd;
+	/* Set by a signal handler: a write blocked by a stalled reader gives up then. */
+	const volatile sig_atomic_t *stop;
 	int error; /* the first write error, as -errno; later output is dropped */
 	size_t len;
 	char buf[OUTPUT_BUFFER_SIZE];
 };
 
-void output_init(struct output *out, int fd);
+void output_init(struct output *out, int fd, const volatile sig_atomic_t *stop);
 /* Room for at least size bytes (size <= OUTPUT_BUFFER_SIZE); flushes when needed. */
 char *output_reserve(struct output *out, size_t size);
 void output_commit(struct output *out, size_t len);
-/* 0, or the first write error as -errno (-EPIPE once the reader is gone). */
+/*
+ * 0, or the first write error as -errno: -EPIPE once the reader is gone, -EINTR when a
+ * stop was asked for while the reader let a write block.
+ */
 int output_flush(struct output *out);
 
 /* The reader of a pipe went away: no need to wait for the next event to find out. */

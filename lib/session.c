@@ -3,12 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <linux/types.h>
 #include "../bpf/event.h"
@@ -22,11 +20,28 @@
 #define CAP_BPF 39
 #endif
 
+/* An LRU map keeps up to this many free entries per CPU (kernel/bpf/bpf_lru_list.h). */
+#define LRU_LOCAL_FREE_TARGET 128
+
+static int fail_kind(struct failure *failure, enum failure_kind kind, int err)
+{
+	failure->kind = kind;
+	return err;
+}
+
 static int fail(struct failure *failure, const char *action, const char *object, int err)
 {
+	failure->kind = FAILURE_STEP;
 	failure->action = action;
 	failure->object = object;
 	return err;
+}
+
+/* The same, for libbpf's own steps: it says more about those under -v. */
+static int fail_libbpf(struct failure *failure, const char *action, const char *object, int err)
+{
+	failure->from_libbpf = true;
+	return fail(failure, action, object, err);
 }
 
 static bool capable(const struct __user_cap_data_struct *caps, int cap)
@@ -53,40 +68,27 @@ static int check_privileges(void)
 	return -EPERM;
 }
 
-/* The running kernel's release as KERNEL_VERSION(a, b, c) packs it; 0 if unreadable. */
-static unsigned int kernel_version(char *release, size_t size)
-{
-	unsigned int major = 0, minor = 0;
-	struct utsname uts;
-
-	if (uname(&uts))
-		return 0;
-	snprintf(release, size, "%s", uts.release);
-	if (sscanf(uts.release, "%u.%u", &major, &minor) != 2)
-		return 0;
-	return major << 16 | minor << 8;
-}
-
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
 	return vfprintf(stderr, fmt, args);
 }
 
-/* What the kernel must offer before anything is loaded, so failures come with advice. */
+/*
+ * What the kernel must offer before anything is loaded, so failures come with advice.
+ * Features are probed, not inferred from the version: distributions backport them.
+ */
 static int check_kernel(struct failure *failure)
 {
-	static char release[65];
-	unsigned int version = kernel_version(release, sizeof(release));
 	int err;
 
-	if (version && version < SESSION_MIN_KERNEL_CODE)
-		return fail(failure, "run on", release, -EOPNOTSUPP);
 	if (access(SESSION_KERNEL_BTF, R_OK))
-		return fail(failure, "read", SESSION_KERNEL_BTF, -errno);
+		return fail_kind(failure, FAILURE_NO_BTF, -errno);
 	err = check_privileges();
 	if (err)
-		return fail(failure, "load", "BPF programs", err);
+		return fail_kind(failure, FAILURE_PRIVILEGES, err);
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
+		return fail_kind(failure, FAILURE_NO_RINGBUF, -EOPNOTSUPP);
 	return 0;
 }
 
@@ -144,6 +146,35 @@ static int ensure_tracefs(struct session *session, struct failure *failure)
 	return 0;
 }
 
+/*
+ * An LRU map's CPUs each keep free entries for themselves, so it may evict before it is
+ * full: give it room for those on top of what it must hold.
+ */
+static int size_lru(struct bpf_map *map)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (ncpus < 0)
+		return ncpus;
+	return bpf_map__set_max_entries(map,
+					bpf_map__max_entries(map) + ncpus * LRU_LOCAL_FREE_TARGET);
+}
+
+static int size_maps(struct tcptrace *skel)
+{
+	int err = size_lru(skel->maps.connects_in_flight);
+
+	return err ? err : size_lru(skel->maps.accept_queued_at);
+}
+
+static void set_filters(struct tcptrace *skel, const struct trace_config *config)
+{
+	skel->rodata->filter_tgid = config->filter_pid;
+	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
+	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
+	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
+}
+
 /* -P: the ports go into their map between load and attach. */
 static int fill_port_filter(struct tcptrace *skel, const struct trace_config *config)
 {
@@ -154,14 +185,6 @@ static int fill_port_filter(struct tcptrace *skel, const struct trace_config *co
 					 sizeof(__u16), &present, sizeof(present), BPF_ANY))
 			return -errno;
 	return 0;
-}
-
-static void set_filters(struct tcptrace *skel, const struct trace_config *config)
-{
-	skel->rodata->filter_tgid = config->filter_pid;
-	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
-	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
-	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
 }
 
 static int attach_programs(struct session *session, struct failure *failure)
@@ -177,9 +200,36 @@ static int attach_programs(struct session *session, struct failure *failure)
 			return fail(failure, "attach", bpf_program__name(prog), -E2BIG);
 		link = bpf_program__attach(prog);
 		if (!link)
-			return fail(failure, "attach", bpf_program__name(prog), -errno);
+			return fail_libbpf(failure, "attach", bpf_program__name(prog), -errno);
 		session->links[session->nr_links++] = link;
 	}
+	return 0;
+}
+
+/* Open, configure and load the skeleton: everything before the programs run. */
+static int load(struct session *session, const struct trace_config *config, struct failure *failure)
+{
+	int err;
+
+	session->skel = tcptrace__open();
+	if (!session->skel)
+		return fail_libbpf(failure, "open", "the BPF object", -errno);
+	set_filters(session->skel, config);
+	select_programs(session->skel, config);
+	err = size_maps(session->skel);
+	if (err)
+		return fail(failure, "size", "the BPF maps", err);
+	if (needs_tracefs(session->skel)) {
+		err = ensure_tracefs(session, failure);
+		if (err)
+			return err;
+	}
+	err = tcptrace__load(session->skel);
+	if (err)
+		return fail_libbpf(failure, "load", "the BPF programs", err);
+	err = fill_port_filter(session->skel, config);
+	if (err)
+		return fail(failure, "fill", "the port filter", err);
 	return 0;
 }
 
@@ -191,34 +241,16 @@ int session_open(struct session *session, const struct trace_config *config,
 	memset(session, 0, sizeof(*session));
 	libbpf_set_print(config->verbose ? print_libbpf : NULL);
 	err = check_kernel(failure);
+	if (!err)
+		err = load(session, config, failure);
+	if (!err)
+		err = attach_programs(session, failure);
 	if (err)
 		return err;
-
-	session->skel = tcptrace__open();
-	if (!session->skel)
-		return fail(failure, "open", "BPF object", -errno);
-	set_filters(session->skel, config);
-	select_programs(session->skel, config);
-	if (needs_tracefs(session->skel)) {
-		err = ensure_tracefs(session, failure);
-		if (err)
-			return err;
-	}
-
-	err = tcptrace__load(session->skel);
-	if (err)
-		return fail(failure, "load", "BPF programs", err);
-	err = fill_port_filter(session->skel, config);
-	if (err)
-		return fail(failure, "fill", "the port filter", err);
-	err = attach_programs(session, failure);
-	if (err)
-		return err;
-
 	session->ring =
 		ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx, NULL);
 	if (!session->ring)
-		return fail(failure, "open", "ring buffer", -errno);
+		return fail_libbpf(failure, "open", "the ring buffer", -errno);
 	return 0;
 }
 
@@ -265,24 +297,53 @@ static __u64 count_entries(const struct bpf_map *map)
 
 /*
  * An LRU map evicts without telling. Every attempt that entered the in-flight map has
- * either finished, is still there, or was evicted. Reading "started" before walking the
- * map and "finished" after it makes the result a lower bound while attempts come and go,
- * never a false alarm, and exact once tracing has stopped.
+ * finished, was missed, is still there, or was evicted. Reading "started" before walking
+ * the map and the others after it makes the result a lower bound while attempts come and
+ * go, never a false alarm, and exact once tracing has stopped. Until as many attempts
+ * are unaccounted for as the map holds, none can have been evicted: no walk needed.
  */
-static int count_evictions(struct session *session, __u64 *evicted)
+static int count_evictions(struct session *session, struct losses *losses)
 {
+	const struct bpf_map *map = session->skel->maps.connects_in_flight;
 	__u64 started, finished, in_flight;
 	int err;
 
 	err = sum_counter(session, COUNTER_CONNECT_STARTED, &started);
+	if (!err)
+		err = sum_counter(session, COUNTER_CONNECT_FINISHED, &finished);
+	if (!err)
+		err = sum_counter(session, COUNTER_CONNECT_MISSED, &losses->inflight_missed);
 	if (err)
 		return err;
-	in_flight = count_entries(session->skel->maps.connects_in_flight);
+	finished += losses->inflight_missed;
+	losses->inflight_evicted = 0;
+	if (started < finished + bpf_map__max_entries(map) / 2 && session->nr_links)
+		return 0;
+	in_flight = count_entries(map);
 	err = sum_counter(session, COUNTER_CONNECT_FINISHED, &finished);
 	if (err)
 		return err;
-	*evicted = started > finished + in_flight ? started - finished - in_flight : 0;
+	finished += losses->inflight_missed;
+	if (started > finished + in_flight)
+		losses->inflight_evicted = started - finished - in_flight;
 	return 0;
+}
+
+/* Runs the kernel skipped because the program was already running on that CPU. */
+static __u64 recursion_misses(struct session *session)
+{
+	struct bpf_program *prog;
+	__u64 misses = 0;
+
+	bpf_object__for_each_program(prog, session->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			misses += info.recursion_misses;
+	}
+	return misses;
 }
 
 int session_read_losses(struct session *session, struct losses *losses)
@@ -291,7 +352,8 @@ int session_read_losses(struct session *session, struct losses *losses)
 
 	if (err)
 		return err;
-	return count_evictions(session, &losses->inflight_evicted);
+	losses->recursion_misses = recursion_misses(session);
+	return count_evictions(session, losses);
 }
 
 void session_detach(struct session *session)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The BPF side's lifecycle, in libbpf-bootstrap's order: check the kernel can run us,
- * open the skeleton, set the .rodata filters, keep only the subcommand's programs, load,
+ * open the skeleton, set the .rodata filters, keep only the command's programs, load,
  * attach, map the ring buffer; then poll; then tear everything down.
  *
  * Functions return 0 or -errno and print nothing; on failure they say what they were
@@ -13,21 +13,13 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "config.h"
+#include "failure.h"
 
 struct tcptrace;
-
-/* What failed, for the one message at the top: "failed to <action> <object>: <errno>". */
-struct failure {
-	const char *action;
-	const char *object;
-};
 
 #define SESSION_MAX_LINKS  8
 #define SESSION_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define SESSION_TRACEFS	   "/sys/kernel/tracing"
-/* The BPF ring buffer and tp_btf programs with typed arguments. */
-#define SESSION_MIN_KERNEL	"5.8"
-#define SESSION_MIN_KERNEL_CODE 0x050800
 
 struct session {
 	struct tcptrace *skel;
@@ -35,22 +27,20 @@ struct session {
 	struct bpf_link *links[SESSION_MAX_LINKS];
 	unsigned int nr_links;
 	bool mounted_tracefs; /* tracefs was missing and this session mounted it */
-	__u64 attached_ns;    /* CLOCK_MONOTONIC just before attaching */
 };
 
 struct losses {
 	__u64 ringbuf_full;	/* events the kernel could not reserve room for */
 	__u64 inflight_evicted; /* attempts pushed out of the in-flight map */
+	__u64 inflight_missed;	/* attempts whose end a busy program missed */
+	__u64 recursion_misses; /* program runs the kernel skipped: already running there */
 };
 
-/*
- * -EPERM: missing privileges; -ENOENT with failure->object SESSION_KERNEL_BTF: no kernel
- * BTF; -EOPNOTSUPP with failure->action "run on": a kernel older than SESSION_MIN_KERNEL.
- */
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
 /* Waits up to timeout_ms for a wakeup, then drains whatever is in the ring. */
 int session_poll(struct session *session, int timeout_ms);
+/* While tracing, lower bounds; exact once detached. */
 int session_read_losses(struct session *session, struct losses *losses);
 /* Stops new events; the maps and counters stay readable until session_close(). */
 void session_detach(struct session *session);

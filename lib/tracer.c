@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,7 +10,11 @@
 #include "../bpf/event.h"
 #include "format.h"
 #include "output.h"
+#include "session.h"
 #include "tracer.h"
+
+/* How long the last drain may wait for a slow reader once a stop is asked for. */
+#define TRACER_FINAL_FLUSH_S 1
 
 struct tracer {
 	struct session session;
@@ -27,16 +32,31 @@ static void request_stop(int signo)
 	stop_requested = 1;
 }
 
-/* No SA_RESTART: a signal must cut the consumer's sleep short. */
+/* No SA_RESTART: a signal must cut the consumer's sleep, or a blocked write, short. */
 static void install_signal_handlers(void)
 {
 	struct sigaction stop = { .sa_handler = request_stop };
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGHUP, &stop, NULL);
+	sigaction(SIGALRM, &stop, NULL);
 	/* A reader that goes away shows up as EPIPE from write(). */
-	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGPIPE, &ignore, NULL);
+}
+
+/* The one place tracing itself talks to the operator, on stderr. */
+static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tcptrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -52,11 +72,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	return tracer->out.error;
 }
 
-static void report_loss(const char *what, __u64 total, __u64 before, const char *why)
+/* Totals only grow: a lower bound read while tracing may dip, and is not news then. */
+static void report_loss(const char *what, __u64 total, __u64 *reported, const char *why)
 {
-	if (total > before)
-		fprintf(stderr, "tcptrace: %llu %s lost (%llu in all): %s\n",
-			(unsigned long long)(total - before), what, (unsigned long long)total, why);
+	if (total <= *reported)
+		return;
+	notice("%llu %s lost (%llu in all): %s", (unsigned long long)(total - *reported), what,
+	       (unsigned long long)total, why);
+	*reported = total;
 }
 
 static void report_losses(struct tracer *tracer)
@@ -65,11 +88,12 @@ static void report_losses(struct tracer *tracer)
 
 	if (session_read_losses(&tracer->session, &now))
 		return;
-	report_loss("events", now.ringbuf_full, tracer->reported.ringbuf_full,
+	report_loss("events", now.ringbuf_full, &tracer->reported.ringbuf_full,
 		    "the ring buffer was full");
-	report_loss("connection attempts", now.inflight_evicted, tracer->reported.inflight_evicted,
+	report_loss("connection attempts", now.inflight_evicted, &tracer->reported.inflight_evicted,
 		    "evicted from the in-flight map before their outcome was known");
-	tracer->reported = now;
+	report_loss("probe runs", now.recursion_misses, &tracer->reported.recursion_misses,
+		    "the kernel skipped them, the program was already running on that CPU");
 }
 
 static void print_header(struct tracer *tracer)
@@ -97,18 +121,22 @@ static void maybe_report_losses(struct tracer *tracer)
 	report_losses(tracer);
 }
 
+/* 0, or -errno with failure filled in. A reader gone or a stop in a write end quietly. */
 static int flush_output(struct tracer *tracer, struct failure *failure)
 {
 	int err = output_flush(&tracer->out);
 
-	if (err && err != -EPIPE) {
+	if (err == -EPIPE || err == -EINTR)
+		return err;
+	if (err) {
+		failure->kind = FAILURE_STEP;
 		failure->action = "write";
 		failure->object = "the output";
 	}
 	return err;
 }
 
-/* Write, drain, repeat. Returns 0 when stopped by a signal or a reader that went away. */
+/* Write, drain, repeat, until a signal, a reader that went away, or an error. */
 static int consume(struct tracer *tracer, struct failure *failure)
 {
 	int err;
@@ -117,20 +145,33 @@ static int consume(struct tracer *tracer, struct failure *failure)
 		err = session_poll(&tracer->session, TRACER_DRAIN_INTERVAL_MS);
 		/* A failed write stops the drain too; flush_output() reports it. */
 		if (err < 0 && err != -EINTR && !tracer->out.error) {
+			failure->kind = FAILURE_STEP;
 			failure->action = "read";
 			failure->object = "the ring buffer";
 			return err;
 		}
 		if (output_reader_gone(&tracer->out))
-			return 0;
+			return -EPIPE;
 		maybe_report_losses(tracer);
 	}
+	return err;
+}
+
+/*
+ * Detach first, so that nothing arrives after the last drain, and the loss count is
+ * exact. The last flush may meet a reader that stopped reading: an alarm bounds it.
+ */
+static int finish(struct tracer *tracer, int err, struct failure *failure)
+{
+	session_detach(&tracer->session);
 	if (!err) {
-		/* What was submitted before the signal still belongs to the trace. */
+		alarm(TRACER_FINAL_FLUSH_S);
 		session_poll(&tracer->session, 0);
 		err = flush_output(tracer, failure);
+		alarm(0);
 	}
-	return err == -EPIPE ? 0 : err;
+	report_losses(tracer);
+	return err == -EPIPE || err == -EINTR ? 0 : err;
 }
 
 int tracer_run(const struct trace_config *config, struct failure *failure)
@@ -139,21 +180,17 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	static struct tracer tracer;
 	int err;
 
-	output_init(&tracer.out, STDOUT_FILENO);
+	output_init(&tracer.out, STDOUT_FILENO, &stop_requested);
 	install_signal_handlers();
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
-		fputs("tcptrace: tracefs was not mounted: mounted it on " SESSION_TRACEFS "\n",
-		      stderr);
+		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
 	if (!err) {
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;
 		format_start(&tracer.formatter);
 		print_header(&tracer);
-		err = consume(&tracer, failure);
-		/* Detach first, so that the final count is exact. */
-		session_detach(&tracer.session);
-		report_losses(&tracer);
+		err = finish(&tracer, consume(&tracer, failure), failure);
 	}
 	session_close(&tracer.session);
 	return err;

@@ -7,7 +7,7 @@
 #define TCPTRACE_TRACER_H
 
 #include "config.h"
-#include "session.h"
+#include "failure.h"
 
 /* How long the consumer sleeps between drains when no burst wakes it. */
 #define TRACER_DRAIN_INTERVAL_MS 10

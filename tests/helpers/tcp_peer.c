@@ -7,7 +7,8 @@
  *                    ADDR PORT
  *   tcp_peer not-tcp DIR
  *   tcp_peer connect [-c COMM] [-t] [-N] [-a MS] [-w MS] [-r REPEAT]
- *                    [-i MS] ADDR PORT
+ *                    [-i MS] [-R PORT] ADDR PORT
+ *     -R PORT: if the attempt fails, connect the same socket again, to PORT
  *
  * The test scripts compare the tracer's events against what this program
  * prints, so every printed field is what the kernel actually saw: the comm
@@ -79,6 +80,7 @@ struct connect_opts {
 	bool wait_set;
 	long repeat;
 	long interval_ms;
+	long again_port; /* -R: then connect the same socket again, to this port; 0: no */
 	struct peer_addr dst;
 };
 
@@ -561,27 +563,42 @@ static void report(int fd, const struct connect_opts *o, int result, long long e
 	fflush(stdout);
 }
 
-static void one_attempt(const struct connect_opts *o)
+static int attempt_on(int fd, const struct connect_opts *o)
 {
-	int type = SOCK_STREAM | SOCK_CLOEXEC;
 	long long t_start, t_end;
-	int fd, result;
+	int result;
 
-	if (o->nonblock)
-		type |= SOCK_NONBLOCK;
-	fd = socket(o->dst.family, type, 0);
-	if (fd < 0)
-		die_sys("socket", errno);
 	if (o->nonblock)
 		result = connect_nonblocking(fd, o, &t_start, &t_end);
 	else
 		result = connect_blocking(fd, o, &t_start, &t_end);
 	/* getsockname before close: afterwards there is nothing to read. */
 	report(fd, o, result, t_end - t_start);
+	return result;
+}
+
+static void one_attempt(const struct connect_opts *o)
+{
+	int type = SOCK_STREAM | SOCK_CLOEXEC;
+	int fd;
+
+	if (o->nonblock)
+		type |= SOCK_NONBLOCK;
+	fd = socket(o->dst.family, type, 0);
+	if (fd < 0)
+		die_sys("socket", errno);
+	/* -R: a failed attempt leaves the socket reusable for another connect(). */
+	if (attempt_on(fd, o) != 0 && o->again_port) {
+		struct connect_opts again = *o;
+		char port[8];
+
+		snprintf(port, sizeof(port), "%ld", o->again_port);
+		parse_addr(&again.dst, o->dst.text, port);
+		attempt_on(fd, &again);
+	}
 	close(fd);
 }
 
-/* Runs on whichever thread the tracer should attribute the connects to. */
 static void *connect_thread(void *arg)
 {
 	const struct connect_opts *o = arg;
@@ -600,7 +617,7 @@ static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+:c:tNa:w:r:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "+:c:tNa:w:r:i:R:")) != -1) {
 		switch (opt) {
 		case 'c':
 			o->comm = optarg;
@@ -624,6 +641,9 @@ static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
 			break;
 		case 'i':
 			o->interval_ms = parse_num(optarg, "-i MS", 0, INT_MAX);
+			break;
+		case 'R':
+			o->again_port = parse_num(optarg, "-R PORT", 1, 65535);
 			break;
 		case ':':
 			die_usage("connect: option -%c needs a value", optopt);

@@ -46,6 +46,10 @@ for i in $(seq 100); do
 done
 peer client -c noport $SERVER4 $DROPPED
 noport=$peer_lines
+# The same, on a socket that was refused once: its old port must not be shown.
+peer client -c reuse -R $DROPPED $SERVER4 $CLOSED
+reuse_refused=$(sed -n 1p <<<"$peer_lines")
+reuse_noport=$(sed -n 2p <<<"$peer_lines")
 wait $holder_pid
 peer_lines=$(cat "$work/holder")
 peer_pids+=" $(kv pid "$peer_lines") "
@@ -89,5 +93,11 @@ the_row COMM=noport SPORT=0 && expect_row PID "$(kv pid "$noport")" IP 4 SADDR $
 	DADDR $SERVER4 DPORT $DROPPED UID 0 RESULT EADDRNOTAVAIL
 expect_between "LAT(ms)" 0 "$(ms_of "$(kv elapsed_us "$noport")")" "$(kv 'LAT(ms)' "$row")"
 
-expect_eq "lines traced" 8 "$(our_rows)"
+expect_eq "peer saw" "ECONNREFUSED EADDRNOTAVAIL" \
+	"$(kv result "$reuse_refused") $(kv result "$reuse_noport")"
+the_row COMM=reuse DPORT=$CLOSED && expect_row SPORT 40000 RESULT ECONNREFUSED
+the_row COMM=reuse DPORT=$DROPPED && expect_row SPORT 0 RESULT EADDRNOTAVAIL \
+	PID "$(kv pid "$reuse_noport")" SADDR $CLIENT4 DADDR $SERVER4
+
+expect_eq "lines traced" 10 "$(our_rows)"
 finish

@@ -29,7 +29,7 @@ settled_residue() {
 
 for signal in INT TERM HUP; do
 	tracer_start connect
-	expect_eq "program attached while tracing ($signal)" 1 "$(residue)"
+	expect_eq "programs attached while tracing ($signal)" 2 "$(residue)"
 	kill -$signal $tracer_pid
 	wait $tracer_pid
 	expect_eq "exit status after SIG$signal" 0 $?

@@ -150,6 +150,14 @@ static const struct rejection rejections[] = {
 	  "tcptrace connect: option '--timestamp' takes no value" },
 	{ { "tcptrace", "connect", "--frob=1" }, "tcptrace connect: unknown option '--frob=1'" },
 	{ { "tcptrace", "connect", "-tz" }, "tcptrace connect: unknown option '-z'" },
+	{ { "tcptrace", "connect", "--timestamp", "-qt" },
+	  "tcptrace connect: unknown option '-q'" },
+	{ { "tcptrace", "connect", "--pid=5", "-zq" }, "tcptrace connect: unknown option '-z'" },
+	{ { "tcptrace", "connect", "-tp" }, "tcptrace connect: option '-p' needs a value" },
+	{ { "tcptrace", "connect", "-t", "--pid" },
+	  "tcptrace connect: option '--pid' needs a value" },
+	{ { "tcptrace", "connect", "--frob=1", "-t" },
+	  "tcptrace connect: unknown option '--frob=1'" },
 #define BAD_PID(text)                                                                           \
 	{                                                                                       \
 		{ "tcptrace", "connect", "-p", text }, "tcptrace connect: invalid PID '" text   \
@@ -262,6 +270,7 @@ static void test_accepted_values(void)
 		{ "007", 7000000 },
 		{ "86400000", 86400000000000ull },
 		{ "12.25", 12250000 },
+		{ "0000000000000001", 1000000 },
 	};
 	__u32 pid;
 	__u64 ns;

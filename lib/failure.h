@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What went wrong, for the one line at the top. lib/ returns -errno and fills this in;
+ * cmd/main.c turns it into words. No libbpf here: cmd/ includes it.
+ */
+#ifndef TCPTRACE_FAILURE_H
+#define TCPTRACE_FAILURE_H
+
+#include <stdbool.h>
+
+enum failure_kind {
+	FAILURE_STEP,	    /* "failed to <action> <object>: <errno>" */
+	FAILURE_PRIVILEGES, /* the capabilities to load BPF programs are missing */
+	FAILURE_NO_BTF,	    /* the kernel has no BTF */
+	FAILURE_NO_RINGBUF, /* the kernel has no BPF ring buffer (before 5.8) */
+};
+
+struct failure {
+	enum failure_kind kind;
+	const char *action; /* FAILURE_STEP: "attach" */
+	const char *object; /* FAILURE_STEP: "connect_state_btf" */
+	bool from_libbpf;   /* libbpf has more to say about it under -v */
+};
+
+#endif /* TCPTRACE_FAILURE_H */
