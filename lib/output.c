@@ -4,10 +4,10 @@
 #include <unistd.h>
 #include "output.h"
 
-void output_init(struct output *out, int fd, const volatile sig_atomic_t *stop)
+void output_init(struct output *out, int fd, const volatile sig_atomic_t *give_up)
 {
 	out->fd = fd;
-	out->stop = stop;
+	out->give_up = give_up;
 	out->error = 0;
 	out->len = 0;
 }
@@ -15,10 +15,14 @@ void output_init(struct output *out, int fd, const volatile sig_atomic_t *stop)
 static int write_all(struct output *out, const char *buf, size_t len)
 {
 	while (len) {
-		ssize_t n = write(out->fd, buf, len);
+		ssize_t n;
 
+		/* A signal after part of a write ends it short, not with EINTR: check here. */
+		if (*out->give_up)
+			return -EINTR;
+		n = write(out->fd, buf, len);
 		if (n < 0) {
-			if (errno == EINTR && !*out->stop)
+			if (errno == EINTR)
 				continue;
 			return -errno;
 		}

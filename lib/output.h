@@ -16,19 +16,19 @@
 struct output {
 	int fd;
 	/* Set by a signal handler: a write blocked by a stalled reader gives up then. */
-	const volatile sig_atomic_t *stop;
+	const volatile sig_atomic_t *give_up;
 	int error; /* the first write error, as -errno; later output is dropped */
 	size_t len;
 	char buf[OUTPUT_BUFFER_SIZE];
 };
 
-void output_init(struct output *out, int fd, const volatile sig_atomic_t *stop);
+void output_init(struct output *out, int fd, const volatile sig_atomic_t *give_up);
 /* Room for at least size bytes (size <= OUTPUT_BUFFER_SIZE); flushes when needed. */
 char *output_reserve(struct output *out, size_t size);
 void output_commit(struct output *out, size_t len);
 /*
- * 0, or the first write error as -errno: -EPIPE once the reader is gone, -EINTR when a
- * stop was asked for while the reader let a write block.
+ * 0, or the first write error as -errno: -EPIPE once the reader is gone, -EINTR when
+ * *give_up was set while the reader let a write block.
  */
 int output_flush(struct output *out);
 

@@ -13,8 +13,8 @@
 #include "session.h"
 #include "tracer.h"
 
-/* How long the last drain may wait for a slow reader once a stop is asked for. */
-#define TRACER_FINAL_FLUSH_S 1
+/* How long output may wait for a stalled reader once a stop is asked for. */
+#define TRACER_GIVE_UP_WRITING_S 1
 
 struct tracer {
 	struct session session;
@@ -24,24 +24,33 @@ struct tracer {
 	__u64 next_loss_check_ns;
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, give_up_writing;
 
+/* The last events still get written, unless the reader stalls: then the alarm ends it. */
 static void request_stop(int signo)
 {
 	(void)signo;
 	stop_requested = 1;
+	alarm(TRACER_GIVE_UP_WRITING_S);
+}
+
+static void give_up(int signo)
+{
+	(void)signo;
+	give_up_writing = 1;
 }
 
 /* No SA_RESTART: a signal must cut the consumer's sleep, or a blocked write, short. */
 static void install_signal_handlers(void)
 {
 	struct sigaction stop = { .sa_handler = request_stop };
+	struct sigaction alarm_clock = { .sa_handler = give_up };
 	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGHUP, &stop, NULL);
-	sigaction(SIGALRM, &stop, NULL);
+	sigaction(SIGALRM, &alarm_clock, NULL);
 	/* A reader that goes away shows up as EPIPE from write(). */
 	sigaction(SIGPIPE, &ignore, NULL);
 }
@@ -159,16 +168,15 @@ static int consume(struct tracer *tracer, struct failure *failure)
 
 /*
  * Detach first, so that nothing arrives after the last drain, and the loss count is
- * exact. The last flush may meet a reader that stopped reading: an alarm bounds it.
+ * exact. The last flush may meet a reader that stopped reading: the alarm a stop armed
+ * bounds it.
  */
 static int finish(struct tracer *tracer, int err, struct failure *failure)
 {
 	session_detach(&tracer->session);
 	if (!err) {
-		alarm(TRACER_FINAL_FLUSH_S);
 		session_poll(&tracer->session, 0);
 		err = flush_output(tracer, failure);
-		alarm(0);
 	}
 	report_losses(tracer);
 	return err == -EPIPE || err == -EINTR ? 0 : err;
@@ -180,7 +188,7 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	static struct tracer tracer;
 	int err;
 
-	output_init(&tracer.out, STDOUT_FILENO, &stop_requested);
+	output_init(&tracer.out, STDOUT_FILENO, &give_up_writing);
 	install_signal_handlers();
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)

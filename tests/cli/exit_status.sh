@@ -9,18 +9,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # run NAME ARGS...: runs bin/NAME, keeping status, stdout and stderr; no bpf() allowed.
+command -v strace >/dev/null || die "strace is needed to see that bad usage loads nothing"
 run() {
 	local name=$1
 	shift
-	if command -v strace >/dev/null; then
-		strace -f -qq -e trace=bpf -o "$tmp/strace" "$bin/$name" "$@" \
-			>"$tmp/out" 2>"$tmp/err"
-		status=$?
-		expect_eq "bpf() calls by '$name $*'" 0 "$(grep -c 'bpf(' "$tmp/strace")"
-	else
-		"$bin/$name" "$@" >"$tmp/out" 2>"$tmp/err"
-		status=$?
-	fi
+	strace -f -qq -e trace=bpf -o "$tmp/strace" "$bin/$name" "$@" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	expect_eq "bpf() calls by '$name $*'" 0 "$(grep -c 'bpf(' "$tmp/strace")"
 }
 
 bad_usage() {

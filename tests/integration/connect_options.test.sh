@@ -6,6 +6,7 @@
 
 ns_add loop
 DROPPED=19
+peers=()
 in_ns loop nft add table inet tt
 in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
 in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
@@ -13,23 +14,37 @@ server_start loop 127.0.0.1
 port=$server_port
 
 echo "== -p: two processes connect at the same time, one is traced"
-# Learn the traced peer's PID before it connects: the shell execs it after a pause.
-in_ns loop bash -c "echo \$\$ >'$work/chosen.pid'; sleep 1; exec '$TCP_PEER' connect -c chosen -r 5 -i 50 127.0.0.1 $port" \
-	>"$work/chosen.out" &
-chosen_shell=$!
-background+=($chosen_shell)
-while [ ! -s "$work/chosen.pid" ]; do sleep 0.05; done
+# Both wait on one barrier, so that their attempts interleave; the traced one's PID is
+# known before it connects (the shell execs the peer).
+for name in chosen other; do
+	in_ns loop bash -c "echo \$\$ >'$work/$name.pid'; while [ ! -e '$work/go' ]; do sleep 0.01; done
+		exec '$TCP_PEER' connect -c $name -r 10 -i 20 127.0.0.1 $port" >"$work/$name.out" &
+	background+=($!)
+	peers+=($!)
+done
+while [ ! -s "$work/chosen.pid" ] || [ ! -s "$work/other.pid" ]; do sleep 0.02; done
 chosen_pid=$(cat "$work/chosen.pid")
+# A second tracer, unfiltered, beside the first: it shows the attempts interleaved.
+"$TCPTRACE_BIN_DIR/tcptrace" connect >"$work/all.out" 2>/dev/null &
+all_pid=$!
+background+=($all_pid)
+wait_for_line "$work/all.out" . $all_pid || die "second tracer did not start"
 tracer_start connect -x -p "$chosen_pid"
-peer loop -c other -r 5 -i 50 127.0.0.1 $port
-wait $chosen_shell
+touch "$work/go"
+wait "${peers[@]}"
 tracer_stop
-expect_eq "traced lines" 5 "$(trace_rows | grep -c .)"
-expect_eq "lines of the chosen PID" 5 "$(trace_rows PID="$chosen_pid" COMM=chosen | grep -c .)"
+kill -INT $all_pid
+wait $all_pid
+expect_eq "traced lines" 10 "$(trace_rows | grep -c .)"
+expect_eq "lines of the chosen PID" 10 "$(trace_rows PID="$chosen_pid" COMM=chosen | grep -c .)"
 expect_eq "lines of the other process" 0 "$(trace_rows COMM=other | grep -c .)"
 for sport in $(sed -n 's/.*sport=\([0-9]*\).*/\1/p' "$work/chosen.out"); do
 	the_row SPORT="$sport" && expect_row PID "$chosen_pid" DPORT "$port" RESULT ESTABLISHED
 done
+# They did overlap: in the unfiltered trace, the two alternate more than once.
+switches=$(awk '$2 == "chosen" || $2 == "other" { if (last && $2 != last) n++; last = $2 }
+	END { print n + 0 }' "$work/all.out")
+expect_between "alternations between the two processes" 2 1000 "$switches"
 
 echo "== min_ms: only attempts that took at least 50 ms"
 tracer_start connect -x 50

@@ -5,6 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 tcptrace=$TCPTRACE_BIN_DIR/tcptrace
+# A copy an unprivileged user can execute, wherever the build tree is.
+mkdir -m 755 "$work/bin"
+cp "$tcptrace" "$work/bin/"
+chmod 755 "$work"
 command -v bpftool >/dev/null || die "bpftool is needed to look for leftover programs"
 
 # Programs of tcptrace's in the kernel (names are cut to 15 characters), beyond those of
@@ -72,6 +76,42 @@ expect_eq "tcptrace status behind | head" 0 "${statuses[0]}"
 expect_match "header went through the pipe" '^PID ' "$(cat "$work/pipe.out")"
 expect_eq "stderr behind | head" "" "$(cat "$work/pipe.err")"
 
+echo "== SIGTERM while a reader that stopped reading blocks the output"
+DROPPED=19
+ns_add loop
+in_ns loop nft add table inet tt
+in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
+in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+# The reader never reads: after 64 KiB, the pipe is full and write() blocks.
+mkfifo "$work/stalled"
+sleep 60 <"$work/stalled" &
+background+=($!)
+"$tcptrace" connect >"$work/stalled" 2>"$work/blocked.err" &
+tracer_pid=$!
+sleep 1 # the probes attach (the header cannot tell us: nobody reads it)
+in_ns loop "$CONNECT_STORM" 127.0.0.1 $DROPPED 2000 0 >/dev/null || die "connect_storm"
+sleep 0.5
+expect_match "tracer blocked in write()" 'pipe' "$(cat /proc/$tracer_pid/wchan)"
+kill -TERM $tracer_pid
+for i in $(seq 30); do kill -0 $tracer_pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $tracer_pid 2>/dev/null; then
+	fail "tracer still running 3 s after SIGTERM"
+else
+	wait $tracer_pid
+	expect_eq "exit status after SIGTERM with blocked output" 0 $?
+fi
+tracer_pid=
+
+echo "== CAP_BPF and CAP_PERFMON are enough: no root needed"
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+bpf,+perfmon \
+	--ambient-caps=+bpf,+perfmon "$work/bin/tcptrace" connect >"$work/caps.out" 2>"$work/caps.err" &
+tracer_pid=$!
+wait_for_line "$work/caps.out" . $tracer_pid || fail "no header: $(cat "$work/caps.err")"
+kill -INT $tracer_pid
+wait $tracer_pid
+expect_eq "exit status with the two capabilities" 0 $?
+tracer_pid=
+
 echo "== a full disk: one line, status 1"
 "$tcptrace" connect >/dev/full 2>"$work/full.err"
 expect_eq "status on a full disk" 1 $?
@@ -88,9 +128,6 @@ expect_match "libbpf messages" 'libbpf: ' "$(cat "$work/trace.err")"
 expect_match "header on stdout" '^PID ' "$(head -n 1 "$work/trace.out")"
 
 echo "== no privileges: one line, status 1"
-mkdir -m 755 "$work/bin"
-cp "$tcptrace" "$work/bin/"
-chmod 755 "$work"
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$work/bin/tcptrace" connect \
 	>"$work/noroot.out" 2>"$work/noroot.err"
 expect_eq "status without privileges" 1 $?
