@@ -17,14 +17,14 @@ if ! command -v groff >/dev/null || ! groff -man -z </dev/null 2>/dev/null; then
 	exit 1
 fi
 
-# Sections each page must have, in this order; "+" lists the ones it may add.
+# Sections each page must have, in this order; "optional" lists the ones it may add.
 declare -A required=(
-	[tcptrace.8]="NAME|SYNOPSIS|DESCRIPTION|COMMANDS|OPTIONS|EXIT STATUS|DIAGNOSTICS|REQUIREMENTS|FILES|SEE ALSO"
+	[tcptrace.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|FIELDS|EXAMPLES|OVERHEAD|SEE ALSO"
 	[tcpconnect.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|FIELDS|EXAMPLES|OVERHEAD|SEE ALSO"
 	[tcpaccept.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|FIELDS|EXAMPLES|OVERHEAD|SEE ALSO"
 )
 declare -A optional=(
-	[tcptrace.8]=""
+	[tcptrace.8]="COMMANDS|EXIT STATUS|DIAGNOSTICS|REQUIREMENTS|FILES"
 	[tcpconnect.8]="EXIT STATUS|NOTES"
 	[tcpaccept.8]="EXIT STATUS|NOTES"
 )
