@@ -11,9 +11,9 @@
  * Because it hooks the return and not the call, an accept() already blocked when
  * tracing starts is reported too.
  *
- * The time a connection waited in the accept queue runs from the child socket's
- * SYN_RECV -> ESTABLISHED transition (the handshake done, the socket queued) to that
- * return.
+ * With -x, the time a connection waited in the accept queue runs from the child
+ * socket's SYN_RECV -> ESTABLISHED transition (the handshake done, the socket queued) to
+ * that return, and the listener's backlog is read then.
  *
  * With -f, passive attempts that never reach accept() are reported from the kernel's
  * packet drops: a SYN to a port nobody listens on (answered by RST), and the handshake's
@@ -21,35 +21,74 @@
  */
 #include "tcptrace.bpf.h"
 
-#define PF_IO_WORKER 0x00000010 /* include/linux/sched.h: an io_uring worker thread */
+#define PF_IO_WORKER  0x00000010 /* include/linux/sched.h: an io_uring worker thread */
+#define IPPROTO_MPTCP 262
 
-/* Children whose handshake is done, waiting to be accepted: when they were queued. */
+/* -x: measure the accept-queue wait and read the listener's backlog. */
+const volatile bool report_queue = false;
+
+struct queued {
+	__u64 sk; /* the key, again: an LRU may hand the entry to another socket meanwhile */
+	__u64 queued_ns;
+};
+
+/* Children whose handshake is done, waiting to be accepted. Sized for the CPUs by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* the child's struct sock pointer */
-	__type(value, __u64);
+	__type(value, struct queued);
 } accept_queued_at SEC(".maps");
 
-static __always_inline bool is_tcp(const struct sock *sk)
+struct uring_request {
+	__u64 ctx;
+	__u64 user_data;
+};
+
+struct uring_accept {
+	__u64 listener_file;
+	__u32 direct; /* into the ring's own file table: the result is no descriptor */
+};
+
+/*
+ * io_uring accept requests, from submission to their last completion. A multishot
+ * accept posts its completions without the request (io_uring_complete's req is NULL):
+ * this is where their listener is found.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct uring_request);
+	__type(value, struct uring_accept);
+} accept_uring_requests SEC(".maps");
+
+/* TCP, and MPTCP, whose sockets hold their connection's addresses too. */
+static __always_inline bool is_stream_inet(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	__u16 protocol = BPF_CORE_READ(sk, sk_protocol);
+
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_MPTCP;
 }
 
+/* With -x only: the states compare first, as this runs on every TCP state change. */
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(accept_state_btf, const struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(accept_queue_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	__u64 key = (__u64)sk, now;
+	__u64 key = (__u64)sk;
 
-	if (!is_tcp(sk))
-		return 0;
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		struct queued queued = { .sk = key };
+
+		/* A simultaneous open's active socket gets here too, but it has a socket. */
+		if (BPF_CORE_READ(sk, sk_socket) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+			return 0;
 		if (port_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_num)))
 			return 0;
-		now = bpf_ktime_get_ns();
-		bpf_map_update_elem(&accept_queued_at, &key, &now, BPF_ANY);
-	} else if (newstate == TCP_CLOSE) {
-		/* Closed before anyone accepted it: it never will be. */
+		queued.queued_ns = bpf_ktime_get_ns();
+		bpf_map_update_elem(&accept_queued_at, &key, &queued, BPF_ANY);
+	} else if (newstate == TCP_CLOSE &&
+		   (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT)) {
+		/* Reset or closed while queued: it will never be accepted. */
 		bpf_map_delete_elem(&accept_queued_at, &key);
 	}
 	return 0;
@@ -73,21 +112,29 @@ static __always_inline struct sock *sock_of_file(struct file *file)
 }
 
 /* The socket behind one of the task's file descriptors, or NULL. */
-static __always_inline struct sock *sock_of_fd(struct task_struct *task, long fd)
+static __always_inline struct sock *sock_of_fd(struct task_struct *task, int fd)
 {
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **files, *file = NULL;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	files = BPF_CORE_READ(fdt, fd);
 	bpf_core_read(&file, sizeof(file), &files[fd]);
 	return sock_of_file(file);
 }
 
-static __always_inline void set_backlog(struct event *event, const struct sock *listener)
+/*
+ * The listener's accept queue just after this accept. Only a TCP listener of the same
+ * port: an MPTCP listener keeps its queue on a subflow, and a descriptor closed or
+ * replaced since accept() was called would name another socket.
+ */
+static __always_inline void set_backlog(struct event *event, const struct sock *sk,
+					const struct sock *listener)
 {
-	if (!listener || BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN)
+	if (!listener || BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN ||
+	    BPF_CORE_READ(listener, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(listener, __sk_common.skc_num) != BPF_CORE_READ(sk, __sk_common.skc_num))
 		return;
 	event->backlog = BPF_CORE_READ(listener, sk_ack_backlog);
 	event->max_backlog = BPF_CORE_READ(listener, sk_max_ack_backlog);
@@ -96,14 +143,19 @@ static __always_inline void set_backlog(struct event *event, const struct sock *
 
 static __always_inline void set_queue_wait(struct event *event, const struct sock *sk)
 {
-	__u64 key = (__u64)sk, *queued_at;
+	__u64 key = (__u64)sk;
+	struct queued queued, *entry;
 
-	queued_at = bpf_map_lookup_elem(&accept_queued_at, &key);
-	if (!queued_at)
+	entry = bpf_map_lookup_elem(&accept_queued_at, &key);
+	if (!entry)
 		return; /* queued before tracing started */
-	event->latency_ns = event->ts_ns - *queued_at;
-	event->flags |= EVENT_HAS_LATENCY;
+	/* Copy first, then check it is still this socket's: LRU entries are reused at once. */
+	__builtin_memcpy(&queued, entry, sizeof(queued));
 	bpf_map_delete_elem(&accept_queued_at, &key);
+	if (queued.sk != key || queued.queued_ns > event->ts_ns)
+		return;
+	event->accept_queue_wait_ns = event->ts_ns - queued.queued_ns;
+	event->flags |= EVENT_HAS_DURATION;
 }
 
 /* An io_uring worker thread is named iou-wrk-N: name the process that owns the ring. */
@@ -126,7 +178,8 @@ static __always_inline int report_accepted(struct task_struct *task, const struc
 {
 	struct event *event;
 
-	if (!sk || !is_tcp(sk))
+	/* A listening socket is no accepted one: the descriptor changed hands. */
+	if (!sk || !is_stream_inet(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
 		return 0;
 	if (port_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_num)))
 		return 0;
@@ -137,8 +190,10 @@ static __always_inline int report_accepted(struct task_struct *task, const struc
 	event->outcome = ACCEPT_ACCEPTED;
 	set_task(event, task);
 	event_set_addresses(event, sk);
-	set_queue_wait(event, sk);
-	set_backlog(event, listener);
+	if (report_queue) {
+		set_queue_wait(event, sk);
+		set_backlog(event, sk, listener);
+	}
 	event_submit(event);
 	return 0;
 }
@@ -151,10 +206,10 @@ static __always_inline struct sock *listener_of_syscall(struct task_struct *task
 {
 	struct pt_regs *regs;
 
-	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+	if (!report_queue || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
 		return NULL;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	return sock_of_fd(task, PT_REGS_PARM1_CORE_SYSCALL(regs));
+	return sock_of_fd(task, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
 }
 
 static __always_inline int accept_returned(long fd)
@@ -170,38 +225,79 @@ static __always_inline int accept_returned(long fd)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept_accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return accept_returned(BPF_CORE_READ(ctx, ret));
+	return accept_returned(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return accept_returned(BPF_CORE_READ(ctx, ret));
+	return accept_returned(ctx->ret);
+}
+
+static __always_inline bool is_accept(struct io_kiocb *req)
+{
+	return BPF_CORE_READ(req, opcode) ==
+	       bpf_core_enum_value(enum io_uring_op, IORING_OP_ACCEPT);
+}
+
+/* Remember each io_uring accept's listener, for completions that come without it. */
+SEC("tracepoint/io_uring/io_uring_submit_req")
+int accept_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
+{
+	struct io_kiocb *req = BPF_CORE_READ(ctx, req);
+	struct io_accept *accept = (struct io_accept *)&req->cmd;
+	struct uring_request key = { .ctx = (__u64)BPF_CORE_READ(ctx, ctx) };
+	struct uring_accept value = {};
+
+	if (!is_accept(req))
+		return 0;
+	key.user_data = BPF_CORE_READ(ctx, user_data);
+	value.listener_file = (__u64)BPF_CORE_READ(req, file);
+	value.direct = BPF_CORE_READ(accept, file_slot) != 0;
+	bpf_map_update_elem(&accept_uring_requests, &key, &value, BPF_ANY);
+	return 0;
 }
 
 /*
  * An io_uring accept completes with the new descriptor as its result, in the task that
  * submitted it (task work) or in one of its ring's worker threads: either way a thread
- * of the process that owns the ring, sharing its file table. An accept into the ring's
- * own file table (IOSQE_FIXED_FILE slots) returns a slot, not a descriptor: skipped.
+ * of the process that owns the ring, sharing its file table. A multishot accept posts
+ * each connection without the request; its last completion, and a single accept's
+ * only one, come with it. An accept into the ring's own file table (sqe->file_index)
+ * returns a slot, not a descriptor: skipped.
  */
 SEC("tracepoint/io_uring/io_uring_complete")
 int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 {
 	struct io_kiocb *req = BPF_CORE_READ(ctx, req);
-	struct io_accept *accept = (struct io_accept *)&req->cmd;
+	struct uring_request key = { .ctx = (__u64)BPF_CORE_READ(ctx, ctx) };
 	int fd = BPF_CORE_READ(ctx, res);
+	struct uring_accept *request;
+	struct file *listener_file;
 	struct task_struct *task;
 
-	if (BPF_CORE_READ(req, opcode) != bpf_core_enum_value(enum io_uring_op, IORING_OP_ACCEPT))
+	if (req && !is_accept(req))
 		return 0;
-	if (fd < 0 || BPF_CORE_READ(accept, file_slot))
-		return 0;
-	if (tgid_filtered_out(bpf_get_current_pid_tgid() >> 32))
+	key.user_data = BPF_CORE_READ(ctx, user_data);
+	request = bpf_map_lookup_elem(&accept_uring_requests, &key);
+	if (!request) {
+		if (!req)
+			return 0; /* another multishot request's completion */
+		listener_file = BPF_CORE_READ(req, file);
+		if (BPF_CORE_READ((struct io_accept *)&req->cmd, file_slot))
+			return 0;
+	} else {
+		listener_file = (struct file *)request->listener_file;
+		if (request->direct)
+			return 0;
+	}
+	if (req)
+		bpf_map_delete_elem(&accept_uring_requests, &key); /* its last completion */
+	if (fd < 0 || tgid_filtered_out(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	task = bpf_get_current_task_btf();
-	/* The request's file is the listening socket. */
-	return report_accepted(task, sock_of_fd(task, fd), sock_of_file(BPF_CORE_READ(req, file)));
+	return report_accepted(task, sock_of_fd(task, fd),
+			       report_queue ? sock_of_file(listener_file) : NULL);
 }
 
 /*
@@ -210,6 +306,7 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
  */
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_ACK 0x10
+#define NO_HEADER    0xffff /* skb->transport_header when unset */
 
 struct tcp_ports_flags {
 	__be16 source;
@@ -218,62 +315,73 @@ struct tcp_ports_flags {
 	__u8 flags; /* byte 13 of the TCP header */
 };
 
-/* Addresses from the IP header; 0 if the packet is not TCP over IPv4 or IPv6. */
-static __always_inline int read_ip_header(struct event *event, const unsigned char *nh)
+struct dropped_packet {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 family;
+	struct tcp_ports_flags tcp;
+};
+
+/* Addresses and ports of a TCP packet over IPv4 or IPv6; false for anything else. */
+static __always_inline bool parse_packet(struct dropped_packet *packet, const struct sk_buff *skb)
 {
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 network = BPF_CORE_READ(skb, network_header);
+	__u16 transport = BPF_CORE_READ(skb, transport_header);
 	__u8 version = 0;
 
-	bpf_probe_read_kernel(&version, 1, nh);
+	if (transport == NO_HEADER || network == NO_HEADER)
+		return false;
+	bpf_probe_read_kernel(&version, 1, head + network);
 	if (version >> 4 == 4) {
 		struct iphdr ip;
 
-		bpf_probe_read_kernel(&ip, sizeof(ip), nh);
+		bpf_probe_read_kernel(&ip, sizeof(ip), head + network);
 		if (ip.protocol != IPPROTO_TCP)
-			return 0;
-		event->family = AF_INET;
-		__builtin_memcpy(event->laddr, &ip.daddr, 4);
-		__builtin_memcpy(event->raddr, &ip.saddr, 4);
-		return 1;
-	}
-	if (version >> 4 == 6) {
+			return false;
+		packet->family = AF_INET;
+		__builtin_memcpy(packet->laddr, &ip.daddr, 4);
+		__builtin_memcpy(packet->raddr, &ip.saddr, 4);
+	} else if (version >> 4 == 6) {
 		struct ipv6hdr ip6;
 
-		bpf_probe_read_kernel(&ip6, sizeof(ip6), nh);
+		/* A TCP segment behind IPv6 extension headers is not told from others here. */
+		bpf_probe_read_kernel(&ip6, sizeof(ip6), head + network);
 		if (ip6.nexthdr != IPPROTO_TCP)
-			return 0;
-		event->family = AF_INET6;
-		__builtin_memcpy(event->laddr, &ip6.daddr, 16);
-		__builtin_memcpy(event->raddr, &ip6.saddr, 16);
-		return 1;
+			return false;
+		packet->family = AF_INET6;
+		__builtin_memcpy(packet->laddr, &ip6.daddr, 16);
+		__builtin_memcpy(packet->raddr, &ip6.saddr, 16);
+	} else {
+		return false;
 	}
-	return 0;
+	return !bpf_probe_read_kernel(&packet->tcp, sizeof(packet->tcp), head + transport);
 }
 
-static __always_inline int report_dropped(struct sk_buff *skb, __u8 outcome)
+static __always_inline int report_dropped(const struct sk_buff *skb, __u8 outcome)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	struct tcp_ports_flags tcp;
+	struct dropped_packet packet = {};
 	struct event *event;
 
-	bpf_probe_read_kernel(&tcp, sizeof(tcp), head + BPF_CORE_READ(skb, transport_header));
+	if (!parse_packet(&packet, skb))
+		return 0;
 	/* A refused attempt is a bare SYN; an overflow drops the handshake's last ACK. */
 	if (outcome == ACCEPT_REFUSED &&
-	    (tcp.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
+	    (packet.tcp.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
 		return 0;
-	if (port_filtered_out(bpf_ntohs(tcp.dest)))
+	if (port_filtered_out(bpf_ntohs(packet.tcp.dest)))
 		return 0;
 	event = event_reserve(EVENT_ACCEPT);
 	if (!event)
 		return 0;
-	if (!read_ip_header(event, head + BPF_CORE_READ(skb, network_header))) {
-		bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
 	event->ts_ns = bpf_ktime_get_ns();
 	event->outcome = outcome;
 	event->flags = EVENT_NO_TASK;
-	event->lport = bpf_ntohs(tcp.dest);
-	event->rport = bpf_ntohs(tcp.source);
+	event->family = packet.family;
+	__builtin_memcpy(event->laddr, packet.laddr, sizeof(event->laddr));
+	__builtin_memcpy(event->raddr, packet.raddr, sizeof(event->raddr));
+	event->lport = bpf_ntohs(packet.tcp.dest);
+	event->rport = bpf_ntohs(packet.tcp.source);
 	event_submit(event);
 	return 0;
 }

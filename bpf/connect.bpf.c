@@ -32,7 +32,7 @@ struct {
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* the struct sock pointer */
 	__type(value, struct connect_start);
-} connects_in_flight SEC(".maps");
+} connect_in_flight SEC(".maps");
 
 /* Report only attempts at least this slow (the positional min_ms). */
 const volatile __u64 filter_min_latency_ns = 0;
@@ -51,7 +51,7 @@ static __always_inline int connect_begin(const struct sock *sk)
 	start.tid = (__u32)pid_tgid;
 	start.uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(start.comm, sizeof(start.comm));
-	if (bpf_map_update_elem(&connects_in_flight, &key, &start, BPF_ANY) == 0)
+	if (bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_ANY) == 0)
 		count(COUNTER_CONNECT_STARTED);
 	return 0;
 }
@@ -88,12 +88,12 @@ static __always_inline int connect_end(const struct sock *sk, int newstate)
 	__u64 key = (__u64)sk, now;
 	struct event *event;
 
-	entry = bpf_map_lookup_elem(&connects_in_flight, &key);
+	entry = bpf_map_lookup_elem(&connect_in_flight, &key);
 	if (!entry)
 		return 0; /* started before tracing, filtered out, or evicted */
 	/* Copy first, then check it is still this socket's: LRU entries are reused at once. */
 	__builtin_memcpy(&start, entry, sizeof(start));
-	bpf_map_delete_elem(&connects_in_flight, &key);
+	bpf_map_delete_elem(&connect_in_flight, &key);
 	if (start.sk != key)
 		return 0; /* evicted while we read it: counted as such */
 	count(COUNTER_CONNECT_FINISHED);
@@ -104,8 +104,8 @@ static __always_inline int connect_end(const struct sock *sk, int newstate)
 	if (!event)
 		return 0;
 	event->ts_ns = now;
-	event->latency_ns = now - start.start_ns;
-	event->flags = EVENT_HAS_LATENCY;
+	event->connect_latency_ns = now - start.start_ns;
+	event->flags = EVENT_HAS_DURATION;
 	event->pid = start.pid;
 	event->tid = start.tid;
 	event->uid = start.uid;
@@ -140,7 +140,7 @@ int BPF_PROG(connect_destroy_btf, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
-	if (!bpf_map_delete_elem(&connects_in_flight, &key))
+	if (!bpf_map_delete_elem(&connect_in_flight, &key))
 		count(COUNTER_CONNECT_MISSED);
 	return 0;
 }

@@ -37,18 +37,23 @@ enum accept_outcome {
 };
 
 enum event_flag {
-	EVENT_HAS_LATENCY = 1 << 0, /* latency_ns is known */
-	EVENT_HAS_BACKLOG = 1 << 1, /* backlog and max_backlog are known */
-	EVENT_NO_TASK = 1 << 2,	    /* no process: the kernel handled it in softirq */
+	EVENT_HAS_DURATION = 1 << 0, /* duration_ns is known */
+	EVENT_HAS_BACKLOG = 1 << 1,  /* backlog and max_backlog are known */
+	EVENT_NO_TASK = 1 << 2,	     /* no process: the kernel handled it in softirq */
 };
 
 struct event {
-	__u64 ts_ns;	  /* CLOCK_MONOTONIC when the outcome was known */
-	__u64 latency_ns; /* connect: SYN_SENT to outcome; accept: queued to accepted */
-	__u8 laddr[16];	  /* local address; IPv4 uses the first 4 bytes */
-	__u8 raddr[16];	  /* remote address */
-	__u32 pid;	  /* process (tgid) */
-	__u32 tid;	  /* thread whose comm is in comm */
+	__u64 ts_ns; /* CLOCK_MONOTONIC when the outcome was known */
+	/* The command's duration column: connect's latency, accept's queue wait. */
+	union {
+		__u64 duration_ns;
+		__u64 connect_latency_ns;   /* from SYN_SENT to the outcome */
+		__u64 accept_queue_wait_ns; /* from queued (handshake done) to accepted */
+	};
+	__u8 laddr[16]; /* local address; IPv4 uses the first 4 bytes */
+	__u8 raddr[16]; /* remote address */
+	__u32 pid;	/* process (tgid) */
+	__u32 tid;	/* thread whose comm is in comm */
 	__u32 uid;
 	__s32 error;	   /* positive errno, 0 when none */
 	__u32 backlog;	   /* accept: the listener's accept queue, after this accept */

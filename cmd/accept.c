@@ -61,6 +61,20 @@ static const struct option accept_options[] = {
 	{},
 };
 
+/* Keep in disabled_programs only what the options did not ask for. */
+static void enable_options_programs(struct trace_config *config)
+{
+	unsigned int n = 0;
+
+	config->report_queue = config->column_flags & COLUMN_EXTENDED;
+	if (!config->report_queue)
+		config->disabled_programs[n++] = "accept_queue_btf";
+	if (!(config->column_flags & COLUMN_FAILED))
+		config->disabled_programs[n++] = "accept_failed_drop_btf";
+	while (n < sizeof(config->disabled_programs) / sizeof(config->disabled_programs[0]))
+		config->disabled_programs[n++] = NULL;
+}
+
 static enum cli_result bad_ports(const struct command_context *ctx, const char *text, int err)
 {
 	if (err == -E2BIG)
@@ -79,8 +93,6 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	int opt, err;
 
 	config->columns = accept_columns;
-	/* Without -f, the drop tracer is not even loaded. */
-	config->disabled_programs[0] = "accept_failed_drop_btf";
 	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvh", accept_options)) != -1) {
 		switch (opt) {
 		case 'P':
@@ -91,7 +103,6 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 			break;
 		case 'f':
 			config->column_flags |= COLUMN_FAILED;
-			config->disabled_programs[0] = NULL;
 			break;
 		default:
 			result = cli_shared_option(ctx, opt, argv, config);
@@ -101,6 +112,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	}
 	if (optind < argc)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	enable_options_programs(config);
 	/* The kernel drops those attempts before any process sees them. */
 	if (config->filter_pid && (config->column_flags & COLUMN_FAILED))
 		return cli_bad_usage(ctx, "-f's attempts belong to no process: select them with "

@@ -27,6 +27,11 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		      "later\n",
 		      stderr);
 		return;
+	case FAILURE_TRACEFS_ACCESS:
+		fputs("tcptrace: reading tracefs (/sys/kernel/tracing) needs root or "
+		      "CAP_DAC_READ_SEARCH: run tcptrace as root\n",
+		      stderr);
+		return;
 	case FAILURE_STEP:
 		break;
 	}

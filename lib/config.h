@@ -22,6 +22,8 @@ struct trace_config {
 	__u64 filter_min_latency_ns;
 	__u16 filter_ports[FILTER_PORTS_MAX];
 	unsigned int nr_filter_ports;
+	/* accept -x: measure the accept-queue wait and read the listener's backlog. */
+	bool report_queue;
 	/* The subcommand's column table and which of its optional columns to show. */
 	const struct column *columns;
 	unsigned int column_flags;

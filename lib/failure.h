@@ -7,19 +7,29 @@
 #define TCPTRACE_FAILURE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum failure_kind {
-	FAILURE_STEP,	    /* "failed to <action> <object>: <errno>" */
-	FAILURE_PRIVILEGES, /* the capabilities to load BPF programs are missing */
-	FAILURE_NO_BTF,	    /* the kernel has no BTF */
-	FAILURE_NO_RINGBUF, /* the kernel has no BPF ring buffer (before 5.8) */
+	FAILURE_STEP,		/* "failed to <action> <object>: <errno>" */
+	FAILURE_PRIVILEGES,	/* the capabilities to load BPF programs are missing */
+	FAILURE_NO_BTF,		/* the kernel has no BTF */
+	FAILURE_NO_RINGBUF,	/* the kernel has no BPF ring buffer (before 5.8) */
+	FAILURE_TRACEFS_ACCESS, /* tracefs is there, but this user may not read it */
 };
 
 struct failure {
 	enum failure_kind kind;
 	const char *action; /* FAILURE_STEP: "attach" */
-	const char *object; /* FAILURE_STEP: "connect_state_btf" */
-	bool from_libbpf;   /* libbpf has more to say about it under -v */
+	/* FAILURE_STEP: "connect_state_btf". A copy: what named it is gone when it is printed. */
+	char object[64];
+	bool from_libbpf; /* libbpf has more to say about it under -v */
 };
+
+static inline void failure_step(struct failure *failure, const char *action, const char *object)
+{
+	failure->kind = FAILURE_STEP;
+	failure->action = action;
+	snprintf(failure->object, sizeof(failure->object), "%s", object);
+}
 
 #endif /* TCPTRACE_FAILURE_H */

@@ -188,9 +188,9 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 	case FIELD_RPORT:
 		return put_u64(p, event->rport);
 	case FIELD_LATENCY_MS:
-		if (!(event->flags & EVENT_HAS_LATENCY))
+		if (!(event->flags & EVENT_HAS_DURATION))
 			return put_str(p, "-");
-		return put_thousandths(p, event->latency_ns / 1000);
+		return put_thousandths(p, event->duration_ns / 1000);
 	case FIELD_UID:
 		return no_task(event) ? put_str(p, "-") : put_u64(p, event->uid);
 	case FIELD_BACKLOG:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,9 +32,7 @@ static int fail_kind(struct failure *failure, enum failure_kind kind, int err)
 
 static int fail(struct failure *failure, const char *action, const char *object, int err)
 {
-	failure->kind = FAILURE_STEP;
-	failure->action = action;
-	failure->object = object;
+	failure_step(failure, action, object);
 	return err;
 }
 
@@ -105,17 +104,46 @@ static bool disabled(const struct trace_config *config, const char *name)
 	return false;
 }
 
-/* Only the command's programs, those named "<command>_...", less what its options left out. */
+static bool is_command_object(const char *name, const char *command)
+{
+	size_t len = strlen(command);
+
+	return !strncmp(name, command, len) && name[len] == '_';
+}
+
+/* A name in disabled_programs that no program has is a typo: it would disable nothing. */
+static int check_disabled(struct tcptrace *skel, const struct trace_config *config,
+			  struct failure *failure)
+{
+	for (const char *const *off = config->disabled_programs; *off; off++)
+		if (!bpf_object__find_program_by_name(skel->obj, *off))
+			return fail(failure, "find", *off, -ENOENT);
+	return 0;
+}
+
+/*
+ * Only the command's programs, those named "<command>_...", less what its options left
+ * out; and only its maps, named alike (the maps without such a name are shared).
+ */
 static void select_programs(struct tcptrace *skel, const struct trace_config *config)
 {
-	size_t len = strlen(config->command);
 	struct bpf_program *prog;
+	struct bpf_map *map;
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
-		bool mine = has_prefix(name, config->command) && name[len] == '_';
 
-		bpf_program__set_autoload(prog, mine && !disabled(config, name));
+		bpf_program__set_autoload(prog, is_command_object(name, config->command) &&
+							!disabled(config, name));
+	}
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+		bool other_command = strchr(name, '_') &&
+				     !is_command_object(name, config->command) &&
+				     (has_prefix(name, "connect_") || has_prefix(name, "accept_"));
+
+		if (other_command)
+			bpf_map__set_autocreate(map, false);
 	}
 }
 
@@ -133,13 +161,16 @@ static bool needs_tracefs(struct tcptrace *skel)
 /*
  * Classic tracepoints are attached by their ID, which only tracefs tells. A fresh boot
  * often has it unmounted; mount it where libbpf looks. It stays mounted: other tools
- * may start using it meanwhile.
+ * may start using it meanwhile. The checks use the effective IDs and capabilities:
+ * tracefs is mode 0700, and a capable non-root user must not take it for missing.
  */
 static int ensure_tracefs(struct session *session, struct failure *failure)
 {
-	if (!access(SESSION_TRACEFS "/events", F_OK) ||
-	    !access("/sys/kernel/debug/tracing/events", F_OK))
+	if (!faccessat(AT_FDCWD, "/sys/kernel/debug/tracing/events", F_OK, AT_EACCESS) ||
+	    !faccessat(AT_FDCWD, SESSION_TRACEFS "/events", F_OK, AT_EACCESS))
 		return 0;
+	if (errno == EACCES)
+		return fail_kind(failure, FAILURE_TRACEFS_ACCESS, -EACCES);
 	if (mount("tracefs", SESSION_TRACEFS, "tracefs", 0, NULL))
 		return fail(failure, "mount", "tracefs on " SESSION_TRACEFS, -errno);
 	session->mounted_tracefs = true;
@@ -162,9 +193,17 @@ static int size_lru(struct bpf_map *map)
 
 static int size_maps(struct tcptrace *skel)
 {
-	int err = size_lru(skel->maps.connects_in_flight);
+	struct bpf_map *map;
+	int err;
 
-	return err ? err : size_lru(skel->maps.accept_queued_at);
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_LRU_HASH || !bpf_map__autocreate(map))
+			continue;
+		err = size_lru(map);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static void set_filters(struct tcptrace *skel, const struct trace_config *config)
@@ -172,6 +211,7 @@ static void set_filters(struct tcptrace *skel, const struct trace_config *config
 	skel->rodata->filter_tgid = config->filter_pid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
 	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
+	skel->rodata->report_queue = config->report_queue;
 	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
 }
 
@@ -215,6 +255,9 @@ static int load(struct session *session, const struct trace_config *config, stru
 	if (!session->skel)
 		return fail_libbpf(failure, "open", "the BPF object", -errno);
 	set_filters(session->skel, config);
+	err = check_disabled(session->skel, config, failure);
+	if (err)
+		return err;
 	select_programs(session->skel, config);
 	err = size_maps(session->skel);
 	if (err)
@@ -304,7 +347,7 @@ static __u64 count_entries(const struct bpf_map *map)
  */
 static int count_evictions(struct session *session, struct losses *losses)
 {
-	const struct bpf_map *map = session->skel->maps.connects_in_flight;
+	const struct bpf_map *map = session->skel->maps.connect_in_flight;
 	__u64 started, finished, in_flight;
 	int err;
 

@@ -137,11 +137,8 @@ static int flush_output(struct tracer *tracer, struct failure *failure)
 
 	if (err == -EPIPE || err == -EINTR)
 		return err;
-	if (err) {
-		failure->kind = FAILURE_STEP;
-		failure->action = "write";
-		failure->object = "the output";
-	}
+	if (err)
+		failure_step(failure, "write", "the output");
 	return err;
 }
 
@@ -154,9 +151,7 @@ static int consume(struct tracer *tracer, struct failure *failure)
 		err = session_poll(&tracer->session, TRACER_DRAIN_INTERVAL_MS);
 		/* A failed write stops the drain too; flush_output() reports it. */
 		if (err < 0 && err != -EINTR && !tracer->out.error) {
-			failure->kind = FAILURE_STEP;
-			failure->action = "read";
-			failure->object = "the ring buffer";
+			failure_step(failure, "read", "the ring buffer");
 			return err;
 		}
 		if (output_reader_gone(&tracer->out))

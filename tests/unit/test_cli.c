@@ -295,9 +295,13 @@ static void test_accept_options(void)
 	CHECK_STR(config.command, "accept");
 	CHECK_EQ_U64(config.nr_filter_ports, 0);
 	CHECK_EQ_U64(config.column_flags, 0);
-	/* Without -f, the drop tracer is left out. */
+	/* Without -x and -f, their programs are left out, and nothing else is. */
 	CHECK(config.disabled_programs[0] &&
-	      !strcmp(config.disabled_programs[0], "accept_failed_drop_btf"));
+	      !strcmp(config.disabled_programs[0], "accept_queue_btf"));
+	CHECK(config.disabled_programs[1] &&
+	      !strcmp(config.disabled_programs[1], "accept_failed_drop_btf"));
+	CHECK(!config.disabled_programs[2]);
+	CHECK(!config.report_queue);
 	CHECK(parse(with_pid, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_pid, 42);
 	CHECK(parse(argv, &config) == CLI_RUN);
@@ -308,6 +312,7 @@ static void test_accept_options(void)
 	CHECK_EQ_U64(config.column_flags,
 		     COLUMN_TIMESTAMP | COLUMN_CLOCK | COLUMN_EXTENDED | COLUMN_FAILED);
 	CHECK(config.disabled_programs[0] == NULL);
+	CHECK(config.report_queue);
 	CHECK(config.verbose);
 }
 

@@ -51,7 +51,7 @@ static struct event ipv4_event(void)
 {
 	struct event event = {
 		.ts_ns = 5123456789,
-		.latency_ns = 1234567,
+		.connect_latency_ns = 1234567,
 		.pid = 4242,
 		.tid = 4243,
 		.uid = 1000,
@@ -60,7 +60,7 @@ static struct event ipv4_event(void)
 		.rport = 443,
 		.kind = EVENT_CONNECT,
 		.outcome = CONNECT_ESTABLISHED,
-		.flags = EVENT_HAS_LATENCY,
+		.flags = EVENT_HAS_DURATION,
 		.comm = "curl",
 	};
 
@@ -185,11 +185,11 @@ static void test_latency_rounding(void)
 {
 	struct event event = ipv4_event();
 
-	event.latency_ns = 999; /* below a microsecond */
+	event.connect_latency_ns = 999; /* below a microsecond */
 	CHECK(strstr(render(&event, 0, 0), " 0.000\n") != NULL);
-	event.latency_ns = 100000000; /* 100 ms */
+	event.connect_latency_ns = 100000000; /* 100 ms */
 	CHECK(strstr(render(&event, 0, 0), " 100.000\n") != NULL);
-	event.latency_ns = 75000123456ull;
+	event.connect_latency_ns = 75000123456ull;
 	CHECK(strstr(render(&event, 0, 0), " 75000.123\n") != NULL);
 }
 
@@ -218,10 +218,10 @@ static struct event accepted_event(void)
 	event.outcome = ACCEPT_ACCEPTED;
 	event.lport = 8080;
 	event.rport = 51234;
-	event.latency_ns = 12345678;
+	event.connect_latency_ns = 12345678;
 	event.backlog = 3;
 	event.max_backlog = 128;
-	event.flags = EVENT_HAS_LATENCY | EVENT_HAS_BACKLOG;
+	event.flags = EVENT_HAS_DURATION | EVENT_HAS_BACKLOG;
 	memcpy(event.comm, "nginx", 6);
 	return event;
 }
