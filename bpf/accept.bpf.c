@@ -46,14 +46,15 @@ struct uring_request {
 };
 
 struct uring_accept {
-	__u64 listener_file;
-	__u32 direct; /* into the ring's own file table: the result is no descriptor */
+	int listener_fd; /* the request's file is only assigned later, when it is issued */
+	__u32 direct;	 /* into the ring's own file table: the result is no descriptor */
 };
 
 /*
  * io_uring accept requests, from submission to their last completion. A multishot
  * accept posts its completions without the request (io_uring_complete's req is NULL):
- * this is where their listener is found.
+ * this is how they are known for accepts, and their listener found. One submitted
+ * before tracing started cannot be told from any other request's completions.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -252,7 +253,7 @@ int accept_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 	if (!is_accept(req))
 		return 0;
 	key.user_data = BPF_CORE_READ(ctx, user_data);
-	value.listener_file = (__u64)BPF_CORE_READ(req, file);
+	value.listener_fd = BPF_CORE_READ(req, cqe.fd);
 	value.direct = BPF_CORE_READ(accept, file_slot) != 0;
 	bpf_map_update_elem(&accept_uring_requests, &key, &value, BPF_ANY);
 	return 0;
@@ -273,31 +274,34 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	struct uring_request key = { .ctx = (__u64)BPF_CORE_READ(ctx, ctx) };
 	int fd = BPF_CORE_READ(ctx, res);
 	struct uring_accept *request;
-	struct file *listener_file;
 	struct task_struct *task;
+	struct sock *listener;
 
 	if (req && !is_accept(req))
 		return 0;
 	key.user_data = BPF_CORE_READ(ctx, user_data);
+	task = bpf_get_current_task_btf();
+	listener = NULL;
+	/* Branches on the map value alone: the verifier wants it checked before any use. */
 	request = bpf_map_lookup_elem(&accept_uring_requests, &key);
-	if (!request) {
-		if (!req)
-			return 0; /* another multishot request's completion */
-		listener_file = BPF_CORE_READ(req, file);
-		if (BPF_CORE_READ((struct io_accept *)&req->cmd, file_slot))
-			return 0;
-	} else {
-		listener_file = (struct file *)request->listener_file;
+	if (request) {
 		if (request->direct)
 			return 0;
+		if (report_queue)
+			listener = sock_of_fd(task, request->listener_fd);
+	} else {
+		if (!req)
+			return 0; /* some other multishot request's completion */
+		if (BPF_CORE_READ((struct io_accept *)&req->cmd, file_slot))
+			return 0;
+		if (report_queue)
+			listener = sock_of_file(BPF_CORE_READ(req, file));
 	}
 	if (req)
 		bpf_map_delete_elem(&accept_uring_requests, &key); /* its last completion */
 	if (fd < 0 || tgid_filtered_out(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	task = bpf_get_current_task_btf();
-	return report_accepted(task, sock_of_fd(task, fd),
-			       report_queue ? sock_of_file(listener_file) : NULL);
+	return report_accepted(task, sock_of_fd(task, fd), listener);
 }
 
 /*

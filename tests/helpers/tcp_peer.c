@@ -3,7 +3,7 @@
  * tcp_peer - make TCP connections with a known identity, for the tracer's
  * integration tests.
  *
- *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] [-m METHOD] [-W MS] [-H] [-D]
+ *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] [-m METHOD] [-W MS] [-H] [-D] [-M]
  *                    ADDR PORT
  *   tcp_peer not-tcp DIR
  *   tcp_peer connect [-c COMM] [-t] [-N] [-a MS] [-w MS] [-r REPEAT]
@@ -68,6 +68,7 @@ struct listen_opts {
 	long wait_ms; /* -W: wait this long once a connection is ready */
 	bool hold;    /* -H: never accept */
 	bool dual;    /* -D: an IPv6 listener takes IPv4 clients too (v4-mapped) */
+	bool mptcp;   /* -M: an MPTCP socket */
 	struct peer_addr addr;
 };
 
@@ -239,7 +240,7 @@ static int open_listener(const struct listen_opts *o)
 	int one = 1;
 	int fd;
 
-	fd = socket(o->addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(o->addr.family, SOCK_STREAM | SOCK_CLOEXEC, o->mptcp ? IPPROTO_MPTCP : 0);
 	if (fd < 0)
 		die_sys("socket", errno);
 	/* Tests restart listeners on the same port back to back. */
@@ -370,7 +371,7 @@ static int cmd_listen(int argc, char **argv)
 	struct listen_opts o = { .backlog = DEFAULT_BACKLOG, .method = ACCEPT4_CLOEXEC };
 	int fd, opt;
 
-	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HD")) != -1) {
+	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HDM")) != -1) {
 		switch (opt) {
 		case 'c':
 			o.comm = optarg;
@@ -386,6 +387,9 @@ static int cmd_listen(int argc, char **argv)
 			break;
 		case 'D':
 			o.dual = true;
+			break;
+		case 'M':
+			o.mptcp = true;
 			break;
 		case 'b':
 			o.backlog = (int)parse_num(optarg, "BACKLOG", 0, INT_MAX);
