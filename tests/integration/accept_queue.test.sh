@@ -38,9 +38,22 @@ while read -r line; do
 	echo "measured: connection $i queued $queued ms for $((WAIT_MS * i)) ms of server sleep"
 done < <(grep '^accept ' "$server_out")
 # The first was queued when the server woke: its own measure of the wait is the same.
-first=$(grep -m 1 '^accept ' "$server_out")
+first=$(grep -m 1 '^accept ' "$work/server.out")
 the_row RPORT="$(kv rport "$first")" &&
 	expect_between "QUEUED(ms) against the server's own measure" \
 		"$(ms_of $(($(kv waited_us "$first") - 2000)))" "$(ms_of $(($(kv waited_us "$first") + 2000)))" \
 		"$(kv 'QUEUED(ms)' "$row")"
+echo "== queued before tracing started: its wait is unknown, its backlog is not"
+server_out="$work/early.out"
+ip netns exec "$(ns_name loop)" "$TCP_PEER" listen -c early-srv -W 1500 -n 1 127.0.0.1 0 \
+	>"$server_out" &
+background+=($!)
+wait_for_line "$server_out" '^listening' $! || die "server did not start"
+early_port=$(kv port "$(head -n 1 "$server_out")")
+peer loop -c early 127.0.0.1 $early_port
+tracer_start accept -x
+wait_accepts "$server_out" 1
+tracer_stop
+expect_accepted "$(grep '^accept ' "$server_out")" && expect_row 'QUEUED(ms)' - BACKLOG 0/128
+
 finish
