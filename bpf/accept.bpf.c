@@ -245,16 +245,20 @@ static __always_inline bool is_accept(struct io_kiocb *req)
 SEC("tracepoint/io_uring/io_uring_submit_req")
 int accept_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 {
-	struct io_kiocb *req = BPF_CORE_READ(ctx, req);
-	struct io_accept *accept = (struct io_accept *)&req->cmd;
-	struct uring_request key = { .ctx = (__u64)BPF_CORE_READ(ctx, ctx) };
+	struct uring_request key = {};
 	struct uring_accept value = {};
+	struct io_kiocb *req;
 
+	/* Older kernels' event (6.1's) carries no request: their multishot goes unseen. */
+	if (!bpf_core_field_exists(ctx->req))
+		return 0;
+	req = BPF_CORE_READ(ctx, req);
 	if (!is_accept(req))
 		return 0;
+	key.ctx = (__u64)BPF_CORE_READ(ctx, ctx);
 	key.user_data = BPF_CORE_READ(ctx, user_data);
 	value.listener_fd = BPF_CORE_READ(req, cqe.fd);
-	value.direct = BPF_CORE_READ(accept, file_slot) != 0;
+	value.direct = BPF_CORE_READ((struct io_accept *)&req->cmd, file_slot) != 0;
 	bpf_map_update_elem(&accept_uring_requests, &key, &value, BPF_ANY);
 	return 0;
 }

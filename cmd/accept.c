@@ -67,6 +67,9 @@ static void enable_options_programs(struct trace_config *config)
 	unsigned int n = 0;
 
 	config->report_queue = config->column_flags & COLUMN_EXTENDED;
+	/* A kernel without io_uring, or too old to show multishot submissions. */
+	config->optional_programs[0] = "accept_uring_submit";
+	config->optional_programs[1] = "accept_uring_complete";
 	if (!config->report_queue)
 		config->disabled_programs[n++] = "accept_queue_btf";
 	if (!(config->column_flags & COLUMN_FAILED))

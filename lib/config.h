@@ -17,6 +17,8 @@ struct trace_config {
 	const char *command;
 	/* Programs of the command that its options leave out, NULL-terminated. */
 	const char *disabled_programs[4];
+	/* Programs of the command it can do without, where the kernel lacks their event. */
+	const char *optional_programs[4];
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
 	__u64 filter_min_latency_ns;

@@ -177,6 +177,51 @@ static int ensure_tracefs(struct session *session, struct failure *failure)
 	return 0;
 }
 
+static bool listed(const char *const *list, size_t size, const char *name)
+{
+	for (size_t i = 0; i < size && list[i]; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+/* Does tracefs know the event "tracepoint/<category>/<name>" of this section? */
+static bool event_exists(const char *section)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events/%s", SESSION_TRACEFS,
+		 section + strlen("tracepoint/"));
+	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
+}
+
+/*
+ * A classic tracepoint this kernel does not have: an optional program is left out (and
+ * named, for -v); a required one is an error that says which event is missing.
+ */
+static int drop_missing_events(struct session *session, const struct trace_config *config,
+			       struct failure *failure)
+{
+	struct bpf_program *prog;
+	unsigned int n = 0;
+
+	bpf_object__for_each_program(prog, session->skel->obj) {
+		const char *section = bpf_program__section_name(prog);
+		const char *name = bpf_program__name(prog);
+
+		if (!bpf_program__autoload(prog) || !has_prefix(section, "tracepoint/") ||
+		    event_exists(section))
+			continue;
+		if (!listed(config->optional_programs, 4, name))
+			return fail(failure, "find the tracepoint", section + strlen("tracepoint/"),
+				    -ENOENT);
+		bpf_program__set_autoload(prog, false);
+		if (n < 4)
+			session->missing_events[n++] = section + strlen("tracepoint/");
+	}
+	return 0;
+}
+
 /*
  * An LRU map's CPUs each keep free entries for themselves, so it may evict before it is
  * full: give it room for those on top of what it must hold.
@@ -264,6 +309,8 @@ static int load(struct session *session, const struct trace_config *config, stru
 		return fail(failure, "size", "the BPF maps", err);
 	if (needs_tracefs(session->skel)) {
 		err = ensure_tracefs(session, failure);
+		if (!err)
+			err = drop_missing_events(session, config, failure);
 		if (err)
 			return err;
 	}

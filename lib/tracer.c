@@ -188,6 +188,9 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
+	for (unsigned int i = 0; i < 4 && tracer.session.missing_events[i] && config->verbose; i++)
+		notice("this kernel has no tracepoint %s: its program is left out",
+		       tracer.session.missing_events[i]);
 	if (!err) {
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;

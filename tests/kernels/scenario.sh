@@ -1,0 +1,70 @@
+#!/bin/sh
+# /init of the test VM (busybox sh): the connect and accept scenarios over loopback.
+# Every line meant for the host starts with "TT-": the serial console mixes other
+# output in.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp
+ip link set lo up
+echo "TT-KERNEL $(uname -r)"
+
+# wait_file FILE: until it has a line, for 10 s at most.
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+# report TAG FILE: the file's lines for the host, each behind "TT-TAG ".
+report() {
+	while IFS= read -r line; do echo "TT-$1 $line"; done <"$2"
+}
+
+echo "== connect"
+tcptrace connect -x >/tmp/connect.out 2>/tmp/connect.err &
+tracer=$!
+wait_file /tmp/connect.out
+tcp_peer listen -c srv4 127.0.0.1 0 >/tmp/srv4 &
+tcp_peer listen -c srv6 ::1 0 >/tmp/srv6 &
+wait_file /tmp/srv4
+wait_file /tmp/srv6
+port4=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv4)
+port6=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv6)
+tcp_peer connect -c cli4 127.0.0.1 "$port4" >/tmp/peers
+tcp_peer connect -c cli6 ::1 "$port6" >>/tmp/peers
+tcp_peer connect -c refused 127.0.0.1 9 >>/tmp/peers
+kill -INT $tracer
+wait $tracer
+echo "TT-CONNECT-STATUS $?"
+report CONNECT /tmp/connect.out
+report CONNECT-ERR /tmp/connect.err
+report PEER /tmp/peers
+
+echo "== accept"
+tcptrace accept -x -f >/tmp/accept.out 2>/tmp/accept.err &
+tracer=$!
+wait_file /tmp/accept.out
+tcp_peer listen -c acc-srv -W 100 -n 1 127.0.0.1 0 >/tmp/acc-srv &
+wait_file /tmp/acc-srv
+port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/acc-srv)
+uring_accept -c uring-srv 127.0.0.1 0 1 >/tmp/uring-srv &
+wait_file /tmp/uring-srv
+uport=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/uring-srv)
+tcp_peer connect -c acc-cli 127.0.0.1 "$port" >/dev/null
+tcp_peer connect -c uring-cli 127.0.0.1 "$uport" >/dev/null
+tcp_peer connect -c acc-refused 127.0.0.1 9 >/tmp/acc-refused
+i=0
+while [ "$(grep -c '^accept ' /tmp/acc-srv /tmp/uring-srv | grep -c ':1$')" -lt 2 ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -INT $tracer
+wait $tracer
+echo "TT-ACCEPT-STATUS $?"
+report ACCEPT /tmp/accept.out
+report ACCEPT-ERR /tmp/accept.err
+report SERVER /tmp/acc-srv
+report SERVER /tmp/uring-srv
+report REFUSED /tmp/acc-refused
+echo "TT-DONE"
+poweroff -f
