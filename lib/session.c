@@ -166,14 +166,22 @@ static bool needs_tracefs(struct tcptrace *skel)
  */
 static int ensure_tracefs(struct session *session, struct failure *failure)
 {
-	if (!faccessat(AT_FDCWD, "/sys/kernel/debug/tracing/events", F_OK, AT_EACCESS) ||
-	    !faccessat(AT_FDCWD, SESSION_TRACEFS "/events", F_OK, AT_EACCESS))
-		return 0;
-	if (errno == EACCES)
-		return fail_kind(failure, FAILURE_TRACEFS_ACCESS, -EACCES);
+	static const char *const roots[] = { SESSION_TRACEFS, "/sys/kernel/debug/tracing" };
+	char events[64];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(events, sizeof(events), "%s/events", roots[i]);
+		if (!faccessat(AT_FDCWD, events, F_OK, AT_EACCESS)) {
+			session->tracefs = roots[i];
+			return 0;
+		}
+		if (errno == EACCES)
+			return fail_kind(failure, FAILURE_TRACEFS_ACCESS, -EACCES);
+	}
 	if (mount("tracefs", SESSION_TRACEFS, "tracefs", 0, NULL))
 		return fail(failure, "mount", "tracefs on " SESSION_TRACEFS, -errno);
 	session->mounted_tracefs = true;
+	session->tracefs = SESSION_TRACEFS;
 	return 0;
 }
 
@@ -186,11 +194,11 @@ static bool listed(const char *const *list, size_t size, const char *name)
 }
 
 /* Does tracefs know the event "tracepoint/<category>/<name>" of this section? */
-static bool event_exists(const char *section)
+static bool event_exists(const struct session *session, const char *section)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/events/%s", SESSION_TRACEFS,
+	snprintf(path, sizeof(path), "%s/events/%s", session->tracefs,
 		 section + strlen("tracepoint/"));
 	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
 }
@@ -210,7 +218,7 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 		const char *name = bpf_program__name(prog);
 
 		if (!bpf_program__autoload(prog) || !has_prefix(section, "tracepoint/") ||
-		    event_exists(section))
+		    event_exists(session, section))
 			continue;
 		if (!listed(config->optional_programs, 4, name))
 			return fail(failure, "find the tracepoint", section + strlen("tracepoint/"),
@@ -395,7 +403,7 @@ static __u64 count_entries(const struct bpf_map *map)
 static int count_evictions(struct session *session, struct losses *losses)
 {
 	const struct bpf_map *map = session->skel->maps.connect_in_flight;
-	__u64 started, finished, in_flight;
+	__u64 started = 0, finished = 0, in_flight;
 	int err;
 
 	err = sum_counter(session, COUNTER_CONNECT_STARTED, &started);

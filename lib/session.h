@@ -27,6 +27,7 @@ struct session {
 	struct bpf_link *links[SESSION_MAX_LINKS];
 	unsigned int nr_links;
 	bool mounted_tracefs; /* tracefs was missing and this session mounted it */
+	const char *tracefs;  /* where tracefs is, when a program needs it */
 	/* Optional programs left out: this kernel lacks their event. */
 	const char *missing_events[4];
 };

@@ -62,6 +62,19 @@ tracer_pid=
 expect_eq "what -v said" 1 \
 	"$(grep -c '^tcptrace: tracefs was not mounted: mounted it on /sys/kernel/tracing$' "$work/tracefs.err")"
 
+echo "== tracefs only under debugfs: accept uses it there, mounts nothing"
+unshare -m --propagation private sh -c '
+	umount /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null
+	mount -t debugfs debugfs /sys/kernel/debug || exit 99
+	exec "$0" accept -v' "$tcptrace" >"$work/trace.out" 2>"$work/debugfs.err" &
+tracer_pid=$!
+wait_for_line "$work/trace.out" . $tracer_pid || die "accept did not start: $(grep -v libbpf "$work/debugfs.err")"
+kill -INT $tracer_pid
+wait $tracer_pid
+expect_eq "exit status" 0 $?
+tracer_pid=
+expect_eq "tracefs mounts" 0 "$(grep -c 'mounted it' "$work/debugfs.err")"
+
 echo "== SIGKILL: the kernel drops the programs with the last file descriptor"
 tracer_start connect
 kill -KILL $tracer_pid
