@@ -72,8 +72,8 @@ static __always_inline bool is_stream_inet(const struct sock *sk)
 }
 
 /* With -x only: the states compare first, as this runs on every TCP state change. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(accept_queue_btf, const struct sock *sk, int oldstate, int newstate)
+static __always_inline int accept_queue_state_change(const struct sock *sk, int oldstate,
+						     int newstate)
 {
 	__u64 key = (__u64)sk;
 
@@ -93,6 +93,25 @@ int BPF_PROG(accept_queue_btf, const struct sock *sk, int oldstate, int newstate
 		bpf_map_delete_elem(&accept_queued_at, &key);
 	}
 	return 0;
+}
+
+/* The ways to attach it, best first, as for connect (see connect.bpf.c). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(accept_queue_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return accept_queue_state_change(sk, oldstate, newstate);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(accept_queue_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return accept_queue_state_change(sk, oldstate, newstate);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int accept_queue_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	return accept_queue_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate);
 }
 
 /*
@@ -394,9 +413,7 @@ static __always_inline int report_dropped(const struct sk_buff *skb, __u8 outcom
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(accept_failed_drop_btf, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+static __always_inline int accept_dropped(const struct sk_buff *skb, __u32 reason)
 {
 	if (reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET))
 		return report_dropped(skb, ACCEPT_REFUSED);
@@ -406,4 +423,27 @@ int BPF_PROG(accept_failed_drop_btf, struct sk_buff *skb, void *location,
 		    bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
 		return report_dropped(skb, ACCEPT_DROPPED);
 	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(accept_failed_drop_btf, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	return accept_dropped(skb, reason);
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(accept_failed_drop_raw, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	return accept_dropped(skb, reason);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int accept_failed_drop_tp(struct trace_event_raw_kfree_skb *ctx)
+{
+	/* Before drop reasons (5.17), the record has none: nothing to tell. */
+	if (!bpf_core_field_exists(ctx->reason))
+		return 0;
+	return accept_dropped(ctx->skbaddr, ctx->reason);
 }

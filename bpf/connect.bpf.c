@@ -128,19 +128,54 @@ static __always_inline int connect_state_change(const struct sock *sk, int oldst
 	return connect_end(sk, newstate);
 }
 
+/*
+ * Each probe comes in the ways a kernel may offer it, best first; user space keeps one
+ * (lib/attach.c): tp_btf (typed arguments), raw_tp (the same arguments, untyped), and
+ * the classic tracepoint (its record, through tracefs). Every field is read with CO-RE
+ * helpers, so one handler serves all three.
+ */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
 	return connect_state_change(sk, oldstate, newstate);
 }
 
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(connect_state_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return connect_state_change(sk, oldstate, newstate);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	return connect_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate);
+}
+
 /* An entry left when its socket goes: the attempt's end was missed (see above). */
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(connect_destroy_btf, struct sock *sk)
+static __always_inline int connect_destroyed(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
 	if (!bpf_map_delete_elem(&connect_in_flight, &key))
 		count(COUNTER_CONNECT_MISSED);
 	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(connect_destroy_btf, struct sock *sk)
+{
+	return connect_destroyed(sk);
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(connect_destroy_raw, struct sock *sk)
+{
+	return connect_destroyed(sk);
+}
+
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int connect_destroy_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return connect_destroyed(ctx->skaddr);
 }

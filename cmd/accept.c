@@ -28,7 +28,7 @@ static const struct column accept_columns[] = {
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxfv] [-p PID] [-P PORTS]\n"
+		"Usage: %s [-htTxfv] [-p PID] [-P PORTS] [-A METHOD]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
 		"connection returned by accept(), accept4() or io_uring, naming the process that\n"
@@ -44,7 +44,11 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"  -f, --failed       also print attempts that never reached accept(), with "
 		"RESULT:\n"
 		"                     REFUSED (no listener: RST) or DROPPED (accept queue full)\n"
-		"  -v, --verbose      print libbpf's messages while loading\n"
+		"  -A, --attach METHOD\n"
+		"                     attach the probes that allow it as tp_btf, raw_tp or\n"
+		"                     tracepoint (default: auto, the best this kernel offers,\n"
+		"                     falling back on failure)\n"
+		"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"
 		"  -h, --help         print this help\n"
 		"\n"
 		"Examples:\n"
@@ -70,10 +74,11 @@ static void enable_options_programs(struct trace_config *config)
 	/* A kernel without io_uring, or too old to show multishot submissions. */
 	config->optional_programs[0] = "accept_uring_submit";
 	config->optional_programs[1] = "accept_uring_complete";
+	/* A probe's name stands for all its variants (_btf, _raw, _tp). */
 	if (!config->report_queue)
-		config->disabled_programs[n++] = "accept_queue_btf";
+		config->disabled_programs[n++] = "accept_queue";
 	if (!(config->column_flags & COLUMN_FAILED))
-		config->disabled_programs[n++] = "accept_failed_drop_btf";
+		config->disabled_programs[n++] = "accept_failed_drop";
 	while (n < sizeof(config->disabled_programs) / sizeof(config->disabled_programs[0]))
 		config->disabled_programs[n++] = NULL;
 }
@@ -96,7 +101,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	int opt, err;
 
 	config->columns = accept_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvh", accept_options)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvhA:", accept_options)) != -1) {
 		switch (opt) {
 		case 'P':
 			err = cli_parse_ports(optarg, config->filter_ports,

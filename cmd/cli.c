@@ -293,9 +293,34 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	case 'v':
 		config->verbose = true;
 		return CLI_RUN;
+	case 'A':
+		if (cli_parse_attach(optarg, &config->attach_method))
+			return cli_bad_usage(ctx,
+					     "invalid attach method '%s': expected auto, tp_btf, "
+					     "raw_tp or tracepoint",
+					     optarg);
+		return CLI_RUN;
 	case 'h':
 		ctx->command->usage(ctx, stdout);
 		return CLI_DONE;
 	}
 	return cli_bad_option(ctx, opt, argv);
+}
+
+int cli_parse_attach(const char *text, enum attach_method *method)
+{
+	static const char *const names[] = {
+		[ATTACH_AUTO] = "auto",
+		[ATTACH_TP_BTF] = "tp_btf",
+		[ATTACH_RAW_TP] = "raw_tp",
+		[ATTACH_TRACEPOINT] = "tracepoint",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(text, names[i])) {
+			*method = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

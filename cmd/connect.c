@@ -28,7 +28,7 @@ static const struct column connect_columns[] = {
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxLv] [-p PID] [min_ms]\n"
+		"Usage: %s [-htTxLv] [-p PID] [-A METHOD] [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"
@@ -41,7 +41,10 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"  -x, --extended     print SPORT, UID and RESULT (ESTABLISHED, an errno name\n"
 		"                     such as ECONNREFUSED, or ABANDONED)\n"
 		"  -L, --lport        print LPORT, the local port\n"
-		"  -v, --verbose      print libbpf's messages while loading\n"
+		"  -A, --attach METHOD\n"
+		"                     attach as tp_btf, raw_tp or tracepoint (default: auto,\n"
+		"                     the best this kernel offers, falling back on failure)\n"
+		"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"
 		"  -h, --help         print this help\n"
 		"  min_ms             print only attempts that took at least this many\n"
 		"                     milliseconds (decimals allowed: 0.5)\n"
@@ -67,7 +70,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:tTxLvh", connect_options)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:tTxLvhA:", connect_options)) != -1) {
 		switch (opt) {
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;

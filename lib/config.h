@@ -12,6 +12,14 @@
 #include "format.h"
 #include "../bpf/event.h"
 
+/* How the probes that come in several variants are attached (bpf/connect.bpf.c). */
+enum attach_method {
+	ATTACH_AUTO,	   /* the best this kernel offers, falling back on failure */
+	ATTACH_TP_BTF,	   /* typed tracepoint arguments, no tracefs */
+	ATTACH_RAW_TP,	   /* the same arguments, untyped, no tracefs */
+	ATTACH_TRACEPOINT, /* the tracepoint's record, through tracefs */
+};
+
 struct trace_config {
 	/* Programs named "<command>_*" in the BPF object are loaded, the rest are not. */
 	const char *command;
@@ -29,6 +37,7 @@ struct trace_config {
 	/* The subcommand's column table and which of its optional columns to show. */
 	const struct column *columns;
 	unsigned int column_flags;
+	enum attach_method attach_method;
 	bool verbose;
 };
 

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "tcptrace.skel.h"
@@ -96,11 +97,50 @@ static bool has_prefix(const char *name, const char *prefix)
 	return strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
+/* The variants of a probe end in these; user space keeps one (bpf/connect.bpf.c). */
+static const char *const method_suffix[] = {
+	[ATTACH_TP_BTF] = "_btf",
+	[ATTACH_RAW_TP] = "_raw",
+	[ATTACH_TRACEPOINT] = "_tp",
+};
+
+const char *session_method_name(enum attach_method method)
+{
+	static const char *const names[] = {
+		[ATTACH_AUTO] = "auto",
+		[ATTACH_TP_BTF] = "tp_btf",
+		[ATTACH_RAW_TP] = "raw_tp",
+		[ATTACH_TRACEPOINT] = "tracepoint",
+	};
+
+	return names[method];
+}
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+	size_t len = strlen(name), suffix_len = strlen(suffix);
+
+	return len >= suffix_len && !strcmp(name + len - suffix_len, suffix);
+}
+
+/* ATTACH_AUTO for a program that is no variant of anything: it always loads. */
+static enum attach_method variant_of(const char *name)
+{
+	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_TRACEPOINT; m++)
+		if (has_suffix(name, method_suffix[m]))
+			return m;
+	return ATTACH_AUTO;
+}
+
+/* "<command>_<probe>_btf" is disabled as "<command>_<probe>_btf" or by its probe alone. */
 static bool disabled(const struct trace_config *config, const char *name)
 {
-	for (const char *const *off = config->disabled_programs; *off; off++)
-		if (!strcmp(*off, name))
+	for (const char *const *off = config->disabled_programs; *off; off++) {
+		size_t len = strlen(*off);
+
+		if (!strncmp(*off, name, len) && (!name[len] || variant_of(name) != ATTACH_AUTO))
 			return true;
+	}
 	return false;
 }
 
@@ -115,36 +155,58 @@ static bool is_command_object(const char *name, const char *command)
 static int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 			  struct failure *failure)
 {
-	for (const char *const *off = config->disabled_programs; *off; off++)
-		if (!bpf_object__find_program_by_name(skel->obj, *off))
+	for (const char *const *off = config->disabled_programs; *off; off++) {
+		struct bpf_program *prog;
+		bool found = false;
+
+		bpf_object__for_each_program(prog, skel->obj)
+			found |= !strncmp(bpf_program__name(prog), *off, strlen(*off));
+		if (!found)
 			return fail(failure, "find", *off, -ENOENT);
+	}
 	return 0;
 }
 
 /*
  * Only the command's programs, those named "<command>_...", less what its options left
- * out; and only its maps, named alike (the maps without such a name are shared).
+ * out, and of a probe's variants only the one for this attempt's method; and only the
+ * command's maps, named alike (the maps without such a name are shared).
  */
-static void select_programs(struct tcptrace *skel, const struct trace_config *config)
+static void select_programs(struct tcptrace *skel, const struct trace_config *config,
+			    enum attach_method method)
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
+		enum attach_method variant = variant_of(name);
+		bool wanted = is_command_object(name, config->command) && !disabled(config, name);
 
-		bpf_program__set_autoload(prog, is_command_object(name, config->command) &&
-							!disabled(config, name));
+		bpf_program__set_autoload(prog, wanted && (!variant || variant == method));
 	}
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
-		bool other_command = strchr(name, '_') &&
-				     !is_command_object(name, config->command) &&
+		bool other_command = !is_command_object(name, config->command) &&
 				     (has_prefix(name, "connect_") || has_prefix(name, "accept_"));
 
 		if (other_command)
 			bpf_map__set_autocreate(map, false);
 	}
+}
+
+/* Does this kernel have the tracepoint a tp_btf or raw_tp section names? Its BTF says. */
+static bool btf_has_tracepoint(const char *section)
+{
+	static struct btf *vmlinux;
+	char type[128];
+
+	if (!vmlinux)
+		vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return false;
+	snprintf(type, sizeof(type), "btf_trace_%s", strchr(section, '/') + 1);
+	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
 }
 
 static bool needs_tracefs(struct tcptrace *skel)
@@ -203,9 +265,18 @@ static bool event_exists(const struct session *session, const char *section)
 	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
 }
 
+static bool event_offered(const struct session *session, const char *section)
+{
+	if (has_prefix(section, "tracepoint/"))
+		return event_exists(session, section);
+	if (has_prefix(section, "tp_btf/") || has_prefix(section, "raw_tp/"))
+		return btf_has_tracepoint(section);
+	return true;
+}
+
 /*
- * A classic tracepoint this kernel does not have: an optional program is left out (and
- * named, for -v); a required one is an error that says which event is missing.
+ * A tracepoint this kernel does not have: an optional program is left out (and named,
+ * for -v); a required one fails this attempt, saying which event is missing.
  */
 static int drop_missing_events(struct session *session, const struct trace_config *config,
 			       struct failure *failure)
@@ -217,15 +288,15 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 		const char *section = bpf_program__section_name(prog);
 		const char *name = bpf_program__name(prog);
 
-		if (!bpf_program__autoload(prog) || !has_prefix(section, "tracepoint/") ||
-		    event_exists(session, section))
+		if (!bpf_program__autoload(prog) || event_offered(session, section))
 			continue;
 		if (!listed(config->optional_programs, 4, name))
-			return fail(failure, "find the tracepoint", section + strlen("tracepoint/"),
+			return fail(failure, "find the tracepoint", strchr(section, '/') + 1,
 				    -ENOENT);
 		bpf_program__set_autoload(prog, false);
 		if (n < 4)
-			session->missing_events[n++] = section + strlen("tracepoint/");
+			snprintf(session->missing_events[n++], sizeof(session->missing_events[0]),
+				 "%s", strchr(section, '/') + 1);
 	}
 	return 0;
 }
@@ -294,13 +365,15 @@ static int attach_programs(struct session *session, struct failure *failure)
 		link = bpf_program__attach(prog);
 		if (!link)
 			return fail_libbpf(failure, "attach", bpf_program__name(prog), -errno);
+		session->programs[session->nr_links] = prog;
 		session->links[session->nr_links++] = link;
 	}
 	return 0;
 }
 
 /* Open, configure and load the skeleton: everything before the programs run. */
-static int load(struct session *session, const struct trace_config *config, struct failure *failure)
+static int load(struct session *session, const struct trace_config *config,
+		enum attach_method method, struct failure *failure)
 {
 	int err;
 
@@ -311,17 +384,16 @@ static int load(struct session *session, const struct trace_config *config, stru
 	err = check_disabled(session->skel, config, failure);
 	if (err)
 		return err;
-	select_programs(session->skel, config);
+	select_programs(session->skel, config, method);
 	err = size_maps(session->skel);
 	if (err)
 		return fail(failure, "size", "the BPF maps", err);
-	if (needs_tracefs(session->skel)) {
+	if (needs_tracefs(session->skel))
 		err = ensure_tracefs(session, failure);
-		if (!err)
-			err = drop_missing_events(session, config, failure);
-		if (err)
-			return err;
-	}
+	if (!err)
+		err = drop_missing_events(session, config, failure);
+	if (err)
+		return err;
 	err = tcptrace__load(session->skel);
 	if (err)
 		return fail_libbpf(failure, "load", "the BPF programs", err);
@@ -331,16 +403,23 @@ static int load(struct session *session, const struct trace_config *config, stru
 	return 0;
 }
 
-int session_open(struct session *session, const struct trace_config *config,
-		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure)
+/* Everything of an attempt but what -v is to tell: detach, unmap, unload. */
+static void undo_attempt(struct session *session)
 {
-	int err;
+	session_detach(session);
+	ring_buffer__free(session->ring);
+	tcptrace__destroy(session->skel);
+	session->ring = NULL;
+	session->skel = NULL;
+	memset(session->missing_events, 0, sizeof(session->missing_events));
+}
 
-	memset(session, 0, sizeof(*session));
-	libbpf_set_print(config->verbose ? print_libbpf : NULL);
-	err = check_kernel(failure);
-	if (!err)
-		err = load(session, config, failure);
+static int open_with(struct session *session, const struct trace_config *config,
+		     enum attach_method method, ring_buffer_sample_fn on_event, void *ctx,
+		     struct failure *failure)
+{
+	int err = load(session, config, method, failure);
+
 	if (!err)
 		err = attach_programs(session, failure);
 	if (err)
@@ -349,7 +428,36 @@ int session_open(struct session *session, const struct trace_config *config,
 		ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx, NULL);
 	if (!session->ring)
 		return fail_libbpf(failure, "open", "the ring buffer", -errno);
+	session->method = method;
 	return 0;
+}
+
+/*
+ * The methods in turn, best first, unless one is forced: a kernel may lack a
+ * tracepoint's BTF, refuse a program type, or have no tracefs events for it.
+ */
+int session_open(struct session *session, const struct trace_config *config,
+		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure)
+{
+	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
+	enum attach_method last = config->attach_method ?: ATTACH_TRACEPOINT;
+	int err;
+
+	memset(session, 0, sizeof(*session));
+	libbpf_set_print(config->verbose ? print_libbpf : NULL);
+	err = check_kernel(failure);
+	for (enum attach_method method = first; !err && method <= last; method++) {
+		err = open_with(session, config, method, on_event, ctx, failure);
+		if (!err || method == last || failure->kind != FAILURE_STEP)
+			break;
+		snprintf(session->fallbacks[method - first], sizeof(session->fallbacks[0]),
+			 "attaching as %s failed (%s %s: %s): trying %s",
+			 session_method_name(method), failure->action, failure->object,
+			 strerror(-err), session_method_name(method + 1));
+		undo_attempt(session);
+		err = 0;
+	}
+	return err;
 }
 
 int session_poll(struct session *session, int timeout_ms)

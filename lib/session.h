@@ -25,11 +25,15 @@ struct session {
 	struct tcptrace *skel;
 	struct ring_buffer *ring;
 	struct bpf_link *links[SESSION_MAX_LINKS];
+	struct bpf_program *programs[SESSION_MAX_LINKS]; /* links[i] is programs[i]'s */
 	unsigned int nr_links;
 	bool mounted_tracefs; /* tracefs was missing and this session mounted it */
 	const char *tracefs;  /* where tracefs is, when a program needs it */
-	/* Optional programs left out: this kernel lacks their event. */
-	const char *missing_events[4];
+	/* For -v: optional programs left out (this kernel lacks their event), and the
+	 * attach methods tried before the one that worked, with what went wrong. */
+	char missing_events[4][64];
+	char fallbacks[2][160];
+	enum attach_method method; /* how the probes with variants were attached */
 };
 
 struct losses {
@@ -39,6 +43,7 @@ struct losses {
 	__u64 recursion_misses; /* program runs the kernel skipped: already running there */
 };
 
+const char *session_method_name(enum attach_method method);
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
 /* Waits up to timeout_ms for a wakeup, then drains whatever is in the ring. */

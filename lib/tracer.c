@@ -68,6 +68,25 @@ static void notice(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* -v: how each probe got attached, and what was tried first. */
+static void describe_attachment(const struct session *session, int err)
+{
+	for (unsigned int i = 0; i < 2; i++)
+		if (session->fallbacks[i][0])
+			notice("%s", session->fallbacks[i]);
+	for (unsigned int i = 0; i < 4; i++)
+		if (session->missing_events[i][0])
+			notice("this kernel has no tracepoint %s: its program is left out",
+			       session->missing_events[i]);
+	if (err)
+		return;
+	for (unsigned int i = 0; i < session->nr_links; i++) {
+		const struct bpf_program *prog = session->programs[i];
+
+		notice("attached %s: %s", bpf_program__name(prog), bpf_program__section_name(prog));
+	}
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *tracer = ctx;
@@ -188,9 +207,8 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
-	for (unsigned int i = 0; i < 4 && tracer.session.missing_events[i] && config->verbose; i++)
-		notice("this kernel has no tracepoint %s: its program is left out",
-		       tracer.session.missing_events[i]);
+	if (config->verbose)
+		describe_attachment(&tracer.session, err);
 	if (!err) {
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh PACKAGE_REGEX: boots the newest Debian kernel package matching PACKAGE_REGEX
 # under qemu (software emulation), runs scenario.sh there — connect and accept over
-# loopback — and checks every field of every line, as the integration tests do here.
+# loopback, with each attach method — and checks every field of every line, as the
+# integration tests do here.
 # The package is downloaded once into $KERNEL_CACHE.
 . "$(dirname "$0")/../integration/lib.sh"
 
@@ -67,31 +68,43 @@ section() {
 	sed -n "s/^.*TT-$1 //p" "$work/console"
 }
 
-echo "== connect on $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
-section CONNECT >"$work/trace.out"
-cat "$work/trace.out"
-expect_eq "connect's exit status" 0 "$(section CONNECT-STATUS)"
-expect_eq "connect's stderr" "" "$(section CONNECT-ERR)"
-while read -r peer_lines; do
-	result=$(kv result "$peer_lines")
-	# A failed socket's source address is cleared before getsockname() sees it.
-	peer_lines=${peer_lines/saddr=-/saddr=127.0.0.1}
-	expect_attempt "$result"
-done < <(section PEER)
-expect_eq "connect lines" 3 "$(trace_rows | grep -c .)"
+check_connect() {
+	local method=$1
+	echo "== connect -A $method"
+	section $method-CONNECT >"$work/trace.out"
+	cat "$work/trace.out"
+	expect_eq "connect's exit status" 0 "$(section $method-CONNECT-STATUS)"
+	expect_eq "connect's stderr" "" "$(section $method-CONNECT-ERR)"
+	while read -r peer_lines; do
+		result=$(kv result "$peer_lines")
+		# A failed socket's source address is cleared before getsockname() sees it.
+		peer_lines=${peer_lines/saddr=-/saddr=127.0.0.1}
+		expect_attempt "$result"
+	done < <(section $method-PEER)
+	expect_eq "connect lines" 3 "$(trace_rows | grep -c .)"
+}
 
-echo "== accept"
-section ACCEPT >"$work/trace.out"
-cat "$work/trace.out"
-expect_eq "accept's exit status" 0 "$(section ACCEPT-STATUS)"
-expect_eq "accept's stderr" "" "$(section ACCEPT-ERR)"
-line=$(section SERVER | grep 'comm=acc-srv')
-expect_accepted "$line" && expect_row UID 0 BACKLOG 0/128 RESULT ACCEPTED &&
-	expect_between "QUEUED(ms), the server waited 100 ms" 100 1000 "$(kv 'QUEUED(ms)' "$row")"
-line=$(section SERVER | grep 'comm=uring-srv')
-the_row RPORT="$(kv rport "$line")" LPORT="$(kv lport "$line")" &&
-	expect_row PID "$(kv pid "$line")" COMM uring-srv IP 4 RADDR 127.0.0.1 RESULT ACCEPTED
-refused=$(section REFUSED)
-the_row RPORT="$(kv sport "$refused")" LPORT=9 &&
-	expect_row PID - COMM - IP 4 RADDR 127.0.0.1 LADDR 127.0.0.1 RESULT REFUSED
+check_accept() {
+	local method=$1 line refused
+	echo "== accept -A $method"
+	section $method-ACCEPT >"$work/trace.out"
+	cat "$work/trace.out"
+	expect_eq "accept's exit status" 0 "$(section $method-ACCEPT-STATUS)"
+	expect_eq "accept's stderr" "" "$(section $method-ACCEPT-ERR)"
+	line=$(section $method-SERVER | grep 'comm=acc-srv')
+	expect_accepted "$line" && expect_row UID 0 BACKLOG 0/128 RESULT ACCEPTED &&
+		expect_between "QUEUED(ms), the server waited 100 ms" 100 1000 "$(kv 'QUEUED(ms)' "$row")"
+	line=$(section $method-SERVER | grep 'comm=uring-srv')
+	the_row RPORT="$(kv rport "$line")" LPORT="$(kv lport "$line")" &&
+		expect_row PID "$(kv pid "$line")" COMM uring-srv IP 4 RADDR 127.0.0.1 RESULT ACCEPTED
+	refused=$(section $method-REFUSED)
+	the_row RPORT="$(kv sport "$refused")" LPORT=9 &&
+		expect_row PID - COMM - IP 4 RADDR 127.0.0.1 LADDR 127.0.0.1 RESULT REFUSED
+}
+
+echo "kernel: $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
+for method in tp_btf raw_tp tracepoint; do
+	check_connect $method
+	check_accept $method
+done
 finish

@@ -8,6 +8,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /tmp
 ip link set lo up
 echo "TT-KERNEL $(uname -r)"
+METHODS="tp_btf raw_tp tracepoint"
 
 # wait_file FILE: until it has a line, for 10 s at most.
 wait_file() {
@@ -20,51 +21,55 @@ report() {
 	while IFS= read -r line; do echo "TT-$1 $line"; done <"$2"
 }
 
-echo "== connect"
-tcptrace connect -x >/tmp/connect.out 2>/tmp/connect.err &
-tracer=$!
-wait_file /tmp/connect.out
-tcp_peer listen -c srv4 127.0.0.1 0 >/tmp/srv4 &
-tcp_peer listen -c srv6 ::1 0 >/tmp/srv6 &
-wait_file /tmp/srv4
-wait_file /tmp/srv6
-port4=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv4)
-port6=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv6)
-tcp_peer connect -c cli4 127.0.0.1 "$port4" >/tmp/peers
-tcp_peer connect -c cli6 ::1 "$port6" >>/tmp/peers
-tcp_peer connect -c refused 127.0.0.1 9 >>/tmp/peers
-kill -INT $tracer
-wait $tracer
-echo "TT-CONNECT-STATUS $?"
-report CONNECT /tmp/connect.out
-report CONNECT-ERR /tmp/connect.err
-report PEER /tmp/peers
+# Each attach method in turn: the same connections must come out the same.
+for method in $METHODS; do
+	rm -f /tmp/*.out /tmp/*.err /tmp/srv4 /tmp/srv6 /tmp/peers /tmp/acc-srv /tmp/uring-srv /tmp/acc-refused
+	echo "== connect -A $method"
+	tcptrace connect -x -A "$method" >/tmp/connect.out 2>/tmp/connect.err &
+	tracer=$!
+	wait_file /tmp/connect.out
+	tcp_peer listen -c srv4 127.0.0.1 0 >/tmp/srv4 &
+	tcp_peer listen -c srv6 ::1 0 >/tmp/srv6 &
+	wait_file /tmp/srv4
+	wait_file /tmp/srv6
+	port4=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv4)
+	port6=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv6)
+	tcp_peer connect -c cli4 127.0.0.1 "$port4" >/tmp/peers
+	tcp_peer connect -c cli6 ::1 "$port6" >>/tmp/peers
+	tcp_peer connect -c refused 127.0.0.1 9 >>/tmp/peers
+	kill -INT $tracer
+	wait $tracer
+	echo "TT-$method-CONNECT-STATUS $?"
+	report $method-CONNECT /tmp/connect.out
+	report $method-CONNECT-ERR /tmp/connect.err
+	report $method-PEER /tmp/peers
 
-echo "== accept"
-tcptrace accept -x -f >/tmp/accept.out 2>/tmp/accept.err &
-tracer=$!
-wait_file /tmp/accept.out
-tcp_peer listen -c acc-srv -W 100 -n 1 127.0.0.1 0 >/tmp/acc-srv &
-wait_file /tmp/acc-srv
-port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/acc-srv)
-uring_accept -c uring-srv 127.0.0.1 0 1 >/tmp/uring-srv &
-wait_file /tmp/uring-srv
-uport=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/uring-srv)
-tcp_peer connect -c acc-cli 127.0.0.1 "$port" >/dev/null
-tcp_peer connect -c uring-cli 127.0.0.1 "$uport" >/dev/null
-tcp_peer connect -c acc-refused 127.0.0.1 9 >/tmp/acc-refused
-i=0
-while [ "$(grep -c '^accept ' /tmp/acc-srv /tmp/uring-srv | grep -c ':1$')" -lt 2 ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
+	echo "== accept -A $method"
+	tcptrace accept -x -f -A "$method" >/tmp/accept.out 2>/tmp/accept.err &
+	tracer=$!
+	wait_file /tmp/accept.out
+	tcp_peer listen -c acc-srv -W 100 -n 1 127.0.0.1 0 >/tmp/acc-srv &
+	wait_file /tmp/acc-srv
+	port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/acc-srv)
+	uring_accept -c uring-srv 127.0.0.1 0 1 >/tmp/uring-srv &
+	wait_file /tmp/uring-srv
+	uport=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/uring-srv)
+	tcp_peer connect -c acc-cli 127.0.0.1 "$port" >/dev/null
+	tcp_peer connect -c uring-cli 127.0.0.1 "$uport" >/dev/null
+	tcp_peer connect -c acc-refused 127.0.0.1 9 >/tmp/acc-refused
+	i=0
+	while [ "$(grep -c '^accept ' /tmp/acc-srv /tmp/uring-srv | grep -c ':1$')" -lt 2 ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -INT $tracer
+	wait $tracer
+	echo "TT-$method-ACCEPT-STATUS $?"
+	report $method-ACCEPT /tmp/accept.out
+	report $method-ACCEPT-ERR /tmp/accept.err
+	report $method-SERVER /tmp/acc-srv
+	report $method-SERVER /tmp/uring-srv
+	report $method-REFUSED /tmp/acc-refused
 done
-kill -INT $tracer
-wait $tracer
-echo "TT-ACCEPT-STATUS $?"
-report ACCEPT /tmp/accept.out
-report ACCEPT-ERR /tmp/accept.err
-report SERVER /tmp/acc-srv
-report SERVER /tmp/uring-srv
-report REFUSED /tmp/acc-refused
 echo "TT-DONE"
 poweroff -f

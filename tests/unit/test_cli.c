@@ -228,6 +228,11 @@ static const struct rejection rejections[] = {
 	{ { "tcptrace", "accept", "-p", "abc" },
 	  "tcptrace accept: invalid PID 'abc': expected a number from 1 to 4194304" },
 	{ { "tcptrace", "accept", "-L" }, "tcptrace accept: unknown option '-L'" },
+	{ { "tcptrace", "connect", "-A", "fentry" },
+	  "tcptrace connect: invalid attach method 'fentry': expected auto, tp_btf, raw_tp or "
+	  "tracepoint" },
+	{ { "tcpaccept", "--attach=" },
+	  "tcpaccept: invalid attach method '': expected auto, tp_btf, raw_tp or tracepoint" },
 	{ { "tcptrace", "accept", "-f", "-p", "1" },
 	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not "
 	  "-p" },
@@ -255,6 +260,22 @@ static void test_rejections(void)
 		CHECK_STR(captured, r->first_line);
 		CHECK(strncmp(newline + 1, "Usage: ", 7) == 0);
 	}
+}
+
+static void test_attach_methods(void)
+{
+	char *long_form[] = { "tcpaccept", "--attach=raw_tp", NULL };
+	char *argv[] = { "tcptrace", "connect", "-A", NULL, NULL };
+	const char *names[] = { "auto", "tp_btf", "raw_tp", "tracepoint" };
+	struct trace_config config;
+
+	for (int m = 0; m < 4; m++) {
+		argv[3] = (char *)names[m];
+		CHECK(parse(argv, &config) == CLI_RUN);
+		CHECK_EQ_U64(config.attach_method, m);
+	}
+	CHECK(parse(long_form, &config) == CLI_RUN);
+	CHECK_EQ_U64(config.attach_method, ATTACH_RAW_TP);
 }
 
 static void test_accepted_values(void)
@@ -296,10 +317,9 @@ static void test_accept_options(void)
 	CHECK_EQ_U64(config.nr_filter_ports, 0);
 	CHECK_EQ_U64(config.column_flags, 0);
 	/* Without -x and -f, their programs are left out, and nothing else is. */
-	CHECK(config.disabled_programs[0] &&
-	      !strcmp(config.disabled_programs[0], "accept_queue_btf"));
+	CHECK(config.disabled_programs[0] && !strcmp(config.disabled_programs[0], "accept_queue"));
 	CHECK(config.disabled_programs[1] &&
-	      !strcmp(config.disabled_programs[1], "accept_failed_drop_btf"));
+	      !strcmp(config.disabled_programs[1], "accept_failed_drop"));
 	CHECK(!config.disabled_programs[2]);
 	CHECK(!config.report_queue);
 	CHECK(parse(with_pid, &config) == CLI_RUN);
@@ -352,6 +372,7 @@ int main(void)
 	RUN(test_help_and_version);
 	RUN(test_rejections);
 	RUN(test_accepted_values);
+	RUN(test_attach_methods);
 	RUN(test_accept_options);
 	RUN(test_accept_dispatch);
 	RUN(test_port_lists);
