@@ -12,12 +12,13 @@
 #include "cli.h"
 
 static const struct command commands[] = {
-#define TCPTRACE_COMMAND(cmd, cmd_aliases, cmd_summary) \
-	{ .name = #cmd,                                 \
-	  .aliases = cmd_aliases,                       \
-	  .summary = cmd_summary,                       \
-	  .parse = cmd##_parse,                         \
-	  .usage = cmd##_usage },
+#define TCPTRACE_COMMAND(cmd, cmd_aliases, cmd_summary, runner) \
+	{ .name = #cmd,                                         \
+	  .aliases = cmd_aliases,                               \
+	  .summary = cmd_summary,                               \
+	  .parse = cmd##_parse,                                 \
+	  .usage = cmd##_usage,                                 \
+	  .run = runner },
 #include "commands.def"
 #undef TCPTRACE_COMMAND
 };
@@ -30,6 +31,13 @@ static const struct command *find_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+int (*cli_runner(const char *command))(const struct trace_config *, struct failure *)
+{
+	const struct command *found = find_command(command);
+
+	return found ? found->run : NULL;
 }
 
 /* Is name one of the space-separated words in list? */

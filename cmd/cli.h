@@ -9,6 +9,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "../lib/config.h"
+#include "../lib/features.h"
+#include "../lib/tracer.h"
 
 enum cli_result {
 	CLI_RUN,       /* config is ready: trace */
@@ -31,15 +33,19 @@ struct command {
 	enum cli_result (*parse)(struct command_context *ctx, int argc, char **argv,
 				 struct trace_config *config);
 	void (*usage)(const struct command_context *ctx, FILE *out);
+	/* What the command does once parsed: lib/'s tracer, or another runner. */
+	int (*run)(const struct trace_config *config, struct failure *failure);
 };
 
-#define TCPTRACE_COMMAND(name, aliases, summary)                                         \
+#define TCPTRACE_COMMAND(name, aliases, summary, runner)                                 \
 	enum cli_result name##_parse(struct command_context *ctx, int argc, char **argv, \
 				     struct trace_config *config);                       \
 	void name##_usage(const struct command_context *ctx, FILE *out);
 #include "commands.def"
 #undef TCPTRACE_COMMAND
 
+/* The runner of a command, by the name cli_parse() put in trace_config. */
+int (*cli_runner(const char *command))(const struct trace_config *, struct failure *);
 /* Parses the whole command line, whichever name it was run by. */
 enum cli_result cli_parse(int argc, char **argv, struct trace_config *config);
 

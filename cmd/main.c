@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include "../lib/tracer.h"
 #include "cli.h"
 
 static void report_failure(int err, const struct failure *failure, bool verbose)
@@ -54,7 +53,7 @@ int main(int argc, char **argv)
 	case CLI_BAD_USAGE:
 		return 2;
 	}
-	err = tracer_run(&config, &failure);
+	err = cli_runner(config.command)(&config, &failure);
 	if (err) {
 		report_failure(err, &failure, config.verbose);
 		return 1;

@@ -13,14 +13,8 @@
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "tcptrace.skel.h"
+#include "probe.h"
 #include "session.h"
-
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 /* An LRU map keeps up to this many free entries per CPU (kernel/bpf/bpf_lru_list.h). */
 #define LRU_LOCAL_FREE_TARGET 128
@@ -44,30 +38,6 @@ static int fail_libbpf(struct failure *failure, const char *action, const char *
 	return fail(failure, action, object, err);
 }
 
-static bool capable(const struct __user_cap_data_struct *caps, int cap)
-{
-	return caps[cap >> 5].effective & (1u << (cap & 31));
-}
-
-/*
- * Loading tracing programs and creating a ring buffer takes CAP_BPF and CAP_PERFMON, or
- * CAP_SYS_ADMIN on kernels before 5.8. Checking first turns the kernel's bare EPERM
- * at load time into advice.
- */
-static int check_privileges(void)
-{
-	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
-
-	if (syscall(SYS_capget, &header, caps))
-		return -errno;
-	if (capable(caps, CAP_SYS_ADMIN))
-		return 0;
-	if (capable(caps, CAP_BPF) && capable(caps, CAP_PERFMON))
-		return 0;
-	return -EPERM;
-}
-
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
@@ -82,9 +52,9 @@ static int check_kernel(struct failure *failure)
 {
 	int err;
 
-	if (access(SESSION_KERNEL_BTF, R_OK))
+	if (access(PROBE_KERNEL_BTF, R_OK))
 		return fail_kind(failure, FAILURE_NO_BTF, -errno);
-	err = check_privileges();
+	err = probe_privileges();
 	if (err)
 		return fail_kind(failure, FAILURE_PRIVILEGES, err);
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
@@ -195,20 +165,6 @@ static void select_programs(struct tcptrace *skel, const struct trace_config *co
 	}
 }
 
-/* Does this kernel have the tracepoint a tp_btf or raw_tp section names? Its BTF says. */
-static bool btf_has_tracepoint(const char *section)
-{
-	static struct btf *vmlinux;
-	char type[128];
-
-	if (!vmlinux)
-		vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux)
-		return false;
-	snprintf(type, sizeof(type), "btf_trace_%s", strchr(section, '/') + 1);
-	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
-}
-
 static bool needs_tracefs(struct tcptrace *skel)
 {
 	struct bpf_program *prog;
@@ -228,18 +184,13 @@ static bool needs_tracefs(struct tcptrace *skel)
  */
 static int ensure_tracefs(struct session *session, struct failure *failure)
 {
-	static const char *const roots[] = { SESSION_TRACEFS, "/sys/kernel/debug/tracing" };
-	char events[64];
+	int err;
 
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		snprintf(events, sizeof(events), "%s/events", roots[i]);
-		if (!faccessat(AT_FDCWD, events, F_OK, AT_EACCESS)) {
-			session->tracefs = roots[i];
-			return 0;
-		}
-		if (errno == EACCES)
-			return fail_kind(failure, FAILURE_TRACEFS_ACCESS, -EACCES);
-	}
+	session->tracefs = probe_tracefs(&err);
+	if (session->tracefs)
+		return 0;
+	if (err == -EACCES)
+		return fail_kind(failure, FAILURE_TRACEFS_ACCESS, err);
 	if (mount("tracefs", SESSION_TRACEFS, "tracefs", 0, NULL))
 		return fail(failure, "mount", "tracefs on " SESSION_TRACEFS, -errno);
 	session->mounted_tracefs = true;
@@ -255,22 +206,12 @@ static bool listed(const char *const *list, size_t size, const char *name)
 	return false;
 }
 
-/* Does tracefs know the event "tracepoint/<category>/<name>" of this section? */
-static bool event_exists(const struct session *session, const char *section)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/events/%s", session->tracefs,
-		 section + strlen("tracepoint/"));
-	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
-}
-
 static bool event_offered(const struct session *session, const char *section)
 {
 	if (has_prefix(section, "tracepoint/"))
-		return event_exists(session, section);
+		return probe_tracefs_event(session->tracefs, section + strlen("tracepoint/"));
 	if (has_prefix(section, "tp_btf/") || has_prefix(section, "raw_tp/"))
-		return btf_has_tracepoint(section);
+		return probe_btf_tracepoint(strchr(section, '/') + 1);
 	return true;
 }
 

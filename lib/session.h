@@ -17,9 +17,8 @@
 
 struct tcptrace;
 
-#define SESSION_MAX_LINKS  8
-#define SESSION_KERNEL_BTF "/sys/kernel/btf/vmlinux"
-#define SESSION_TRACEFS	   "/sys/kernel/tracing"
+#define SESSION_MAX_LINKS 8
+#define SESSION_TRACEFS	  "/sys/kernel/tracing"
 
 struct session {
 	struct tcptrace *skel;

@@ -42,9 +42,12 @@ bad_usage "tcpconnlat: unexpected argument '2'" tcpconnlat 1 2
 bad_usage "tcpaccept: invalid port list '80,x': expected ports from 1 to 65535, separated by commas" \
 	tcpaccept -P 80,x
 bad_usage "tcptrace accept: unexpected argument '5'" tcptrace accept 5
+bad_usage "tcptrace features: unknown option '-x'" tcptrace features -x
+bad_usage "tcptrace features: unexpected argument 'all'" tcptrace features all
 
 for args in "tcptrace --help" "tcptrace help" "tcptrace help connect" "tcptrace connect -h" \
-	"tcpconnect --help" "tcpconnlat -h" "tcptrace help accept" "tcpaccept -h"; do
+	"tcpconnect --help" "tcpconnlat -h" "tcptrace help accept" "tcpaccept -h" \
+	"tcptrace help features" "tcptrace features -h"; do
 	run $args
 	expect_eq "status of '$args'" 0 "$status"
 	expect_match "usage on stdout for '$args'" '^Usage: ' "$(head -n 1 "$tmp/out")"

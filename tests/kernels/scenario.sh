@@ -9,6 +9,9 @@ mkdir -p /tmp
 ip link set lo up
 echo "TT-KERNEL $(uname -r)"
 METHODS="tp_btf raw_tp tracepoint"
+mount -t tracefs tracefs /sys/kernel/tracing
+tcptrace features >/tmp/features 2>&1
+while IFS= read -r line; do echo "TT-FEATURES $line"; done </tmp/features
 
 # wait_file FILE: until it has a line, for 10 s at most.
 wait_file() {

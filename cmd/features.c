@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* tcptrace features: options and usage (the listing is lib/features.c). */
+#include <getopt.h>
+#include "cli.h"
+
+void features_usage(const struct command_context *ctx, FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [-h]\n"
+		"\n"
+		"List what this kernel offers tcptrace: BTF, the ring buffer, tracefs, and for\n"
+		"each probe of each command the attach methods it can use (tp_btf, raw_tp,\n"
+		"tracepoint: the values of -A). Loads nothing; root sees more.\n",
+		ctx->prog);
+}
+
+static const struct option features_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+enum cli_result features_parse(struct command_context *ctx, int argc, char **argv,
+			       struct trace_config *config)
+{
+	int opt;
+
+	(void)config;
+	while ((opt = cli_getopt(ctx, argc, argv, ":h", features_options)) != -1) {
+		if (opt != 'h')
+			return cli_bad_option(ctx, opt, argv);
+		features_usage(ctx, stdout);
+		return CLI_DONE;
+	}
+	if (optind < argc)
+		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	return CLI_RUN;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `tcptrace features`: for each probe of every command, which attach methods this kernel
+ * offers, from the programs in the BPF object itself, so the list never drifts from
+ * what tcptrace attaches. Nothing is loaded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "tcptrace.skel.h"
+#include "features.h"
+#include "probe.h"
+
+#define MAX_PROBES 16
+
+enum method { TP_BTF, RAW_TP, TRACEPOINT, METHODS };
+
+static const char *const method_prefix[METHODS] = { "tp_btf/", "raw_tp/", "tracepoint/" };
+
+struct probe_row {
+	char event[64];	  /* as the classic tracepoint names it when it can: "sock:..." */
+	char name[48];	  /* the tracepoint's name alone, the key */
+	char used_by[32]; /* the commands whose programs attach it */
+	const char *offered[METHODS];
+};
+
+static struct probe_row *row_for(struct probe_row *rows, unsigned int *n, const char *name)
+{
+	for (unsigned int i = 0; i < *n; i++)
+		if (!strcmp(rows[i].name, name))
+			return &rows[i];
+	if (*n == MAX_PROBES)
+		return NULL;
+	memset(&rows[*n], 0, sizeof(rows[*n]));
+	snprintf(rows[*n].name, sizeof(rows[*n].name), "%s", name);
+	snprintf(rows[*n].event, sizeof(rows[*n].event), "%s", name);
+	for (int m = 0; m < METHODS; m++)
+		rows[*n].offered[m] = "-";
+	return &rows[(*n)++];
+}
+
+static void add_user(struct probe_row *row, const char *program)
+{
+	char command[16];
+
+	snprintf(command, sizeof(command), "%.*s", (int)strcspn(program, "_"), program);
+	if (strstr(row->used_by, command))
+		return;
+	snprintf(row->used_by + strlen(row->used_by), sizeof(row->used_by) - strlen(row->used_by),
+		 "%s%s", row->used_by[0] ? "," : "", command);
+}
+
+static const char *offered(enum method method, const char *event, const char *tracefs)
+{
+	if (method != TRACEPOINT)
+		return probe_btf_tracepoint(strrchr(event, '/') ? strrchr(event, '/') + 1 : event)
+			       ? "yes"
+			       : "no";
+	if (!tracefs)
+		return "?";
+	return probe_tracefs_event(tracefs, event) ? "yes" : "no";
+}
+
+static void add_program(struct probe_row *rows, unsigned int *n, const struct bpf_program *prog,
+			const char *tracefs)
+{
+	const char *section = bpf_program__section_name(prog);
+
+	for (enum method m = 0; m < METHODS; m++) {
+		const char *event, *name;
+		struct probe_row *row;
+
+		if (strncmp(section, method_prefix[m], strlen(method_prefix[m])))
+			continue;
+		event = section + strlen(method_prefix[m]);
+		name = strrchr(event, '/') ? strrchr(event, '/') + 1 : event;
+		row = row_for(rows, n, name);
+		if (!row)
+			return;
+		if (m == TRACEPOINT) {
+			snprintf(row->event, sizeof(row->event), "%s", event);
+			*strchr(row->event, '/') = ':';
+		}
+		row->offered[m] = offered(m, event, tracefs);
+		add_user(row, bpf_program__name(prog));
+	}
+}
+
+static void print_kernel(const char *tracefs, int tracefs_err)
+{
+	struct utsname uts;
+	int ringbuf = -1;
+
+	uname(&uts);
+	printf("%-14s %s\n", "kernel", uts.release);
+	printf("%-14s %s\n", "BTF", access(PROBE_KERNEL_BTF, R_OK) ? "no" : "yes");
+	if (!probe_privileges())
+		ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	printf("%-14s %s\n", "ring buffer",
+	       ringbuf < 0 ? "unknown (probing it needs root)"
+	       : ringbuf   ? "yes"
+			   : "no");
+	printf("%-14s %s\n", "tracefs",
+	       tracefs			? tracefs
+	       : tracefs_err == -EACCES ? "not readable (needs root)"
+					: "not mounted (tcptrace mounts it when needed)");
+}
+
+int features_run(const struct trace_config *config, struct failure *failure)
+{
+	struct probe_row rows[MAX_PROBES];
+	struct bpf_program *prog;
+	struct tcptrace *skel;
+	unsigned int n = 0;
+	const char *tracefs;
+	int tracefs_err;
+
+	(void)config;
+	libbpf_set_print(NULL);
+	skel = tcptrace__open();
+	if (!skel) {
+		int err = -errno;
+
+		failure_step(failure, "open", "the BPF object");
+		return err;
+	}
+	tracefs = probe_tracefs(&tracefs_err);
+	print_kernel(tracefs, tracefs_err);
+	bpf_object__for_each_program(prog, skel->obj)
+		add_program(rows, &n, prog, tracefs);
+	printf("\n%-34s %-7s %-7s %-11s %s\n", "PROBE", "TP_BTF", "RAW_TP", "TRACEPOINT",
+	       "USED BY");
+	for (unsigned int i = 0; i < n; i++)
+		printf("%-34s %-7s %-7s %-11s %s\n", rows[i].event, rows[i].offered[TP_BTF],
+		       rows[i].offered[RAW_TP], rows[i].offered[TRACEPOINT], rows[i].used_by);
+	tcptrace__destroy(skel);
+	return fflush(stdout) ? -errno : 0;
+}

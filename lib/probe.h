@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the running kernel offers, asked without loading anything: shared by the
+ * session, which chooses how to attach, and by `tcptrace features`, which shows it.
+ */
+#ifndef TCPTRACE_PROBE_H
+#define TCPTRACE_PROBE_H
+
+#include <stdbool.h>
+
+#define PROBE_KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+/* 0 with the privileges to load tracing programs; -EPERM without; -errno otherwise. */
+int probe_privileges(void);
+/* Does the kernel's BTF have the tracepoint "event" (btf_trace_<event>)? */
+bool probe_btf_tracepoint(const char *event);
+/* Where tracefs is mounted (NULL: nowhere), with the effective IDs' access. */
+const char *probe_tracefs(int *err);
+/* Does tracefs at root have the event "category/name"? */
+bool probe_tracefs_event(const char *root, const char *event);
+
+#endif /* TCPTRACE_PROBE_H */
