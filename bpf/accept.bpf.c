@@ -114,6 +114,18 @@ int accept_queue_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	return accept_queue_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate);
 }
 
+SEC("fentry/tcp_set_state")
+int BPF_PROG(accept_queue_fentry, struct sock *sk, int newstate)
+{
+	return accept_queue_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate);
+}
+
+SEC("kprobe/tcp_set_state")
+int BPF_KPROBE(accept_queue_kprobe, struct sock *sk, int newstate)
+{
+	return accept_queue_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate);
+}
+
 /*
  * The socket behind a file, or NULL. A socket's file and its struct socket point at
  * each other: checking that tells a socket from any other file, should a descriptor

@@ -130,9 +130,10 @@ static __always_inline int connect_state_change(const struct sock *sk, int oldst
 
 /*
  * Each probe comes in the ways a kernel may offer it, best first; user space keeps one
- * (lib/attach.c): tp_btf (typed arguments), raw_tp (the same arguments, untyped), and
- * the classic tracepoint (its record, through tracefs). Every field is read with CO-RE
- * helpers, so one handler serves all three.
+ * (lib/session.c): tp_btf (typed arguments), raw_tp (the same arguments, untyped), the
+ * classic tracepoint (its record, through tracefs), and, where a kernel has no such
+ * tracepoint, fentry or a kprobe on the function that fires it. Every field is read
+ * with CO-RE helpers, so one handler serves them all.
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_state_btf, const struct sock *sk, int oldstate, int newstate)
@@ -150,6 +151,19 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	return connect_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate);
+}
+
+/* tcp_set_state() is where every TCP state change fires the tracepoint from. */
+SEC("fentry/tcp_set_state")
+int BPF_PROG(connect_state_fentry, struct sock *sk, int newstate)
+{
+	return connect_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate);
+}
+
+SEC("kprobe/tcp_set_state")
+int BPF_KPROBE(connect_state_kprobe, struct sock *sk, int newstate)
+{
+	return connect_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate);
 }
 
 /* An entry left when its socket goes: the attempt's end was missed (see above). */
@@ -178,4 +192,17 @@ SEC("tracepoint/tcp/tcp_destroy_sock")
 int connect_destroy_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	return connect_destroyed(ctx->skaddr);
+}
+
+/* tcp_v4_destroy_sock() fires the tracepoint, for IPv6 sockets too. */
+SEC("fentry/tcp_v4_destroy_sock")
+int BPF_PROG(connect_destroy_fentry, struct sock *sk)
+{
+	return connect_destroyed(sk);
+}
+
+SEC("kprobe/tcp_v4_destroy_sock")
+int BPF_KPROBE(connect_destroy_kprobe, struct sock *sk)
+{
+	return connect_destroyed(sk);
 }

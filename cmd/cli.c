@@ -305,7 +305,7 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		if (cli_parse_attach(optarg, &config->attach_method))
 			return cli_bad_usage(ctx,
 					     "invalid attach method '%s': expected auto, tp_btf, "
-					     "raw_tp or tracepoint",
+					     "raw_tp, tracepoint, fentry or kprobe",
 					     optarg);
 		return CLI_RUN;
 	case 'h':
@@ -318,10 +318,9 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 int cli_parse_attach(const char *text, enum attach_method *method)
 {
 	static const char *const names[] = {
-		[ATTACH_AUTO] = "auto",
-		[ATTACH_TP_BTF] = "tp_btf",
-		[ATTACH_RAW_TP] = "raw_tp",
-		[ATTACH_TRACEPOINT] = "tracepoint",
+		[ATTACH_AUTO] = "auto",	    [ATTACH_TP_BTF] = "tp_btf",
+		[ATTACH_RAW_TP] = "raw_tp", [ATTACH_TRACEPOINT] = "tracepoint",
+		[ATTACH_FENTRY] = "fentry", [ATTACH_KPROBE] = "kprobe",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -18,6 +18,8 @@ enum attach_method {
 	ATTACH_TP_BTF,	   /* typed tracepoint arguments, no tracefs */
 	ATTACH_RAW_TP,	   /* the same arguments, untyped, no tracefs */
 	ATTACH_TRACEPOINT, /* the tracepoint's record, through tracefs */
+	ATTACH_FENTRY,	   /* a trampoline on the function that fires the tracepoint */
+	ATTACH_KPROBE,	   /* a kprobe on that function */
 };
 
 struct trace_config {

@@ -16,9 +16,12 @@
 
 #define MAX_PROBES 16
 
-enum method { TP_BTF, RAW_TP, TRACEPOINT, METHODS };
+enum method { TP_BTF, RAW_TP, TRACEPOINT, FENTRY, KPROBE, METHODS };
 
-static const char *const method_prefix[METHODS] = { "tp_btf/", "raw_tp/", "tracepoint/" };
+static const char *const method_prefix[METHODS] = { "tp_btf/", "raw_tp/", "tracepoint/", "fentry/",
+						    "kprobe/" };
+/* How a probe's variants end (bpf/connect.bpf.c), for the functions' ones. */
+static const char *const function_suffix[METHODS] = { [FENTRY] = "_fentry", [KPROBE] = "_kprobe" };
 
 struct probe_row {
 	char event[64];	  /* as the classic tracepoint names it when it can: "sock:..." */
@@ -53,19 +56,52 @@ static void add_user(struct probe_row *row, const char *program)
 		 "%s%s", row->used_by[0] ? "," : "", command);
 }
 
-static const char *offered(enum method method, const char *event, const char *tracefs)
+static const char *yes_no(bool yes)
 {
-	if (method != TRACEPOINT)
-		return probe_btf_tracepoint(strrchr(event, '/') ? strrchr(event, '/') + 1 : event)
-			       ? "yes"
-			       : "no";
-	if (!tracefs)
-		return "?";
-	return probe_tracefs_event(tracefs, event) ? "yes" : "no";
+	return yes ? "yes" : "no";
 }
 
-static void add_program(struct probe_row *rows, unsigned int *n, const struct bpf_program *prog,
-			const char *tracefs)
+static const char *offered(enum method method, const char *target, const char *tracefs)
+{
+	const char *name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+
+	switch (method) {
+	case TP_BTF:
+	case RAW_TP:
+		return yes_no(probe_btf_tracepoint(name));
+	case TRACEPOINT:
+		return tracefs ? yes_no(probe_tracefs_event(tracefs, target)) : "?";
+	case FENTRY:
+		/* Only a trial load tells, and loading takes privileges. */
+		return probe_privileges() ? "?" : yes_no(probe_fentry(name));
+	case KPROBE:
+	case METHODS:
+		break;
+	}
+	return yes_no(probe_kprobe(name));
+}
+
+/*
+ * The probe a program attaches, as its tracepoint is named ("category/name"): fentry and
+ * kprobe variants name a function, so they take their classic sibling's ("<base>_tp").
+ */
+static const char *probe_event(struct tcptrace *skel, const struct bpf_program *prog,
+			       enum method method)
+{
+	const char *program = bpf_program__name(prog);
+	const struct bpf_program *sibling;
+	char name[64];
+
+	if (!function_suffix[method])
+		return bpf_program__section_name(prog) + strlen(method_prefix[method]);
+	snprintf(name, sizeof(name), "%.*s_tp",
+		 (int)(strlen(program) - strlen(function_suffix[method])), program);
+	sibling = bpf_object__find_program_by_name(skel->obj, name);
+	return sibling ? bpf_program__section_name(sibling) + strlen("tracepoint/") : NULL;
+}
+
+static void add_program(struct probe_row *rows, unsigned int *n, struct tcptrace *skel,
+			const struct bpf_program *prog, const char *tracefs)
 {
 	const char *section = bpf_program__section_name(prog);
 
@@ -75,16 +111,18 @@ static void add_program(struct probe_row *rows, unsigned int *n, const struct bp
 
 		if (strncmp(section, method_prefix[m], strlen(method_prefix[m])))
 			continue;
-		event = section + strlen(method_prefix[m]);
+		event = probe_event(skel, prog, m);
+		if (!event)
+			return;
 		name = strrchr(event, '/') ? strrchr(event, '/') + 1 : event;
 		row = row_for(rows, n, name);
 		if (!row)
 			return;
-		if (m == TRACEPOINT) {
+		if (strchr(event, '/')) {
 			snprintf(row->event, sizeof(row->event), "%s", event);
 			*strchr(row->event, '/') = ':';
 		}
-		row->offered[m] = offered(m, event, tracefs);
+		row->offered[m] = offered(m, section + strlen(method_prefix[m]), tracefs);
 		add_user(row, bpf_program__name(prog));
 	}
 }
@@ -130,12 +168,14 @@ int features_run(const struct trace_config *config, struct failure *failure)
 	tracefs = probe_tracefs(&tracefs_err);
 	print_kernel(tracefs, tracefs_err);
 	bpf_object__for_each_program(prog, skel->obj)
-		add_program(rows, &n, prog, tracefs);
-	printf("\n%-34s %-7s %-7s %-11s %s\n", "PROBE", "TP_BTF", "RAW_TP", "TRACEPOINT",
-	       "USED BY");
+		add_program(rows, &n, skel, prog, tracefs);
+	printf("\n%-30s %-7s %-7s %-11s %-7s %-7s %s\n", "PROBE", "TP_BTF", "RAW_TP", "TRACEPOINT",
+	       "FENTRY", "KPROBE", "USED BY");
 	for (unsigned int i = 0; i < n; i++)
-		printf("%-34s %-7s %-7s %-11s %s\n", rows[i].event, rows[i].offered[TP_BTF],
-		       rows[i].offered[RAW_TP], rows[i].offered[TRACEPOINT], rows[i].used_by);
+		printf("%-30s %-7s %-7s %-11s %-7s %-7s %s\n", rows[i].event,
+		       rows[i].offered[TP_BTF], rows[i].offered[RAW_TP],
+		       rows[i].offered[TRACEPOINT], rows[i].offered[FENTRY],
+		       rows[i].offered[KPROBE], rows[i].used_by);
 	tcptrace__destroy(skel);
 	return fflush(stdout) ? -errno : 0;
 }

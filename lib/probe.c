@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "probe.h"
 
@@ -39,17 +40,52 @@ int probe_privileges(void)
 	return -EPERM;
 }
 
-bool probe_btf_tracepoint(const char *event)
+static struct btf *vmlinux_btf(void)
 {
 	static struct btf *vmlinux;
-	char type[128];
 
 	if (!vmlinux)
 		vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux)
-		return false;
+	return vmlinux;
+}
+
+bool probe_btf_tracepoint(const char *event)
+{
+	char type[128];
+
 	snprintf(type, sizeof(type), "btf_trace_%s", event);
-	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
+	return vmlinux_btf() && btf__find_by_name_kind(vmlinux_btf(), type, BTF_KIND_TYPEDEF) > 0;
+}
+
+static int function_btf_id(const char *function)
+{
+	return vmlinux_btf() ? btf__find_by_name_kind(vmlinux_btf(), function, BTF_KIND_FUNC) : -1;
+}
+
+bool probe_fentry(const char *function)
+{
+	/* return 0 */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int id = function_btf_id(function), fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = id);
+
+	if (id <= 0)
+		return false;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tcptrace_probe", "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+bool probe_kprobe(const char *function)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", R_OK) &&
+	       function_btf_id(function) > 0;
 }
 
 /* The checks use the effective IDs and capabilities: tracefs is mode 0700. */

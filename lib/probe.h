@@ -19,4 +19,9 @@ const char *probe_tracefs(int *err);
 /* Does tracefs at root have the event "category/name"? */
 bool probe_tracefs_event(const char *root, const char *event);
 
+/* Does this kernel load fentry programs on the function (a trial load: some refuse)? */
+bool probe_fentry(const char *function);
+/* Does this kernel have kprobes (the kprobe PMU), and the function in its BTF? */
+bool probe_kprobe(const char *function);
+
 #endif /* TCPTRACE_PROBE_H */

@@ -69,18 +69,16 @@ static bool has_prefix(const char *name, const char *prefix)
 
 /* The variants of a probe end in these; user space keeps one (bpf/connect.bpf.c). */
 static const char *const method_suffix[] = {
-	[ATTACH_TP_BTF] = "_btf",
-	[ATTACH_RAW_TP] = "_raw",
-	[ATTACH_TRACEPOINT] = "_tp",
+	[ATTACH_TP_BTF] = "_btf",    [ATTACH_RAW_TP] = "_raw",	  [ATTACH_TRACEPOINT] = "_tp",
+	[ATTACH_FENTRY] = "_fentry", [ATTACH_KPROBE] = "_kprobe",
 };
 
 const char *session_method_name(enum attach_method method)
 {
 	static const char *const names[] = {
-		[ATTACH_AUTO] = "auto",
-		[ATTACH_TP_BTF] = "tp_btf",
-		[ATTACH_RAW_TP] = "raw_tp",
-		[ATTACH_TRACEPOINT] = "tracepoint",
+		[ATTACH_AUTO] = "auto",	    [ATTACH_TP_BTF] = "tp_btf",
+		[ATTACH_RAW_TP] = "raw_tp", [ATTACH_TRACEPOINT] = "tracepoint",
+		[ATTACH_FENTRY] = "fentry", [ATTACH_KPROBE] = "kprobe",
 	};
 
 	return names[method];
@@ -96,7 +94,7 @@ static bool has_suffix(const char *name, const char *suffix)
 /* ATTACH_AUTO for a program that is no variant of anything: it always loads. */
 static enum attach_method variant_of(const char *name)
 {
-	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_TRACEPOINT; m++)
+	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
 		if (has_suffix(name, method_suffix[m]))
 			return m;
 	return ATTACH_AUTO;
@@ -142,6 +140,32 @@ static int check_disabled(struct tcptrace *skel, const struct trace_config *conf
  * out, and of a probe's variants only the one for this attempt's method; and only the
  * command's maps, named alike (the maps without such a name are shared).
  */
+/* Does the probe that program belongs to have a variant for method? */
+static bool has_variant(struct tcptrace *skel, const char *program, enum attach_method method)
+{
+	size_t base = strlen(program) - strlen(method_suffix[variant_of(program)]);
+	char name[64];
+
+	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, method_suffix[method]);
+	return bpf_object__find_program_by_name(skel->obj, name);
+}
+
+/*
+ * The variant of a probe for this attempt's method; a probe without one keeps its
+ * tracepoint variant, the first of tp_btf, raw_tp and tracepoint that it has.
+ */
+static bool chosen_variant(struct tcptrace *skel, const char *program, enum attach_method method)
+{
+	enum attach_method variant = variant_of(program);
+
+	if (has_variant(skel, program, method))
+		return variant == method;
+	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_TRACEPOINT; m++)
+		if (has_variant(skel, program, m))
+			return variant == m;
+	return false;
+}
+
 static void select_programs(struct tcptrace *skel, const struct trace_config *config,
 			    enum attach_method method)
 {
@@ -150,10 +174,11 @@ static void select_programs(struct tcptrace *skel, const struct trace_config *co
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
-		enum attach_method variant = variant_of(name);
 		bool wanted = is_command_object(name, config->command) && !disabled(config, name);
 
-		bpf_program__set_autoload(prog, wanted && (!variant || variant == method));
+		if (wanted && variant_of(name))
+			wanted = chosen_variant(skel, name, method);
+		bpf_program__set_autoload(prog, wanted);
 	}
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
@@ -212,6 +237,10 @@ static bool event_offered(const struct session *session, const char *section)
 		return probe_tracefs_event(session->tracefs, section + strlen("tracepoint/"));
 	if (has_prefix(section, "tp_btf/") || has_prefix(section, "raw_tp/"))
 		return probe_btf_tracepoint(strchr(section, '/') + 1);
+	if (has_prefix(section, "fentry/"))
+		return probe_fentry(strchr(section, '/') + 1);
+	if (has_prefix(section, "kprobe/"))
+		return probe_kprobe(strchr(section, '/') + 1);
 	return true;
 }
 
@@ -231,9 +260,12 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 
 		if (!bpf_program__autoload(prog) || event_offered(session, section))
 			continue;
-		if (!listed(config->optional_programs, 4, name))
-			return fail(failure, "find the tracepoint", strchr(section, '/') + 1,
-				    -ENOENT);
+		if (!listed(config->optional_programs, 4, name)) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "%s (this kernel does not offer it)", section);
+			return fail(failure, "attach", what, -EOPNOTSUPP);
+		}
 		bpf_program__set_autoload(prog, false);
 		if (n < 4)
 			snprintf(session->missing_events[n++], sizeof(session->missing_events[0]),
@@ -381,7 +413,7 @@ int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure)
 {
 	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
-	enum attach_method last = config->attach_method ?: ATTACH_TRACEPOINT;
+	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
 	int err;
 
 	memset(session, 0, sizeof(*session));

@@ -71,7 +71,7 @@ static void notice(const char *fmt, ...)
 /* -v: how each probe got attached, and what was tried first. */
 static void describe_attachment(const struct session *session, int err)
 {
-	for (unsigned int i = 0; i < 2; i++)
+	for (unsigned int i = 0; i < 4; i++)
 		if (session->fallbacks[i][0])
 			notice("%s", session->fallbacks[i]);
 	for (unsigned int i = 0; i < 4; i++)

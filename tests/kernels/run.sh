@@ -106,10 +106,13 @@ echo "kernel: $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
 echo "== features"
 section FEATURES | tee "$work/features"
 expect_eq "features: kernel" "$(section KERNEL)" "$(awk '$1 == "kernel" { print $2 }' "$work/features")"
-for event in sock:inet_sock_set_state tcp:tcp_destroy_sock skb:kfree_skb; do
-	expect_eq "features: $event" "yes yes yes" \
-		"$(awk -v e=$event '$1 == e { print $2, $3, $4 }' "$work/features")"
+# Debian's kernels have kprobes and fentry: every method is there.
+for event in sock:inet_sock_set_state tcp:tcp_destroy_sock; do
+	expect_eq "features: $event" "yes yes yes yes yes" \
+		"$(awk -v e=$event '$1 == e { print $2, $3, $4, $5, $6 }' "$work/features")"
 done
+expect_eq "features: skb:kfree_skb" "yes yes yes - -" \
+	"$(awk '$1 == "skb:kfree_skb" { print $2, $3, $4, $5, $6 }' "$work/features")"
 # Debian's 6.1 names the submission event io_uring_submit_sqe: accept goes without it.
 case "$(section KERNEL)" in
 6.1.*) submit=no ;;
@@ -117,7 +120,7 @@ case "$(section KERNEL)" in
 esac
 expect_eq "features: io_uring_submit_req" "$submit" \
 	"$(awk '$1 == "io_uring:io_uring_submit_req" { print $4 }' "$work/features")"
-for method in tp_btf raw_tp tracepoint; do
+for method in tp_btf raw_tp tracepoint fentry kprobe; do
 	check_connect $method
 	check_accept $method
 done

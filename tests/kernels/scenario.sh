@@ -8,7 +8,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /tmp
 ip link set lo up
 echo "TT-KERNEL $(uname -r)"
-METHODS="tp_btf raw_tp tracepoint"
+METHODS="tp_btf raw_tp tracepoint fentry kprobe"
 mount -t tracefs tracefs /sys/kernel/tracing
 tcptrace features >/tmp/features 2>&1
 while IFS= read -r line; do echo "TT-FEATURES $line"; done </tmp/features

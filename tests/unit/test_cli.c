@@ -228,11 +228,12 @@ static const struct rejection rejections[] = {
 	{ { "tcptrace", "accept", "-p", "abc" },
 	  "tcptrace accept: invalid PID 'abc': expected a number from 1 to 4194304" },
 	{ { "tcptrace", "accept", "-L" }, "tcptrace accept: unknown option '-L'" },
-	{ { "tcptrace", "connect", "-A", "fentry" },
-	  "tcptrace connect: invalid attach method 'fentry': expected auto, tp_btf, raw_tp or "
-	  "tracepoint" },
+	{ { "tcptrace", "connect", "-A", "fexit" },
+	  "tcptrace connect: invalid attach method 'fexit': expected auto, tp_btf, raw_tp, "
+	  "tracepoint, fentry or kprobe" },
 	{ { "tcpaccept", "--attach=" },
-	  "tcpaccept: invalid attach method '': expected auto, tp_btf, raw_tp or tracepoint" },
+	  "tcpaccept: invalid attach method '': expected auto, tp_btf, raw_tp, tracepoint, fentry "
+	  "or kprobe" },
 	{ { "tcptrace", "accept", "-f", "-p", "1" },
 	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not "
 	  "-p" },
@@ -266,10 +267,10 @@ static void test_attach_methods(void)
 {
 	char *long_form[] = { "tcpaccept", "--attach=raw_tp", NULL };
 	char *argv[] = { "tcptrace", "connect", "-A", NULL, NULL };
-	const char *names[] = { "auto", "tp_btf", "raw_tp", "tracepoint" };
+	const char *names[] = { "auto", "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe" };
 	struct trace_config config;
 
-	for (int m = 0; m < 4; m++) {
+	for (int m = 0; m < 6; m++) {
 		argv[3] = (char *)names[m];
 		CHECK(parse(argv, &config) == CLI_RUN);
 		CHECK_EQ_U64(config.attach_method, m);
