@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "format.h"
@@ -68,9 +69,13 @@ static void notice(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* -v: how each probe got attached, and what was tried first. */
+/* -v: the kernel, how each probe got attached, and what was tried first. */
 static void describe_attachment(const struct session *session, int err)
 {
+	struct utsname uts;
+
+	if (!uname(&uts))
+		notice("kernel %s %s", uts.release, uts.machine);
 	for (unsigned int i = 0; i < 4; i++)
 		if (session->fallbacks[i][0])
 			notice("%s", session->fallbacks[i]);

@@ -39,6 +39,7 @@ for method in tp_btf raw_tp tracepoint; do
 	expect_accepted "$(grep '^accept ' "$server_out")" && expect_row RESULT ACCEPTED BACKLOG 0/128 &&
 		expect_between "QUEUED(ms)" 100 1000 "$(kv 'QUEUED(ms)' "$row")"
 	the_row RPORT="$(kv sport "$acc_refused")" LPORT=9 && expect_row PID - RESULT REFUSED
+	expect_eq "-v: the kernel" 1 "$(grep -c "^tcptrace: kernel $(uname -r) $(uname -m)$" "$work/trace.err")"
 	for probe in accept_queue accept_failed_drop; do
 		suffix=$(case $method in tp_btf) echo btf ;; raw_tp) echo raw ;; *) echo tp ;; esac)
 		expect_eq "-v: $probe attached as $method" 1 \
