@@ -14,6 +14,7 @@
 #include "../bpf/event.h"
 #include "tcptrace.skel.h"
 #include "probe.h"
+#include "programs.h"
 #include "session.h"
 
 /* An LRU map keeps up to this many free entries per CPU (kernel/bpf/bpf_lru_list.h). */
@@ -65,129 +66,6 @@ static int check_kernel(struct failure *failure)
 static bool has_prefix(const char *name, const char *prefix)
 {
 	return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
-/* The variants of a probe end in these; user space keeps one (bpf/connect.bpf.c). */
-static const char *const method_suffix[] = {
-	[ATTACH_TP_BTF] = "_btf",    [ATTACH_RAW_TP] = "_raw",	  [ATTACH_TRACEPOINT] = "_tp",
-	[ATTACH_FENTRY] = "_fentry", [ATTACH_KPROBE] = "_kprobe",
-};
-
-const char *session_method_name(enum attach_method method)
-{
-	static const char *const names[] = {
-		[ATTACH_AUTO] = "auto",	    [ATTACH_TP_BTF] = "tp_btf",
-		[ATTACH_RAW_TP] = "raw_tp", [ATTACH_TRACEPOINT] = "tracepoint",
-		[ATTACH_FENTRY] = "fentry", [ATTACH_KPROBE] = "kprobe",
-	};
-
-	return names[method];
-}
-
-static bool has_suffix(const char *name, const char *suffix)
-{
-	size_t len = strlen(name), suffix_len = strlen(suffix);
-
-	return len >= suffix_len && !strcmp(name + len - suffix_len, suffix);
-}
-
-/* ATTACH_AUTO for a program that is no variant of anything: it always loads. */
-static enum attach_method variant_of(const char *name)
-{
-	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
-		if (has_suffix(name, method_suffix[m]))
-			return m;
-	return ATTACH_AUTO;
-}
-
-/* "<command>_<probe>_btf" is disabled as "<command>_<probe>_btf" or by its probe alone. */
-static bool disabled(const struct trace_config *config, const char *name)
-{
-	for (const char *const *off = config->disabled_programs; *off; off++) {
-		size_t len = strlen(*off);
-
-		if (!strncmp(*off, name, len) && (!name[len] || variant_of(name) != ATTACH_AUTO))
-			return true;
-	}
-	return false;
-}
-
-static bool is_command_object(const char *name, const char *command)
-{
-	size_t len = strlen(command);
-
-	return !strncmp(name, command, len) && name[len] == '_';
-}
-
-/* A name in disabled_programs that no program has is a typo: it would disable nothing. */
-static int check_disabled(struct tcptrace *skel, const struct trace_config *config,
-			  struct failure *failure)
-{
-	for (const char *const *off = config->disabled_programs; *off; off++) {
-		struct bpf_program *prog;
-		bool found = false;
-
-		bpf_object__for_each_program(prog, skel->obj)
-			found |= !strncmp(bpf_program__name(prog), *off, strlen(*off));
-		if (!found)
-			return fail(failure, "find", *off, -ENOENT);
-	}
-	return 0;
-}
-
-/*
- * Only the command's programs, those named "<command>_...", less what its options left
- * out, and of a probe's variants only the one for this attempt's method; and only the
- * command's maps, named alike (the maps without such a name are shared).
- */
-/* Does the probe that program belongs to have a variant for method? */
-static bool has_variant(struct tcptrace *skel, const char *program, enum attach_method method)
-{
-	size_t base = strlen(program) - strlen(method_suffix[variant_of(program)]);
-	char name[64];
-
-	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, method_suffix[method]);
-	return bpf_object__find_program_by_name(skel->obj, name);
-}
-
-/*
- * The variant of a probe for this attempt's method; a probe without one keeps its
- * tracepoint variant, the first of tp_btf, raw_tp and tracepoint that it has.
- */
-static bool chosen_variant(struct tcptrace *skel, const char *program, enum attach_method method)
-{
-	enum attach_method variant = variant_of(program);
-
-	if (has_variant(skel, program, method))
-		return variant == method;
-	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_TRACEPOINT; m++)
-		if (has_variant(skel, program, m))
-			return variant == m;
-	return false;
-}
-
-static void select_programs(struct tcptrace *skel, const struct trace_config *config,
-			    enum attach_method method)
-{
-	struct bpf_program *prog;
-	struct bpf_map *map;
-
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *name = bpf_program__name(prog);
-		bool wanted = is_command_object(name, config->command) && !disabled(config, name);
-
-		if (wanted && variant_of(name))
-			wanted = chosen_variant(skel, name, method);
-		bpf_program__set_autoload(prog, wanted);
-	}
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-		bool other_command = !is_command_object(name, config->command) &&
-				     (has_prefix(name, "connect_") || has_prefix(name, "accept_"));
-
-		if (other_command)
-			bpf_map__set_autocreate(map, false);
-	}
 }
 
 static bool needs_tracefs(struct tcptrace *skel)
@@ -425,8 +303,8 @@ int session_open(struct session *session, const struct trace_config *config,
 			break;
 		snprintf(session->fallbacks[method - first], sizeof(session->fallbacks[0]),
 			 "attaching as %s failed (%s %s: %s): trying %s",
-			 session_method_name(method), failure->action, failure->object,
-			 strerror(-err), session_method_name(method + 1));
+			 attach_method_name(method), failure->action, failure->object,
+			 strerror(-err), attach_method_name(method + 1));
 		undo_attempt(session);
 		err = 0;
 	}

@@ -42,7 +42,6 @@ struct losses {
 	__u64 recursion_misses; /* program runs the kernel skipped: already running there */
 };
 
-const char *session_method_name(enum attach_method method);
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
 /* Waits up to timeout_ms for a wakeup, then drains whatever is in the ring. */
