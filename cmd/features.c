@@ -9,8 +9,9 @@ void features_usage(const struct command_context *ctx, FILE *out)
 		"Usage: %s [-h]\n"
 		"\n"
 		"List what this kernel offers tcptrace: BTF, the ring buffer, tracefs, and for\n"
-		"each probe of each command the attach methods it can use (tp_btf, raw_tp,\n"
-		"tracepoint: the values of -A). Loads nothing; root sees more.\n",
+		"each probe of each command the attach methods it can use (the values of -A:\n"
+		"tp_btf, raw_tp, tracepoint, fentry, kprobe). Loads nothing but an empty fentry\n"
+		"program, to see whether the kernel takes one; root sees more.\n",
 		ctx->prog);
 }
 

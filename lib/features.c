@@ -177,5 +177,11 @@ int features_run(const struct trace_config *config, struct failure *failure)
 		       rows[i].offered[TRACEPOINT], rows[i].offered[FENTRY],
 		       rows[i].offered[KPROBE], rows[i].used_by);
 	tcptrace__destroy(skel);
-	return fflush(stdout) ? -errno : 0;
+	if (fflush(stdout)) {
+		int err = -errno;
+
+		failure_step(failure, "write", "the output");
+		return err;
+	}
+	return 0;
 }
