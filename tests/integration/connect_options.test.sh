@@ -58,18 +58,25 @@ peer_lines=$slow
 expect_attempt ABANDONED 100 200
 expect_eq "lines traced" 1 "$(our_rows)"
 
-echo "== -t: TIME(s) is when the answer came, not when connect() began"
-tracer_start connect -t -L
+echo "== -t, -T: TIME(s) and TIME are when the answer came, not when connect() began"
+tracer_start connect -t -T -L
 peer loop -c first 127.0.0.1 $port
 first=$peer_lines
 peer loop -c second -a 300 127.0.0.1 $DROPPED
 tracer_stop
-expect_eq "header" "TIME(s)   PID     COMM             IP SADDR                                   LPORT DADDR                                   DPORT LAT(ms)" \
+expect_eq "header" "TIME(s)   TIME     PID     COMM             IP SADDR                                   LPORT DADDR                                   DPORT LAT(ms)" \
 	"$(head -n 1 "$work/trace.out")"
 the_row COMM=first && first_time=$(kv 'TIME(s)' "$row") &&
 	expect_row LPORT "$(kv sport "$first")" PID "$(kv pid "$first")"
 the_row COMM=second && second_time=$(kv 'TIME(s)' "$row") &&
 	expect_row LPORT "$(kv sport "$peer_lines")" DPORT $DROPPED
+# -T: the same moment on the wall clock, HH:MM:SS, within two seconds of now.
+clock=$(kv TIME "$row")
+expect_match "TIME is HH:MM:SS" '^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$' "$clock"
+now=$(date +%T)
+drift=$(( (10#${now:0:2} * 3600 + 10#${now:3:2} * 60 + 10#${now:6:2}) -
+	(10#${clock:0:2} * 3600 + 10#${clock:3:2} * 60 + 10#${clock:6:2}) ))
+expect_between "TIME against the wall clock (s)" 0 2 "${drift#-}"
 expect_between "second answer after first" 0.3 10 \
 	"$(awk -v a="$first_time" -v b="$second_time" 'BEGIN { printf "%.3f", b - a }')"
 
