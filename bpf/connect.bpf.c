@@ -153,7 +153,11 @@ int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	return connect_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate);
 }
 
-/* tcp_set_state() is where every TCP state change fires the tracepoint from. */
+/*
+ * tcp_set_state() fires the tracepoint for every transition connect and accept -x use
+ * (not for a new child's LISTEN -> SYN_RECV, nor a listener's, which go through
+ * inet_sk_set_state()): the old state is the socket's at its entry.
+ */
 SEC("fentry/tcp_set_state")
 int BPF_PROG(connect_state_fentry, struct sock *sk, int newstate)
 {

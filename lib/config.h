@@ -22,13 +22,16 @@ enum attach_method {
 	ATTACH_KPROBE,	   /* a kprobe on that function */
 };
 
+#define CONFIG_PROGRAM_LIST 4
+
 struct trace_config {
 	/* Programs named "<command>_*" in the BPF object are loaded, the rest are not. */
 	const char *command;
-	/* Programs of the command that its options leave out, NULL-terminated. */
-	const char *disabled_programs[4];
-	/* Programs of the command it can do without, where the kernel lacks their event. */
-	const char *optional_programs[4];
+	/* Programs of the command that its options leave out (a probe's name stands for all
+	 * its variants), and those it can do without where the kernel lacks their event;
+	 * both end early with NULL. */
+	const char *disabled_programs[CONFIG_PROGRAM_LIST];
+	const char *optional_programs[CONFIG_PROGRAM_LIST];
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
 	__u64 filter_min_latency_ns;

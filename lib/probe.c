@@ -40,13 +40,19 @@ int probe_privileges(void)
 	return -EPERM;
 }
 
+static struct btf *vmlinux;
+
 static struct btf *vmlinux_btf(void)
 {
-	static struct btf *vmlinux;
-
 	if (!vmlinux)
 		vmlinux = btf__load_vmlinux_btf();
 	return vmlinux;
+}
+
+void probe_release(void)
+{
+	btf__free(vmlinux);
+	vmlinux = NULL;
 }
 
 bool probe_btf_tracepoint(const char *event)

@@ -24,4 +24,7 @@ bool probe_fentry(const char *function);
 /* Does this kernel have kprobes (the kprobe PMU), and the function in its BTF? */
 bool probe_kprobe(const char *function);
 
+/* Frees what the probes cached (the kernel's BTF: megabytes). */
+void probe_release(void);
+
 #endif /* TCPTRACE_PROBE_H */

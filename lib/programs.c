@@ -43,15 +43,22 @@ static enum attach_method variant_of(const char *name)
 	return ATTACH_AUTO;
 }
 
-/* "<command>_<probe>_btf" is disabled as "<command>_<probe>_btf" or by its probe alone. */
+/* A program is disabled by its name, or, for a probe's variant, by the probe's name. */
+static bool disabled_as(const char *name, const char *entry)
+{
+	size_t len = strlen(entry);
+
+	if (strncmp(name, entry, len))
+		return false;
+	return !name[len] ||
+	       (variant_of(name) && !strcmp(name + len, method_suffix[variant_of(name)]));
+}
+
 static bool disabled(const struct trace_config *config, const char *name)
 {
-	for (const char *const *off = config->disabled_programs; *off; off++) {
-		size_t len = strlen(*off);
-
-		if (!strncmp(*off, name, len) && (!name[len] || variant_of(name) != ATTACH_AUTO))
+	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && config->disabled_programs[i]; i++)
+		if (disabled_as(name, config->disabled_programs[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -66,25 +73,21 @@ static bool is_command_object(const char *name, const char *command)
 int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure)
 {
-	for (const char *const *off = config->disabled_programs; *off; off++) {
+	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && config->disabled_programs[i]; i++) {
+		const char *entry = config->disabled_programs[i];
 		struct bpf_program *prog;
 		bool found = false;
 
 		bpf_object__for_each_program(prog, skel->obj)
-			found |= !strncmp(bpf_program__name(prog), *off, strlen(*off));
+			found |= disabled_as(bpf_program__name(prog), entry);
 		if (!found) {
-			failure_step(failure, "find", *off);
+			failure_step(failure, "find", entry);
 			return -ENOENT;
 		}
 	}
 	return 0;
 }
 
-/*
- * Only the command's programs, those named "<command>_...", less what its options left
- * out, and of a probe's variants only the one for this attempt's method; and only the
- * command's maps, named alike (the maps without such a name are shared).
- */
 /* Does the probe that program belongs to have a variant for method? */
 static bool has_variant(struct tcptrace *skel, const char *program, enum attach_method method)
 {
@@ -133,4 +136,14 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		if (other_command)
 			bpf_map__set_autocreate(map, false);
 	}
+}
+
+bool uses_method(struct tcptrace *skel, enum attach_method method)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		if (bpf_program__autoload(prog) && variant_of(bpf_program__name(prog)) == method)
+			return true;
+	return false;
 }

@@ -7,6 +7,7 @@
 #ifndef TCPTRACE_PROGRAMS_H
 #define TCPTRACE_PROGRAMS_H
 
+#include <stdbool.h>
 #include "config.h"
 #include "failure.h"
 
@@ -18,5 +19,8 @@ int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure);
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		     enum attach_method method);
+
+/* Does a program selected for loading attach that way? */
+bool uses_method(struct tcptrace *skel, enum attach_method method);
 
 #endif /* TCPTRACE_PROGRAMS_H */

@@ -138,7 +138,7 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 
 		if (!bpf_program__autoload(prog) || event_offered(session, section))
 			continue;
-		if (!listed(config->optional_programs, 4, name)) {
+		if (!listed(config->optional_programs, CONFIG_PROGRAM_LIST, name)) {
 			char what[96];
 
 			snprintf(what, sizeof(what), "%s (this kernel does not offer it)", section);
@@ -236,6 +236,13 @@ static int load(struct session *session, const struct trace_config *config,
 	if (err)
 		return err;
 	select_programs(session->skel, config, method);
+	if (config->attach_method && !uses_method(session->skel, method)) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s's probes as %s (none can be)", config->command,
+			 attach_method_name(method));
+		return fail(failure, "attach", what, -EOPNOTSUPP);
+	}
 	err = size_maps(session->skel);
 	if (err)
 		return fail(failure, "size", "the BPF maps", err);
@@ -279,35 +286,50 @@ static int open_with(struct session *session, const struct trace_config *config,
 		ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx, NULL);
 	if (!session->ring)
 		return fail_libbpf(failure, "open", "the ring buffer", -errno);
-	session->method = method;
 	return 0;
 }
 
 /*
  * The methods in turn, best first, unless one is forced: a kernel may lack a
- * tracepoint's BTF, refuse a program type, or have no tracefs events for it.
+ * tracepoint's BTF, refuse a program type, or have no tracefs events for it. When every
+ * method fails, the best one's failure is the one reported: the others say why under -v.
  */
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure)
 {
 	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
 	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
-	int err;
+	struct failure first_failure = {};
+	int err, first_err = 0;
 
 	memset(session, 0, sizeof(*session));
 	libbpf_set_print(config->verbose ? print_libbpf : NULL);
 	err = check_kernel(failure);
 	for (enum attach_method method = first; !err && method <= last; method++) {
+		memset(failure, 0, sizeof(*failure));
 		err = open_with(session, config, method, on_event, ctx, failure);
-		if (!err || method == last || failure->kind != FAILURE_STEP)
+		if (!err)
+			break;
+		if (method == first) {
+			first_failure = *failure;
+			first_err = err;
+		}
+		if (method == last)
 			break;
 		snprintf(session->fallbacks[method - first], sizeof(session->fallbacks[0]),
 			 "attaching as %s failed (%s %s: %s): trying %s",
-			 attach_method_name(method), failure->action, failure->object,
+			 attach_method_name(method),
+			 failure->kind == FAILURE_STEP ? failure->action : "reading",
+			 failure->kind == FAILURE_STEP ? failure->object : "tracefs",
 			 strerror(-err), attach_method_name(method + 1));
 		undo_attempt(session);
 		err = 0;
 	}
+	if (err && first_err) {
+		*failure = first_failure;
+		err = first_err;
+	}
+	probe_release();
 	return err;
 }
 

@@ -32,7 +32,6 @@ struct session {
 	 * attach methods tried before the one that worked, with what went wrong. */
 	char missing_events[4][64];
 	char fallbacks[4][256];
-	enum attach_method method; /* how the probes with variants were attached */
 };
 
 struct losses {

@@ -46,4 +46,24 @@ for method in tp_btf raw_tp tracepoint; do
 			"$(grep -c "^tcptrace: attached ${probe}_$suffix: " "$work/trace.err")"
 	done
 done
+echo "== auto falls back: a kernel that refuses tp_btf programs gets raw_tp"
+server_start loop 127.0.0.1 srv-fallback
+LD_PRELOAD=$REFUSE_TP_BTF "$TCPTRACE_BIN_DIR/tcptrace" connect -x -v >"$work/trace.out" \
+	2>"$work/trace.err" &
+tracer_pid=$!
+wait_for_line "$work/trace.out" . $tracer_pid || die "no fallback: $(grep -v libbpf "$work/trace.err")"
+peer loop -c fallback 127.0.0.1 $server_port
+kill -INT $tracer_pid
+wait $tracer_pid
+expect_eq "exit status after falling back" 0 $?
+tracer_pid=
+expect_eq "-v: the fallback" 1 "$(grep -c '^tcptrace: attaching as tp_btf failed (load the BPF programs: Operation not permitted): trying raw_tp$' "$work/trace.err")"
+expect_eq "-v: attached as raw_tp" 1 "$(grep -c '^tcptrace: attached connect_state_raw: raw_tp/inet_sock_set_state$' "$work/trace.err")"
+expect_attempt ESTABLISHED
+
+echo "== a forced method none of the command's probes has: one line, status 1"
+"$TCPTRACE_BIN_DIR/tcptrace" accept -A fentry >/dev/null 2>"$work/forced.err"
+expect_eq "status" 1 $?
+expect_eq "the line" "tcptrace: failed to attach accept's probes as fentry (none can be): Operation not supported" \
+	"$(cat "$work/forced.err")"
 finish

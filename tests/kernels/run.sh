@@ -21,8 +21,9 @@ if [ -z "$package" ]; then
 	package=$(newest_package)
 fi
 if [ -z "$package" ]; then
-	# Not tcptrace's fault: this machine's APT sources do not carry it (6.12 is in
-	# bookworm-security).
+	# This machine's APT sources do not carry it (6.12 is in bookworm-security): not
+	# tcptrace's fault, but CI must run every kernel, so there it is a failure.
+	[ -n "${CI:-}" ] && die "no package in the APT sources matches $regex"
 	echo "skipped: no package in this machine's APT sources matches $regex"
 	exit 77
 fi
@@ -56,10 +57,11 @@ chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initramfs.gz"
 
 # KVM is unreliable on these machines: software emulation, a few seconds to boot.
-timeout 300 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 -nographic -no-reboot \
-	-kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1" </dev/null | tr -d '\r' >"$work/console" ||
-	die "qemu failed"
+timeout -k 10 300 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 -nographic \
+	-no-reboot -kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
+	-append "console=ttyS0 quiet panic=-1" </dev/null >"$work/console.raw" ||
+	die "qemu failed (status $?)"
+tr -d '\r' <"$work/console.raw" >"$work/console"
 grep -q 'TT-DONE' "$work/console" || { cat "$work/console" >&2; die "the scenario did not finish"; }
 echo "booted: $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
 
