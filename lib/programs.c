@@ -138,12 +138,19 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 	}
 }
 
+/* Does a program selected for loading attach that way? Its section says. */
 bool uses_method(struct tcptrace *skel, enum attach_method method)
 {
+	static const char *const section_prefix[] = {
+		[ATTACH_TP_BTF] = "tp_btf/",	     [ATTACH_RAW_TP] = "raw_tp/",
+		[ATTACH_TRACEPOINT] = "tracepoint/", [ATTACH_FENTRY] = "fentry/",
+		[ATTACH_KPROBE] = "kprobe/",
+	};
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj)
-		if (bpf_program__autoload(prog) && variant_of(bpf_program__name(prog)) == method)
+		if (bpf_program__autoload(prog) &&
+		    has_prefix(bpf_program__section_name(prog), section_prefix[method]))
 			return true;
 	return false;
 }

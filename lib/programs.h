@@ -20,7 +20,6 @@ int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		     enum attach_method method);
 
-/* Does a program selected for loading attach that way? */
 bool uses_method(struct tcptrace *skel, enum attach_method method);
 
 #endif /* TCPTRACE_PROGRAMS_H */

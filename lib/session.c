@@ -314,14 +314,17 @@ int session_open(struct session *session, const struct trace_config *config,
 			first_failure = *failure;
 			first_err = err;
 		}
-		if (method == last)
+		if (config->attach_method)
 			break;
+		/* Under auto, every failure is told under -v, the last one too. */
 		snprintf(session->fallbacks[method - first], sizeof(session->fallbacks[0]),
-			 "attaching as %s failed (%s %s: %s): trying %s",
-			 attach_method_name(method),
+			 "attaching as %s failed (%s %s: %s)%s%s", attach_method_name(method),
 			 failure->kind == FAILURE_STEP ? failure->action : "reading",
 			 failure->kind == FAILURE_STEP ? failure->object : "tracefs",
-			 strerror(-err), attach_method_name(method + 1));
+			 strerror(-err), method == last ? "" : ": trying ",
+			 method == last ? "" : attach_method_name(method + 1));
+		if (method == last)
+			break;
 		undo_attempt(session);
 		err = 0;
 	}

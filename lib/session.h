@@ -31,7 +31,7 @@ struct session {
 	/* For -v: optional programs left out (this kernel lacks their event), and the
 	 * attach methods tried before the one that worked, with what went wrong. */
 	char missing_events[4][64];
-	char fallbacks[4][256];
+	char fallbacks[5][256];
 };
 
 struct losses {

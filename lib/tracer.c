@@ -76,7 +76,8 @@ static void describe_attachment(const struct session *session, int err)
 
 	if (!uname(&uts))
 		notice("kernel %s %s", uts.release, uts.machine);
-	for (unsigned int i = 0; i < 4; i++)
+	for (unsigned int i = 0; i < sizeof(session->fallbacks) / sizeof(session->fallbacks[0]);
+	     i++)
 		if (session->fallbacks[i][0])
 			notice("%s", session->fallbacks[i]);
 	for (unsigned int i = 0; i < 4; i++)

@@ -61,6 +61,10 @@ expect_eq "-v: the fallback" 1 "$(grep -c '^tcptrace: attaching as tp_btf failed
 expect_eq "-v: attached as raw_tp" 1 "$(grep -c '^tcptrace: attached connect_state_raw: raw_tp/inet_sock_set_state$' "$work/trace.err")"
 expect_attempt ESTABLISHED
 
+echo "== accept -A tracepoint without -x: its probes are classic tracepoints"
+tracer_start accept -A tracepoint
+tracer_stop
+
 echo "== a forced method none of the command's probes has: one line, status 1"
 "$TCPTRACE_BIN_DIR/tcptrace" accept -A fentry >/dev/null 2>"$work/forced.err"
 expect_eq "status" 1 $?
