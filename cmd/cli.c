@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/programs.h"
 #include "cli.h"
 
 static const struct command commands[] = {
@@ -302,7 +303,7 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		config->verbose = true;
 		return CLI_RUN;
 	case 'A':
-		if (cli_parse_attach(optarg, &config->attach_method))
+		if (attach_method_parse(optarg, &config->attach_method))
 			return cli_bad_usage(ctx,
 					     "invalid attach method '%s': expected auto, tp_btf, "
 					     "raw_tp, tracepoint, fentry or kprobe",
@@ -313,21 +314,4 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		return CLI_DONE;
 	}
 	return cli_bad_option(ctx, opt, argv);
-}
-
-int cli_parse_attach(const char *text, enum attach_method *method)
-{
-	static const char *const names[] = {
-		[ATTACH_AUTO] = "auto",	    [ATTACH_TP_BTF] = "tp_btf",
-		[ATTACH_RAW_TP] = "raw_tp", [ATTACH_TRACEPOINT] = "tracepoint",
-		[ATTACH_FENTRY] = "fentry", [ATTACH_KPROBE] = "kprobe",
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(text, names[i])) {
-			*method = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }

@@ -72,7 +72,6 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	{ "help", no_argument, NULL, 'h' }
 /* clang-format on */
 int cli_parse_pid(const char *text, __u32 *pid);
-int cli_parse_attach(const char *text, enum attach_method *method);
 int cli_parse_ms(const char *text, __u64 *ns);
 /* A comma-separated list of ports, 1 to 65535, at most FILTER_PORTS_MAX of them. */
 int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports);

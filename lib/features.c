@@ -13,21 +13,17 @@
 #include "tcptrace.skel.h"
 #include "features.h"
 #include "probe.h"
+#include "programs.h"
 
 #define MAX_PROBES 16
 
-enum method { TP_BTF, RAW_TP, TRACEPOINT, FENTRY, KPROBE, METHODS };
-
-static const char *const method_prefix[METHODS] = { "tp_btf/", "raw_tp/", "tracepoint/", "fentry/",
-						    "kprobe/" };
 /* How a probe's variants end (bpf/connect.bpf.c), for the functions' ones. */
-static const char *const function_suffix[METHODS] = { [FENTRY] = "_fentry", [KPROBE] = "_kprobe" };
 
 struct probe_row {
 	char event[64];	  /* as the classic tracepoint names it when it can: "sock:..." */
 	char name[48];	  /* the tracepoint's name alone, the key */
 	char used_by[32]; /* the commands whose programs attach it */
-	const char *offered[METHODS];
+	const char *offered[ATTACH_KPROBE + 1]; /* by enum attach_method */
 };
 
 static struct probe_row *row_for(struct probe_row *rows, unsigned int *n, const char *name)
@@ -40,7 +36,7 @@ static struct probe_row *row_for(struct probe_row *rows, unsigned int *n, const 
 	memset(&rows[*n], 0, sizeof(rows[*n]));
 	snprintf(rows[*n].name, sizeof(rows[*n].name), "%s", name);
 	snprintf(rows[*n].event, sizeof(rows[*n].event), "%s", name);
-	for (int m = 0; m < METHODS; m++)
+	for (int m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
 		rows[*n].offered[m] = "-";
 	return &rows[(*n)++];
 }
@@ -61,21 +57,21 @@ static const char *yes_no(bool yes)
 	return yes ? "yes" : "no";
 }
 
-static const char *offered(enum method method, const char *target, const char *tracefs)
+static const char *offered(enum attach_method method, const char *target, const char *tracefs)
 {
 	const char *name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
 
 	switch (method) {
-	case TP_BTF:
-	case RAW_TP:
+	case ATTACH_TP_BTF:
+	case ATTACH_RAW_TP:
 		return yes_no(probe_btf_tracepoint(name));
-	case TRACEPOINT:
+	case ATTACH_TRACEPOINT:
 		return tracefs ? yes_no(probe_tracefs_event(tracefs, target)) : "?";
-	case FENTRY:
+	case ATTACH_FENTRY:
 		/* Only a trial load tells, and loading takes privileges. */
 		return probe_privileges() ? "?" : yes_no(probe_fentry(name));
-	case KPROBE:
-	case METHODS:
+	case ATTACH_KPROBE:
+	case ATTACH_AUTO:
 		break;
 	}
 	return yes_no(probe_kprobe(name));
@@ -86,45 +82,45 @@ static const char *offered(enum method method, const char *target, const char *t
  * kprobe variants name a function, so they take their classic sibling's ("<base>_tp").
  */
 static const char *probe_event(struct tcptrace *skel, const struct bpf_program *prog,
-			       enum method method)
+			       enum attach_method method)
 {
 	const char *program = bpf_program__name(prog);
+	const char *section = bpf_program__section_name(prog);
 	const struct bpf_program *sibling;
 	char name[64];
 
-	if (!function_suffix[method])
-		return bpf_program__section_name(prog) + strlen(method_prefix[method]);
-	snprintf(name, sizeof(name), "%.*s_tp",
-		 (int)(strlen(program) - strlen(function_suffix[method])), program);
+	if (method != ATTACH_FENTRY && method != ATTACH_KPROBE)
+		return strchr(section, '/') + 1;
+	snprintf(name, sizeof(name), "%.*s%s",
+		 (int)(strlen(program) - strlen(attach_method_suffix(method))), program,
+		 attach_method_suffix(ATTACH_TRACEPOINT));
 	sibling = bpf_object__find_program_by_name(skel->obj, name);
-	return sibling ? bpf_program__section_name(sibling) + strlen("tracepoint/") : NULL;
+	return sibling ? strchr(bpf_program__section_name(sibling), '/') + 1 : NULL;
 }
 
 static void add_program(struct probe_row *rows, unsigned int *n, struct tcptrace *skel,
 			const struct bpf_program *prog, const char *tracefs)
 {
 	const char *section = bpf_program__section_name(prog);
+	enum attach_method method = attach_method_of_section(section);
+	const char *event, *name;
+	struct probe_row *row;
 
-	for (enum method m = 0; m < METHODS; m++) {
-		const char *event, *name;
-		struct probe_row *row;
-
-		if (strncmp(section, method_prefix[m], strlen(method_prefix[m])))
-			continue;
-		event = probe_event(skel, prog, m);
-		if (!event)
-			return;
-		name = strrchr(event, '/') ? strrchr(event, '/') + 1 : event;
-		row = row_for(rows, n, name);
-		if (!row)
-			return;
-		if (strchr(event, '/')) {
-			snprintf(row->event, sizeof(row->event), "%s", event);
-			*strchr(row->event, '/') = ':';
-		}
-		row->offered[m] = offered(m, section + strlen(method_prefix[m]), tracefs);
-		add_user(row, bpf_program__name(prog));
+	if (method == ATTACH_AUTO)
+		return;
+	event = probe_event(skel, prog, method);
+	if (!event)
+		return;
+	name = strrchr(event, '/') ? strrchr(event, '/') + 1 : event;
+	row = row_for(rows, n, name);
+	if (!row)
+		return;
+	if (strchr(event, '/')) {
+		snprintf(row->event, sizeof(row->event), "%s", event);
+		*strchr(row->event, '/') = ':';
 	}
+	row->offered[method] = offered(method, strchr(section, '/') + 1, tracefs);
+	add_user(row, bpf_program__name(prog));
 }
 
 static void print_kernel(const char *tracefs, int tracefs_err)
@@ -173,9 +169,9 @@ int features_run(const struct trace_config *config, struct failure *failure)
 	       "FENTRY", "KPROBE", "USED BY");
 	for (unsigned int i = 0; i < n; i++)
 		printf("%-30s %-7s %-7s %-11s %-7s %-7s %s\n", rows[i].event,
-		       rows[i].offered[TP_BTF], rows[i].offered[RAW_TP],
-		       rows[i].offered[TRACEPOINT], rows[i].offered[FENTRY],
-		       rows[i].offered[KPROBE], rows[i].used_by);
+		       rows[i].offered[ATTACH_TP_BTF], rows[i].offered[ATTACH_RAW_TP],
+		       rows[i].offered[ATTACH_TRACEPOINT], rows[i].offered[ATTACH_FENTRY],
+		       rows[i].offered[ATTACH_KPROBE], rows[i].used_by);
 	tcptrace__destroy(skel);
 	if (fflush(stdout)) {
 		int err = -errno;

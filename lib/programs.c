@@ -10,21 +10,47 @@ static bool has_prefix(const char *name, const char *prefix)
 	return strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
-/* The variants of a probe end in these; user space keeps one (bpf/connect.bpf.c). */
-static const char *const method_suffix[] = {
-	[ATTACH_TP_BTF] = "_btf",    [ATTACH_RAW_TP] = "_raw",	  [ATTACH_TRACEPOINT] = "_tp",
-	[ATTACH_FENTRY] = "_fentry", [ATTACH_KPROBE] = "_kprobe",
+/* One row per attach method: what -A calls it, and how its programs are told apart. */
+static const struct {
+	const char *name;    /* the value of -A */
+	const char *suffix;  /* a probe's variant is named "<command>_<probe><suffix>" */
+	const char *section; /* its section starts with this */
+} methods[] = {
+	[ATTACH_AUTO] = { "auto" },
+	[ATTACH_TP_BTF] = { "tp_btf", "_btf", "tp_btf/" },
+	[ATTACH_RAW_TP] = { "raw_tp", "_raw", "raw_tp/" },
+	[ATTACH_TRACEPOINT] = { "tracepoint", "_tp", "tracepoint/" },
+	[ATTACH_FENTRY] = { "fentry", "_fentry", "fentry/" },
+	[ATTACH_KPROBE] = { "kprobe", "_kprobe", "kprobe/" },
 };
 
 const char *attach_method_name(enum attach_method method)
 {
-	static const char *const names[] = {
-		[ATTACH_AUTO] = "auto",	    [ATTACH_TP_BTF] = "tp_btf",
-		[ATTACH_RAW_TP] = "raw_tp", [ATTACH_TRACEPOINT] = "tracepoint",
-		[ATTACH_FENTRY] = "fentry", [ATTACH_KPROBE] = "kprobe",
-	};
+	return methods[method].name;
+}
 
-	return names[method];
+const char *attach_method_suffix(enum attach_method method)
+{
+	return methods[method].suffix;
+}
+
+int attach_method_parse(const char *text, enum attach_method *method)
+{
+	for (enum attach_method m = ATTACH_AUTO; m <= ATTACH_KPROBE; m++) {
+		if (!strcmp(text, methods[m].name)) {
+			*method = m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum attach_method attach_method_of_section(const char *section)
+{
+	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
+		if (has_prefix(section, methods[m].section))
+			return m;
+	return ATTACH_AUTO;
 }
 
 static bool has_suffix(const char *name, const char *suffix)
@@ -38,7 +64,7 @@ static bool has_suffix(const char *name, const char *suffix)
 static enum attach_method variant_of(const char *name)
 {
 	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
-		if (has_suffix(name, method_suffix[m]))
+		if (has_suffix(name, methods[m].suffix))
 			return m;
 	return ATTACH_AUTO;
 }
@@ -51,7 +77,7 @@ static bool disabled_as(const char *name, const char *entry)
 	if (strncmp(name, entry, len))
 		return false;
 	return !name[len] ||
-	       (variant_of(name) && !strcmp(name + len, method_suffix[variant_of(name)]));
+	       (variant_of(name) && !strcmp(name + len, methods[variant_of(name)].suffix));
 }
 
 static bool disabled(const struct trace_config *config, const char *name)
@@ -91,10 +117,10 @@ int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 /* Does the probe that program belongs to have a variant for method? */
 static bool has_variant(struct tcptrace *skel, const char *program, enum attach_method method)
 {
-	size_t base = strlen(program) - strlen(method_suffix[variant_of(program)]);
+	size_t base = strlen(program) - strlen(methods[variant_of(program)].suffix);
 	char name[64];
 
-	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, method_suffix[method]);
+	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, methods[method].suffix);
 	return bpf_object__find_program_by_name(skel->obj, name);
 }
 
@@ -141,16 +167,11 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 /* Does a program selected for loading attach that way? Its section says. */
 bool uses_method(struct tcptrace *skel, enum attach_method method)
 {
-	static const char *const section_prefix[] = {
-		[ATTACH_TP_BTF] = "tp_btf/",	     [ATTACH_RAW_TP] = "raw_tp/",
-		[ATTACH_TRACEPOINT] = "tracepoint/", [ATTACH_FENTRY] = "fentry/",
-		[ATTACH_KPROBE] = "kprobe/",
-	};
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj)
 		if (bpf_program__autoload(prog) &&
-		    has_prefix(bpf_program__section_name(prog), section_prefix[method]))
+		    attach_method_of_section(bpf_program__section_name(prog)) == method)
 			return true;
 	return false;
 }

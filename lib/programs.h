@@ -13,7 +13,12 @@
 
 struct tcptrace;
 
+/* The one table of attach methods: -A's names, the variants' suffixes, their sections. */
 const char *attach_method_name(enum attach_method method);
+const char *attach_method_suffix(enum attach_method method);
+int attach_method_parse(const char *text, enum attach_method *method);
+/* How a program with this section attaches; ATTACH_AUTO for none of the five. */
+enum attach_method attach_method_of_section(const char *section);
 /* A name in config->disabled_programs that no program has is a typo: -ENOENT. */
 int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure);

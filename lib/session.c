@@ -63,18 +63,13 @@ static int check_kernel(struct failure *failure)
 	return 0;
 }
 
-static bool has_prefix(const char *name, const char *prefix)
-{
-	return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
 static bool needs_tracefs(struct tcptrace *skel)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj)
 		if (bpf_program__autoload(prog) &&
-		    has_prefix(bpf_program__section_name(prog), "tracepoint/"))
+		    attach_method_of_section(bpf_program__section_name(prog)) == ATTACH_TRACEPOINT)
 			return true;
 	return false;
 }
@@ -111,14 +106,21 @@ static bool listed(const char *const *list, size_t size, const char *name)
 
 static bool event_offered(const struct session *session, const char *section)
 {
-	if (has_prefix(section, "tracepoint/"))
-		return probe_tracefs_event(session->tracefs, section + strlen("tracepoint/"));
-	if (has_prefix(section, "tp_btf/") || has_prefix(section, "raw_tp/"))
-		return probe_btf_tracepoint(strchr(section, '/') + 1);
-	if (has_prefix(section, "fentry/"))
-		return probe_fentry(strchr(section, '/') + 1);
-	if (has_prefix(section, "kprobe/"))
-		return probe_kprobe(strchr(section, '/') + 1);
+	const char *slash = strchr(section, '/'), *target = slash ? slash + 1 : section;
+
+	switch (attach_method_of_section(section)) {
+	case ATTACH_TRACEPOINT:
+		return probe_tracefs_event(session->tracefs, target);
+	case ATTACH_TP_BTF:
+	case ATTACH_RAW_TP:
+		return probe_btf_tracepoint(target);
+	case ATTACH_FENTRY:
+		return probe_fentry(target);
+	case ATTACH_KPROBE:
+		return probe_kprobe(target);
+	case ATTACH_AUTO:
+		break;
+	}
 	return true;
 }
 
