@@ -22,10 +22,7 @@ done
 for pid in "${storm_pids[@]}"; do
 	wait $pid || die "connect_storm failed"
 done
-kill -INT $tracer_pid
-wait $tracer_pid
-expect_eq "tracer exit status" 0 $?
-tracer_pid=
+tracer_interrupt "tracer exit status"
 
 reported=0
 for i in $(seq $storms); do

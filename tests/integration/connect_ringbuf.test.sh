@@ -19,10 +19,7 @@ for round in $(seq $ROUNDS); do
 	pids+="$(kv pid "$storm") "
 done
 kill -CONT $tracer_pid
-kill -INT $tracer_pid
-wait $tracer_pid
-expect_eq "tracer exit status" 0 $?
-tracer_pid=
+tracer_interrupt "tracer exit status"
 
 printed=0
 for pid in $pids; do

@@ -113,14 +113,19 @@ tracer_start() {
 		die "tracer did not start: $(cat "$work/trace.err")"
 }
 
-# tracer_stop: SIGINT, and the tracer must exit 0 with nothing on stderr.
-tracer_stop() {
+# tracer_interrupt [WHAT]: SIGINT to the tracer in $tracer_pid; it must exit 0.
+tracer_interrupt() {
 	local status
 	kill -INT "$tracer_pid"
 	wait "$tracer_pid"
 	status=$?
 	tracer_pid=
-	expect_eq "tracer exit status" 0 "$status"
+	expect_eq "${1:-tracer exit status}" 0 "$status"
+}
+
+# tracer_stop: SIGINT, and the tracer must exit 0 with nothing on stderr.
+tracer_stop() {
+	tracer_interrupt
 	expect_eq "tracer stderr" "" "$(cat "$work/trace.err")"
 }
 

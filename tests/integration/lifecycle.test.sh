@@ -55,10 +55,7 @@ unshare -m --propagation private sh -c '
 	exec "$0" accept -v' "$tcptrace" >"$work/trace.out" 2>"$work/tracefs.err" &
 tracer_pid=$!
 wait_for_line "$work/trace.out" . $tracer_pid || die "accept did not start without tracefs"
-kill -INT $tracer_pid
-wait $tracer_pid
-expect_eq "exit status" 0 $?
-tracer_pid=
+tracer_interrupt "exit status"
 expect_eq "what -v said" 1 \
 	"$(grep -c '^tcptrace: tracefs was not mounted: mounted it on /sys/kernel/tracing$' "$work/tracefs.err")"
 
@@ -69,10 +66,7 @@ unshare -m --propagation private sh -c '
 	exec "$0" accept -v' "$tcptrace" >"$work/trace.out" 2>"$work/debugfs.err" &
 tracer_pid=$!
 wait_for_line "$work/trace.out" . $tracer_pid || die "accept did not start: $(grep -v libbpf "$work/debugfs.err")"
-kill -INT $tracer_pid
-wait $tracer_pid
-expect_eq "exit status" 0 $?
-tracer_pid=
+tracer_interrupt "exit status"
 expect_eq "tracefs mounts" 0 "$(grep -c 'mounted it' "$work/debugfs.err")"
 
 echo "== SIGKILL: the kernel drops the programs with the last file descriptor"
@@ -120,10 +114,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+bpf,+perfmon \
 	--ambient-caps=+bpf,+perfmon "$work/bin/tcptrace" connect >"$work/caps.out" 2>"$work/caps.err" &
 tracer_pid=$!
 wait_for_line "$work/caps.out" . $tracer_pid || fail "no header: $(cat "$work/caps.err")"
-kill -INT $tracer_pid
-wait $tracer_pid
-expect_eq "exit status with the two capabilities" 0 $?
-tracer_pid=
+tracer_interrupt "exit status with the two capabilities"
 
 echo "== a full disk: one line, status 1"
 "$tcptrace" connect >/dev/full 2>"$work/full.err"
@@ -133,10 +124,7 @@ expect_eq "message on a full disk" "tcptrace: failed to write the output: No spa
 
 echo "== -v: libbpf's messages on stderr, the table on stdout"
 tracer_start connect -v
-tracer_pid_v=$tracer_pid
-kill -INT $tracer_pid_v
-wait $tracer_pid_v
-tracer_pid=
+tracer_interrupt "exit status with -v"
 expect_match "libbpf messages" 'libbpf: ' "$(cat "$work/trace.err")"
 expect_match "header on stdout" '^PID ' "$(head -n 1 "$work/trace.out")"
 

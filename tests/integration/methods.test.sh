@@ -32,10 +32,7 @@ for method in tp_btf raw_tp tracepoint; do
 	peer loop -c acc-refused 127.0.0.1 9
 	acc_refused=$peer_lines
 	wait_accepts "$server_out" 1
-	kill -INT $tracer_pid
-	wait $tracer_pid
-	expect_eq "accept -A $method exit status" 0 $?
-	tracer_pid=
+	tracer_interrupt "accept -A $method exit status"
 	expect_accepted "$(grep '^accept ' "$server_out")" && expect_row RESULT ACCEPTED BACKLOG 0/128 &&
 		expect_between "QUEUED(ms)" 100 1000 "$(kv 'QUEUED(ms)' "$row")"
 	the_row RPORT="$(kv sport "$acc_refused")" LPORT=9 && expect_row PID - RESULT REFUSED
@@ -53,10 +50,7 @@ LD_PRELOAD=$REFUSE_TP_BTF "$TCPTRACE_BIN_DIR/tcptrace" connect -x -v >"$work/tra
 tracer_pid=$!
 wait_for_line "$work/trace.out" . $tracer_pid || die "no fallback: $(grep -v libbpf "$work/trace.err")"
 peer loop -c fallback 127.0.0.1 $server_port
-kill -INT $tracer_pid
-wait $tracer_pid
-expect_eq "exit status after falling back" 0 $?
-tracer_pid=
+tracer_interrupt "exit status after falling back"
 expect_eq "-v: the fallback" 1 "$(grep -c '^tcptrace: attaching as tp_btf failed (load the BPF programs: Operation not permitted): trying raw_tp$' "$work/trace.err")"
 expect_eq "-v: attached as raw_tp" 1 "$(grep -c '^tcptrace: attached connect_state_raw: raw_tp/inet_sock_set_state$' "$work/trace.err")"
 expect_attempt ESTABLISHED
