@@ -77,10 +77,16 @@ static char *put_comm(char *p, const char *comm)
 
 static char *put_addr(char *p, const struct event *event, const __u8 *addr)
 {
-	int family = event->family == AF_INET6 ? AF_INET6 : AF_INET;
-
+	/* glibc's inet_ntop() prints IPv4 with sprintf(): the common case is done here. */
+	if (event->family != AF_INET6) {
+		for (int i = 0; i < 4; i++) {
+			p = put_u64(p, addr[i]);
+			*p++ = '.';
+		}
+		return p - 1;
+	}
 	/* FORMAT_LINE_MAX leaves room for INET6_ADDRSTRLEN. */
-	if (!inet_ntop(family, addr, p, INET6_ADDRSTRLEN))
+	if (!inet_ntop(AF_INET6, addr, p, INET6_ADDRSTRLEN))
 		return put_str(p, "?");
 	return p + strlen(p);
 }

@@ -181,6 +181,18 @@ static void test_hostile_comm(void)
 	CHECK(strncmp(render(&event, 0, 0) + 8, "abcdefghijklmnop 4 ", 19) == 0);
 }
 
+/* IPv4 addresses at their shortest and longest. */
+static void test_ipv4_extremes(void)
+{
+	struct event event = ipv4_event();
+
+	inet_pton(AF_INET, "0.0.0.0", event.laddr);
+	inet_pton(AF_INET, "255.255.255.255", event.raddr);
+	CHECK_STR(render(&event, 0, 0),
+		  "4242    curl             4  0.0.0.0                                 "
+		  "255.255.255.255                         443   1.234\n");
+}
+
 static void test_latency_rounding(void)
 {
 	struct event event = ipv4_event();
@@ -296,6 +308,7 @@ int main(void)
 	RUN(test_results);
 	RUN(test_lport);
 	RUN(test_hostile_comm);
+	RUN(test_ipv4_extremes);
 	RUN(test_latency_rounding);
 	RUN(test_accept_columns);
 	RUN(test_accept_unknowns);
