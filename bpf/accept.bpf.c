@@ -221,7 +221,7 @@ static __always_inline int report_accepted(struct task_struct *task, const struc
 	event->ts_ns = bpf_ktime_get_ns();
 	event->outcome = ACCEPT_ACCEPTED;
 	set_task(event, task);
-	event_set_addresses(event, sk);
+	event_set_addresses(event, sk, false);
 	if (report_queue) {
 		set_queue_wait(event, sk);
 		set_backlog(event, sk, listener);

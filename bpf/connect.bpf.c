@@ -9,11 +9,15 @@
  *     ICMP error, the timer for a timeout, the task for close()): report the attempt
  *     with the identity remembered at the start.
  * Every way out of SYN_SENT passes this tracepoint, and the entry is deleted there. The
- * one way to miss that is for the program to be busy on the same CPU already (a
- * softirq's state change interrupting a task's): tcp_destroy_sock then removes the
- * entry, and counts the attempt as missed. The map is an LRU besides, so that a flood
- * of unanswered SYNs evicts the oldest attempts instead of refusing new ones; user space
- * counts the evictions (see enum counter).
+ * one way to miss it is for the program to be busy on the same CPU already: a softirq's
+ * state change interrupting the program while it handles a task's. The kernel then skips
+ * the program, but only that program: where the kernel keeps that guard per program
+ * (tp_btf, raw_tp, fentry), a twin attached to the same event takes the change the other
+ * was skipped for. Where it keeps one guard for all (classic tracepoints, kprobes), a
+ * third program on tcp_destroy_sock removes the entry a missed end leaves, and counts the
+ * attempt as missed. The map is an LRU besides, so that a flood of unanswered SYNs
+ * evicts the oldest attempts instead of refusing new ones; user space counts the
+ * evictions (see enum counter).
  */
 #include "tcptrace.bpf.h"
 
@@ -33,6 +37,34 @@ struct {
 	__type(key, __u64); /* the struct sock pointer */
 	__type(value, struct connect_start);
 } connect_in_flight SEC(".maps");
+
+/*
+ * Notes the twins leave each other, per CPU: a change is the socket and its new state.
+ * The first twin to run for a change notes it and takes it; the second finds the note,
+ * removes it, and leaves the change alone. A twin the kernel skipped notes nothing, so
+ * the other, finding no note, takes the change, and its own note stays behind. The
+ * next change of the same socket and state (freed socket memory is soon reused) then
+ * finds that note, and the twins swap roles: still one takes it. A change is lost only
+ * if both twins are skipped for it, which needs three nested levels of TCP state
+ * changes on one CPU (there are two: task and softirq), or if a twin is skipped again
+ * for the same socket and state while the stale note is among the last few. Which
+ * twin runs first does not matter: it is the first attached for tracepoints, the last
+ * for fentry.
+ */
+#define RECENT_CHANGES 16
+
+struct recent_changes {
+	__u64 socks[RECENT_CHANGES];
+	__u8 states[RECENT_CHANGES];
+	__u32 next;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct recent_changes);
+} connect_recent SEC(".maps");
 
 /* Report only attempts at least this slow (the positional min_ms). */
 const volatile __u64 filter_min_latency_ns = 0;
@@ -63,17 +95,19 @@ static __always_inline int connect_begin(const struct sock *sk)
  * local port (inet_hash_connect(): EADDRNOTAVAIL); the port shown would be left over
  * from an earlier attempt on the same socket, so none is.
  */
-static __always_inline void set_outcome(struct event *event, const struct sock *sk, int newstate)
+static __always_inline void set_outcome(struct event *event, const struct sock *sk, int newstate,
+					bool typed)
 {
 	if (newstate != TCP_CLOSE) {
 		/* SYN_RECV after a bare SYN (simultaneous open) is an answer too. */
 		event->outcome = CONNECT_ESTABLISHED;
 		return;
 	}
-	event->error = BPF_CORE_READ(sk, sk_err);
+	event->error = sk_read(typed, sk, sk_err);
 	if (event->error) {
 		event->outcome = CONNECT_FAILED;
 	} else if (BPF_CORE_READ((const struct tcp_sock *)sk, packets_out)) {
+		/* (through the helper even when typed: tcp_sock lies beyond struct sock) */
 		event->outcome = CONNECT_ABANDONED;
 	} else {
 		event->outcome = CONNECT_FAILED;
@@ -82,7 +116,7 @@ static __always_inline void set_outcome(struct event *event, const struct sock *
 	}
 }
 
-static __always_inline int connect_end(const struct sock *sk, int newstate)
+static __always_inline int connect_end(const struct sock *sk, int newstate, bool typed)
 {
 	struct connect_start start, *entry;
 	__u64 key = (__u64)sk, now;
@@ -110,22 +144,50 @@ static __always_inline int connect_end(const struct sock *sk, int newstate)
 	event->tid = start.tid;
 	event->uid = start.uid;
 	__builtin_memcpy(event->comm, start.comm, sizeof(event->comm));
-	event_set_addresses(event, sk);
-	set_outcome(event, sk, newstate);
+	event_set_addresses(event, sk, typed);
+	set_outcome(event, sk, newstate, typed);
 	event_submit(event);
 	return 0;
 }
 
-/* The state compares come first: this runs on every state change of every TCP socket. */
-static __always_inline int connect_state_change(const struct sock *sk, int oldstate, int newstate)
+/* Is this change for this twin to take? Only if the other has not taken it already. */
+static __always_inline bool twin_claims(const struct sock *sk, int newstate)
+{
+	struct recent_changes *recent;
+	__u32 zero = 0, slot;
+
+	recent = bpf_map_lookup_elem(&connect_recent, &zero);
+	if (!recent)
+		return true;
+	for (int i = 0; i < RECENT_CHANGES; i++) {
+		if (recent->socks[i] == (__u64)sk && recent->states[i] == newstate) {
+			recent->socks[i] = 0;
+			return false;
+		}
+	}
+	slot = recent->next++ % RECENT_CHANGES;
+	recent->socks[slot] = (__u64)sk;
+	recent->states[slot] = newstate;
+	return true;
+}
+
+/*
+ * The state compares come first: this runs on every state change of every TCP socket.
+ * typed: sk may be loaded from directly (tp_btf, fentry). twin: one of two programs on
+ * the same event, of which the first to run takes each change.
+ */
+static __always_inline int connect_state_change(const struct sock *sk, int oldstate, int newstate,
+						bool typed, bool twin)
 {
 	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT)
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk_read(typed, sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (twin && !twin_claims(sk, newstate))
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		return connect_begin(sk);
-	return connect_end(sk, newstate);
+	return connect_end(sk, newstate, typed);
 }
 
 /*
@@ -133,24 +195,36 @@ static __always_inline int connect_state_change(const struct sock *sk, int oldst
  * (lib/session.c): tp_btf (typed arguments), raw_tp (the same arguments, untyped), the
  * classic tracepoint (its record, through tracefs), and, where a kernel has no such
  * tracepoint, fentry or a kprobe on the function that fires it. Every field is read
- * with CO-RE helpers, so one handler serves them all.
+ * with CO-RE, so one handler serves them all.
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return connect_state_change(sk, oldstate, newstate);
+	return connect_state_change(sk, oldstate, newstate, true, true);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(connect_twin_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return connect_state_change(sk, oldstate, newstate, true, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_state_raw, const struct sock *sk, int oldstate, int newstate)
 {
-	return connect_state_change(sk, oldstate, newstate);
+	return connect_state_change(sk, oldstate, newstate, false, true);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(connect_twin_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return connect_state_change(sk, oldstate, newstate, false, true);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	return connect_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate);
+	return connect_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate, false, false);
 }
 
 /*
@@ -161,16 +235,26 @@ int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("fentry/tcp_set_state")
 int BPF_PROG(connect_state_fentry, struct sock *sk, int newstate)
 {
-	return connect_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate);
+	return connect_state_change(sk, sk->__sk_common.skc_state, newstate, true, true);
+}
+
+SEC("fentry/tcp_set_state")
+int BPF_PROG(connect_twin_fentry, struct sock *sk, int newstate)
+{
+	return connect_state_change(sk, sk->__sk_common.skc_state, newstate, true, true);
 }
 
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(connect_state_kprobe, struct sock *sk, int newstate)
 {
-	return connect_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate);
+	return connect_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate, false,
+				    false);
 }
 
-/* An entry left when its socket goes: the attempt's end was missed (see above). */
+/*
+ * An entry left when its socket goes: the attempt's end was missed (see above). Only
+ * where connect_state has no twin.
+ */
 static __always_inline int connect_destroyed(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
@@ -180,18 +264,6 @@ static __always_inline int connect_destroyed(const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(connect_destroy_btf, struct sock *sk)
-{
-	return connect_destroyed(sk);
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(connect_destroy_raw, struct sock *sk)
-{
-	return connect_destroyed(sk);
-}
-
 SEC("tracepoint/tcp/tcp_destroy_sock")
 int connect_destroy_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
@@ -199,12 +271,6 @@ int connect_destroy_tp(struct trace_event_raw_tcp_event_sk *ctx)
 }
 
 /* tcp_v4_destroy_sock() fires the tracepoint, for IPv6 sockets too. */
-SEC("fentry/tcp_v4_destroy_sock")
-int BPF_PROG(connect_destroy_fentry, struct sock *sk)
-{
-	return connect_destroyed(sk);
-}
-
 SEC("kprobe/tcp_v4_destroy_sock")
 int BPF_KPROBE(connect_destroy_kprobe, struct sock *sk)
 {

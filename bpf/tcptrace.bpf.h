@@ -99,6 +99,16 @@ static __always_inline bool port_filtered_out(__u16 port)
 	return filter_ports_enabled && !bpf_map_lookup_elem(&filter_ports, &port);
 }
 
+/*
+ * tp_btf and fentry programs get typed pointers, which the verifier lets them load from
+ * directly: a plain load, its offset relocated by CO-RE. The other methods get plain
+ * numbers, read through bpf_probe_read_kernel(), a helper call each. Handlers pass
+ * `typed` down as a constant, so each variant compiles to one of the two.
+ */
+#define sk_read(typed, sk, field) ((typed) ? (sk)->field : BPF_CORE_READ(sk, field))
+#define sk_read_bytes(typed, dst, size, src) \
+	((typed) ? (__builtin_memcpy(dst, src, size), 0) : bpf_core_read(dst, size, src))
+
 static __always_inline bool ipv4_mapped(const __u8 *addr)
 {
 	const __u32 *words = (const __u32 *)addr;
@@ -111,29 +121,32 @@ static __always_inline bool ipv4_mapped(const __u8 *addr)
  * socket talking to a v4-mapped address (::ffff:a.b.c.d) is an IPv4 connection on the
  * wire; it is reported as one, with the IPv4 addresses the socket also holds.
  */
-static __always_inline void event_set_addresses(struct event *event, const struct sock *sk)
+static __always_inline void event_set_addresses(struct event *event, const struct sock *sk,
+						bool typed)
 {
 	const struct inet_sock *inet = (const struct inet_sock *)sk;
 
-	event->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	event->family = sk_read(typed, sk, __sk_common.skc_family);
 	/*
 	 * inet_sport, not skc_num: a socket entering TCP_CLOSE has already given its
-	 * port back (inet_put_port() zeroes skc_num before the state changes).
+	 * port back (inet_put_port() zeroes skc_num before the state changes). Read
+	 * through the helper even when typed: inet_sock lies beyond struct sock, which is
+	 * all the verifier knows this pointer to be.
 	 */
 	event->lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
-	event->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	event->rport = bpf_ntohs(sk_read(typed, sk, __sk_common.skc_dport));
 	/* A kernel built without IPv6 has no such fields, and no IPv6 sockets. */
 	if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr) && event->family == AF_INET6) {
-		bpf_core_read(event->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(event->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		sk_read_bytes(typed, event->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		sk_read_bytes(typed, event->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 		if (!ipv4_mapped(event->raddr))
 			return;
 		event->family = AF_INET;
 		__builtin_memset(event->laddr, 0, sizeof(event->laddr));
 		__builtin_memset(event->raddr, 0, sizeof(event->raddr));
 	}
-	bpf_core_read(event->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-	bpf_core_read(event->raddr, 4, &sk->__sk_common.skc_daddr);
+	sk_read_bytes(typed, event->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+	sk_read_bytes(typed, event->raddr, 4, &sk->__sk_common.skc_daddr);
 }
 
 #endif /* TCPTRACE_BPF_H */

@@ -5,6 +5,8 @@
 #include "tcptrace.skel.h"
 #include "programs.h"
 
+#define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
+
 static bool has_prefix(const char *name, const char *prefix)
 {
 	return strncmp(name, prefix, strlen(prefix)) == 0;
@@ -15,14 +17,25 @@ static const struct {
 	const char *name;    /* the value of -A */
 	const char *suffix;  /* a probe's variant is named "<command>_<probe><suffix>" */
 	const char *section; /* its section starts with this */
+	/* The kernel skips a program already running on the CPU: that one alone (true), or
+	 * every program of the kind (a shared guard, for classic tracepoints and kprobes). */
+	bool own_guard;
 } methods[] = {
 	[ATTACH_AUTO] = { "auto" },
-	[ATTACH_TP_BTF] = { "tp_btf", "_btf", "tp_btf/" },
-	[ATTACH_RAW_TP] = { "raw_tp", "_raw", "raw_tp/" },
+	[ATTACH_TP_BTF] = { "tp_btf", "_btf", "tp_btf/", true },
+	[ATTACH_RAW_TP] = { "raw_tp", "_raw", "raw_tp/", true },
 	[ATTACH_TRACEPOINT] = { "tracepoint", "_tp", "tracepoint/" },
-	[ATTACH_FENTRY] = { "fentry", "_fentry", "fentry/" },
+	[ATTACH_FENTRY] = { "fentry", "_fentry", "fentry/", true },
 	[ATTACH_KPROBE] = { "kprobe", "_kprobe", "kprobe/" },
 };
+
+/*
+ * What a skipped run is caught by (bpf/connect.bpf.c): with its own guard, connect's
+ * state program has a twin that takes the changes it was skipped for; with a shared
+ * guard, a probe on socket destruction cleans up after the attempts it missed.
+ */
+static const char *const for_own_guard[] = { "connect_twin", "connect_recent" };
+static const char *const for_shared_guard[] = { "connect_destroy" };
 
 const char *attach_method_name(enum attach_method method)
 {
@@ -140,6 +153,22 @@ static bool chosen_variant(struct tcptrace *skel, const char *program, enum atta
 	return false;
 }
 
+static bool listed(const char *const *list, size_t size, const char *name)
+{
+	for (size_t i = 0; i < size; i++)
+		if (has_prefix(name, list[i]))
+			return true;
+	return false;
+}
+
+/* Is this program or map for the other kind of guard than the method's? */
+static bool other_guard(const char *name, enum attach_method method)
+{
+	if (methods[method].own_guard)
+		return listed(for_shared_guard, ARRAY_SIZE(for_shared_guard), name);
+	return listed(for_own_guard, ARRAY_SIZE(for_own_guard), name);
+}
+
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		     enum attach_method method)
 {
@@ -148,7 +177,8 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
-		bool wanted = is_command_object(name, config->command) && !disabled(config, name);
+		bool wanted = is_command_object(name, config->command) && !disabled(config, name) &&
+			      !other_guard(name, method);
 
 		if (wanted && variant_of(name))
 			wanted = chosen_variant(skel, name, method);
@@ -159,9 +189,29 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		bool other_command = !is_command_object(name, config->command) &&
 				     (has_prefix(name, "connect_") || has_prefix(name, "accept_"));
 
-		if (other_command)
+		if (other_command || other_guard(name, method))
 			bpf_map__set_autocreate(map, false);
 	}
+}
+
+/*
+ * Is a run the kernel skips for this program taken by its twin? True for either twin,
+ * when both are loaded (bpf/connect.bpf.c).
+ */
+bool has_twin(struct tcptrace *skel, const struct bpf_program *prog)
+{
+	static const char first[] = "connect_state", second[] = "connect_twin";
+	const char *name = bpf_program__name(prog);
+	char twin[64];
+
+	if (has_prefix(name, first))
+		snprintf(twin, sizeof(twin), "%s%s", second, name + strlen(first));
+	else if (has_prefix(name, second))
+		snprintf(twin, sizeof(twin), "%s%s", first, name + strlen(second));
+	else
+		return false;
+	prog = bpf_object__find_program_by_name(skel->obj, twin);
+	return prog && bpf_program__autoload(prog);
 }
 
 /* Does a program selected for loading attach that way? Its section says. */

@@ -12,6 +12,7 @@
 #include "failure.h"
 
 struct tcptrace;
+struct bpf_program;
 
 /* The one table of attach methods: -A's names, the variants' suffixes, their sections. */
 const char *attach_method_name(enum attach_method method);
@@ -26,5 +27,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		     enum attach_method method);
 
 bool uses_method(struct tcptrace *skel, enum attach_method method);
+/* Is a run the kernel skips for this program taken by a twin loaded with it? */
+bool has_twin(struct tcptrace *skel, const struct bpf_program *prog);
 
 #endif /* TCPTRACE_PROGRAMS_H */

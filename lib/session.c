@@ -413,21 +413,28 @@ static int count_evictions(struct session *session, struct losses *losses)
 	return 0;
 }
 
-/* Runs the kernel skipped because the program was already running on that CPU. */
-static __u64 recursion_misses(struct session *session)
+/*
+ * Runs the kernel skipped because the program was already running on that CPU: lost,
+ * unless the program has a twin, which took the change instead.
+ */
+static void count_recursion_misses(struct session *session, struct losses *losses)
 {
 	struct bpf_program *prog;
-	__u64 misses = 0;
 
+	losses->recursion_misses = 0;
+	losses->taken_by_twin = 0;
 	bpf_object__for_each_program(prog, session->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		if (bpf_program__fd(prog) >= 0 &&
-		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			misses += info.recursion_misses;
+		if (bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		if (has_twin(session->skel, prog))
+			losses->taken_by_twin += info.recursion_misses;
+		else
+			losses->recursion_misses += info.recursion_misses;
 	}
-	return misses;
 }
 
 int session_read_losses(struct session *session, struct losses *losses)
@@ -436,7 +443,7 @@ int session_read_losses(struct session *session, struct losses *losses)
 
 	if (err)
 		return err;
-	losses->recursion_misses = recursion_misses(session);
+	count_recursion_misses(session, losses);
 	return count_evictions(session, losses);
 }
 

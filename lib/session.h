@@ -39,6 +39,7 @@ struct losses {
 	__u64 inflight_evicted; /* attempts pushed out of the in-flight map */
 	__u64 inflight_missed;	/* attempts whose end a busy program missed */
 	__u64 recursion_misses; /* program runs the kernel skipped: already running there */
+	__u64 taken_by_twin;	/* the same, for programs whose twin took those runs: no loss */
 };
 
 int session_open(struct session *session, const struct trace_config *config,

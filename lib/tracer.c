@@ -23,6 +23,7 @@ struct tracer {
 	struct output out;
 	struct losses reported;
 	__u64 next_loss_check_ns;
+	bool verbose;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
@@ -128,6 +129,7 @@ static void report_losses(struct tracer *tracer)
 		    "evicted from the in-flight map before their outcome was known");
 	report_loss("probe runs", now.recursion_misses, &tracer->reported.recursion_misses,
 		    "the kernel skipped them, the program was already running on that CPU");
+	tracer->reported.taken_by_twin = now.taken_by_twin;
 }
 
 static void print_header(struct tracer *tracer)
@@ -199,6 +201,9 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 		err = flush_output(tracer, failure);
 	}
 	report_losses(tracer);
+	if (tracer->verbose && tracer->reported.taken_by_twin)
+		notice("%llu probe runs skipped on a busy CPU were taken by their twin: none lost",
+		       (unsigned long long)tracer->reported.taken_by_twin);
 	return err == -EPIPE || err == -EINTR ? 0 : err;
 }
 
@@ -209,6 +214,7 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	int err;
 
 	output_init(&tracer.out, STDOUT_FILENO, &give_up_writing);
+	tracer.verbose = config->verbose;
 	install_signal_handlers();
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)

@@ -109,10 +109,11 @@ echo "== features"
 section FEATURES | tee "$work/features"
 expect_eq "features: kernel" "$(section KERNEL)" "$(awk '$1 == "kernel" { print $2 }' "$work/features")"
 # Debian's kernels have kprobes and fentry: every method is there.
-for event in sock:inet_sock_set_state tcp:tcp_destroy_sock; do
-	expect_eq "features: $event" "yes yes yes yes yes" \
-		"$(awk -v e=$event '$1 == e { print $2, $3, $4, $5, $6 }' "$work/features")"
-done
+expect_eq "features: sock:inet_sock_set_state" "yes yes yes yes yes" \
+	"$(awk '$1 == "sock:inet_sock_set_state" { print $2, $3, $4, $5, $6 }' "$work/features")"
+# Only the methods whose guard is shared clean up after missed runs (bpf/connect.bpf.c).
+expect_eq "features: tcp:tcp_destroy_sock" "- - yes - yes" \
+	"$(awk '$1 == "tcp:tcp_destroy_sock" { print $2, $3, $4, $5, $6 }' "$work/features")"
 expect_eq "features: skb:kfree_skb" "yes yes yes - -" \
 	"$(awk '$1 == "skb:kfree_skb" { print $2, $3, $4, $5, $6 }' "$work/features")"
 # Debian's 6.1 names the submission event io_uring_submit_sqe: accept goes without it.
