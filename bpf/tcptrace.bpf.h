@@ -22,7 +22,7 @@
 /* Named types, so that the definitions in common.bpf.c match these declarations. */
 struct events_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* bytes; user space may resize it before load */
+	__uint(max_entries, 1 << 20); /* bytes; -b resizes it before load */
 };
 
 struct counters_map {

@@ -4,11 +4,13 @@
  * through the table in commands.def and the same per-command parser.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "../lib/programs.h"
 #include "cli.h"
 
@@ -278,6 +280,39 @@ int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports)
 	}
 }
 
+#define RING_SIZE_MAX (1u << 30)
+
+int cli_parse_ring_size(const char *text, __u32 *bytes)
+{
+	static const char units[] = "kmg"; /* KiB, MiB, GiB */
+	unsigned long long value, page = sysconf(_SC_PAGESIZE);
+	size_t digits = strspn(text, "0123456789");
+	const char *unit = NULL;
+	char number[16];
+	int err;
+
+	if (text[digits]) {
+		unit = strchr(units, tolower((unsigned char)text[digits]));
+		if (!unit || text[digits + 1])
+			return -EINVAL;
+	}
+	if (digits == 0)
+		return -EINVAL;
+	if (digits >= sizeof(number))
+		return -ERANGE;
+	memcpy(number, text, digits);
+	number[digits] = '\0';
+	err = parse_decimal(number, RING_SIZE_MAX, &value);
+	if (err)
+		return err;
+	if (unit)
+		value <<= 10 * (unit - units + 1);
+	if (value < page || value > RING_SIZE_MAX || (value & (value - 1)))
+		return -ERANGE;
+	*bytes = value;
+	return 0;
+}
+
 /* The options every command has; a command's parser hands over the letters it does not
  * know itself. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
@@ -308,6 +343,13 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 					     "invalid attach method '%s': expected auto, tp_btf, "
 					     "raw_tp, tracepoint, fentry or kprobe",
 					     optarg);
+		return CLI_RUN;
+	case 'b':
+		if (cli_parse_ring_size(optarg, &config->ring_size))
+			return cli_bad_usage(ctx,
+					     "invalid ring size '%s': expected a power of two from "
+					     "%ldK to 1G, in bytes or with K, M or G",
+					     optarg, sysconf(_SC_PAGESIZE) / 1024);
 		return CLI_RUN;
 	case 'h':
 		ctx->command->usage(ctx, stdout);

@@ -57,7 +57,7 @@ int cli_getopt(struct command_context *ctx, int argc, char **argv, const char *o
 	       const struct option *longopts);
 /* The option cli_getopt() stopped at, for "unknown option" and "missing value". */
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
-/* -p -t -T -x -v -h -A, and any option a command does not know: CLI_RUN when it was fine. */
+/* -p -t -T -x -v -h -A -b, and any option a command does not know: CLI_RUN when it was fine. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config);
 /* Their long names, for each command's table. */
@@ -68,11 +68,14 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	{ "time", no_argument, NULL, 'T' },			\
 	{ "extended", no_argument, NULL, 'x' },			\
 	{ "attach", required_argument, NULL, 'A' },		\
+	{ "ring-size", required_argument, NULL, 'b' },		\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
 /* clang-format on */
 int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);
+/* A ring buffer's size: a power of two from a page to 1G, in bytes or with K, M or G. */
+int cli_parse_ring_size(const char *text, __u32 *bytes);
 /* A comma-separated list of ports, 1 to 65535, at most FILTER_PORTS_MAX of them. */
 int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports);
 

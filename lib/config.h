@@ -43,6 +43,8 @@ struct trace_config {
 	const struct column *columns;
 	unsigned int column_flags;
 	enum attach_method attach_method;
+	/* Bytes of the ring buffer events wait in until read; 0: the default. */
+	__u32 ring_size;
 	bool verbose;
 };
 

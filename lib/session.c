@@ -183,13 +183,17 @@ static int size_maps(struct tcptrace *skel)
 	return 0;
 }
 
-static void set_filters(struct tcptrace *skel, const struct trace_config *config)
+static int set_filters(struct tcptrace *skel, const struct trace_config *config)
 {
+	int err = config->ring_size ? bpf_map__set_max_entries(skel->maps.events, config->ring_size)
+				    : 0;
+
 	skel->rodata->filter_tgid = config->filter_pid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
 	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
 	skel->rodata->report_queue = config->report_queue;
 	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
+	return err;
 }
 
 /* -P: the ports go into their map between load and attach. */
@@ -233,7 +237,9 @@ static int load(struct session *session, const struct trace_config *config,
 	session->skel = tcptrace__open();
 	if (!session->skel)
 		return fail_libbpf(failure, "open", "the BPF object", -errno);
-	set_filters(session->skel, config);
+	err = set_filters(session->skel, config);
+	if (err)
+		return fail(failure, "size", "the ring buffer", err);
 	err = check_disabled(session->skel, config, failure);
 	if (err)
 		return err;
@@ -254,6 +260,8 @@ static int load(struct session *session, const struct trace_config *config,
 		err = drop_missing_events(session, config, failure);
 	if (err)
 		return err;
+	/* libbpf parses the kernel's BTF again to load: not two copies at once (5 MiB each). */
+	probe_release();
 	err = tcptrace__load(session->skel);
 	if (err)
 		return fail_libbpf(failure, "load", "the BPF programs", err);

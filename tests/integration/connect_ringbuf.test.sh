@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Nothing silent: with the consumer stopped (SIGSTOP), more events arrive than the ring
-# buffer holds (4 MiB: about 37,000 records). The kernel counts what it could not
-# store; every attempt must be either printed or counted as lost.
+# buffer holds (-b 256K: 2,340 records of 104 bytes and an 8-byte header). The kernel
+# counts what it could not store; every attempt must be either printed or counted as
+# lost, and no more can be printed than the ring held.
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=4 PER_ROUND=12000 DROPPED=19
+ROUNDS=2 PER_ROUND=6000 DROPPED=19 RING=$((256 * 1024)) RECORD=$((104 + 8))
 ns_add loop
 in_ns loop nft add table inet tt
 in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
 in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
 
-tracer_start connect
+tracer_start connect -b 256K
 kill -STOP $tracer_pid
 pids=" "
 for round in $(seq $ROUNDS); do
@@ -29,5 +30,6 @@ lost=$(sed -n 's/^tcptrace: [0-9]* events lost (\([0-9]*\) in all): the ring buf
 	"$work/trace.err" | tail -n 1)
 echo "printed $printed, counted as lost ${lost:-none}"
 expect_between "events lost (the ring is smaller than the burst)" 1 $((ROUNDS * PER_ROUND)) "${lost:-0}"
+expect_between "printed (at most what -b 256K holds)" 1 $((RING / RECORD)) "$printed"
 expect_eq "printed + lost = attempts" $((ROUNDS * PER_ROUND)) $((printed + ${lost:-0}))
 finish

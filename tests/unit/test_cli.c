@@ -57,11 +57,13 @@ static void test_defaults(void)
 
 static void test_every_short_option(void)
 {
-	char *argv[] = { "tcptrace", "connect", "-p", "1234", "-t", "-x", "-L", "-v", "2.5", NULL };
+	char *argv[] = { "tcptrace", "connect", "-p", "1234", "-t",  "-x",
+			 "-L",	     "-v",	"-b", "64K",  "2.5", NULL };
 	struct trace_config config;
 
 	CHECK(parse(argv, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_pid, 1234);
+	CHECK_EQ_U64(config.ring_size, 65536);
 	CHECK_EQ_U64(config.filter_min_latency_ns, 2500000);
 	CHECK_EQ_U64(config.column_flags, COLUMN_TIMESTAMP | COLUMN_EXTENDED | COLUMN_LPORT);
 	CHECK(config.verbose);
@@ -196,6 +198,29 @@ static const struct rejection rejections[] = {
 	BAD_MS("99999999999999999999"),
 	BAD_MS("1,5"),
 	BAD_MS(" 1"),
+#define BAD_RING(text)                                                                         \
+	{                                                                                      \
+		{ "tcptrace", "connect", "-b", text },                                         \
+			"tcptrace connect: invalid ring size '" text                           \
+			"': expected a power of two from 4K to 1G, in bytes or with K, M or G" \
+	}
+	BAD_RING(""),
+	BAD_RING("0"),
+	BAD_RING("K"),
+	BAD_RING("3M"),
+	BAD_RING("2K"),
+	BAD_RING("4095"),
+	BAD_RING("2G"),
+	BAD_RING("1T"),
+	BAD_RING("1KB"),
+	BAD_RING("1.5M"),
+	BAD_RING("-1M"),
+	BAD_RING(" 1M"),
+	BAD_RING("0x1000"),
+	BAD_RING("99999999999999999999"),
+	{ { "tcptrace", "accept", "--ring-size=1Q" },
+	  "tcptrace accept: invalid ring size '1Q': expected a power of two from 4K to 1G, in "
+	  "bytes or with K, M or G" },
 	{ { "tcptrace", "connect", "--", "-1" },
 	  "tcptrace connect: invalid min_ms '-1': expected milliseconds from 0 to 86400000, "
 	  "with up to 6 decimals" },
@@ -300,6 +325,19 @@ static void test_accepted_values(void)
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
 		CHECK(cli_parse_ms(ms[i].text, &ns) == 0);
 		CHECK_EQ_U64(ns, ms[i].ns);
+	}
+	struct {
+		char *text;
+		__u32 bytes;
+	} sizes[] = {
+		{ "4096", 4096 },  { "4K", 4096 },    { "4k", 4096 },	     { "64K", 65536 },
+		{ "1M", 1 << 20 }, { "1m", 1 << 20 }, { "0016M", 16 << 20 }, { "1G", 1u << 30 },
+	};
+	__u32 bytes;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		CHECK(cli_parse_ring_size(sizes[i].text, &bytes) == 0);
+		CHECK_EQ_U64(bytes, sizes[i].bytes);
 	}
 	CHECK(cli_parse_pid("1", &pid) == 0 && pid == 1);
 	CHECK(cli_parse_pid("4194304", &pid) == 0 && pid == 4194304);
