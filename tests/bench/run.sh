@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q]: what tracing a connection storm
-# costs. The same loopback storm (loadgen) runs with no tracer, tcptrace connect,
-# tcptrace accept, and both, writing to a file and to /dev/null, interleaved round after
-# round (A, B, A, B...) so that drift in the machine's speed hits every case alike.
-# Prints one table of medians. -q (for CI): one short round of connect to a file, and a
-# failure if any event was lost.
+# costs. The same loopback storm (loadgen, in a network namespace of its own) runs with
+# no tracer, tcptrace connect, tcptrace accept, and both, writing to a file and to
+# /dev/null, interleaved round after round (A, B, A, B...) so that drift in the
+# machine's speed hits every case alike; and attempts held in flight by the thousand,
+# to load connect's in-flight map. Prints one table of medians.
+# -q (for CI): one short round of connect and of both to a file, and a failure if any
+# event was lost. Timings are printed, never judged.
 set -u
 BIN=${TCPTRACE_BIN_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 LOADGEN=${LOADGEN:-$BIN/tests/loadgen}
@@ -15,24 +17,54 @@ while getopts "d:r:6q" opt; do
 	d) seconds=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	6) family=-6 ;;
-	q) quick=1 seconds=1 rounds=1 ;;
+	q) quick=1 seconds=2 rounds=1 ;;
 	*) echo "usage: run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "skipped: tracing needs root"; exit 77; }
 work=$(mktemp -d /tmp/tcptrace-bench.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+ns=tcptrace-bench-$$
+cleanup() {
+	kill $(jobs -p) 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+ip netns add "$ns" && ip -n "$ns" link set lo up || { echo "cannot make a network namespace"; exit 1; }
+# In-flight attempts: SYNs to this port are dropped, so they stay in SYN_SENT.
+DROPPED=9 IN_FLIGHT=4000
+ip netns exec "$ns" nft -f - <<EOF || { echo "cannot add the drop rule"; exit 1; }
+table inet bench {
+	chain in { type filter hook input priority 0; tcp dport $DROPPED drop; }
+}
+EOF
 ticks=$(getconf CLK_TCK)
 
-# A case: "<name> <commands> <output>", commands "-", "connect", "accept" or "connect+accept".
-cases=("none - -" "connect/file connect file" "connect/null connect null" "accept/file accept file"
-	"accept/null accept null" "both/file connect+accept file")
-[ -n "$quick" ] && cases=("connect/file connect file")
+# A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept" or
+# "connect+accept"; output "file" or "null"; workload "storm" or "inflight".
+cases=("none - - storm" "connect/file connect file storm" "connect/null connect null storm"
+	"accept/file accept file storm" "accept/null accept null storm"
+	"both/file connect+accept file storm" "none/inflight - - inflight"
+	"connect/inflight connect file inflight")
+[ -n "$quick" ] && cases=("connect/file connect file storm" "both/file connect+accept file storm")
 
-# measure COMMANDS OUTPUT: one storm under those tracers; prints one result line:
+# The workload, in its namespace: prints loadgen's one line.
+workload() {
+	if [ "$1" = inflight ]; then
+		# Two threads, each keeping IN_FLIGHT attempts open: the fds need a higher limit.
+		ip netns exec "$ns" bash -c 'ulimit -n $((2 * $1 + 64)) && shift && exec "$@"' _ \
+			$IN_FLIGHT "$LOADGEN" $family -i -n $IN_FLIGHT -d "$seconds" $DROPPED
+	else
+		ip netns exec "$ns" "$LOADGEN" $family -d "$seconds"
+	fi
+}
+
+# measure COMMANDS OUTPUT WORKLOAD: one run under those tracers; prints one result line:
 # rate lost cpu_us_per_event rss_kib startup_ms delay_p50_ms delay_p99_ms
 measure() {
-	local commands=$1 output=$2 pids=() n=0 cmd storm rate events=0 lost=0 cpu=0 rss=0
+	local commands=$1 output=$2 kind=$3 pids=() n=0 cmd run rate lost=0 cpu=0 rss=0
 	local startup= p50=- p99=-
 	for cmd in ${commands//+/ }; do
 		[ "$cmd" = - ] && continue
@@ -59,15 +91,19 @@ measure() {
 		done
 		[ "$output" = file ] && startup=$(( ($(date +%s%N) - begin) / 1000000 ))
 	done
-	storm=$("$LOADGEN" $family -d "$seconds")
-	rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<<"$storm")
-	local made=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$storm")
+	run=$(workload "$kind")
+	rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<<"$run")
+	[ -n "$rate" ] || { echo "loadgen failed: $run" >&2; exit 1; }
+	local made=$(sed -n 's/.*\(connections\|attempts\)=\([0-9]*\).*/\2/p' <<<"$run")
+	local loadgen_pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$run")
+	# Held in flight, every attempt ends (abandoned) once loadgen closes it, at the end.
+	[ "$kind" = inflight ] && made=$((made + 2 * IN_FLIGHT))
 	sleep 0.1
 	for i in "${!pids[@]}"; do
 		local stat=($(cat /proc/${pids[$i]}/stat))
 		cpu=$((cpu + (stat[13] + stat[14]) * 1000000 / ticks))
-		rss=$(( $(awk '/VmHWM/ { print $2 }' /proc/${pids[$i]}/status) > rss ?
-			$(awk '/VmHWM/ { print $2 }' /proc/${pids[$i]}/status) : rss ))
+		local hwm=$(awk '/VmHWM/ { print $2 }' /proc/${pids[$i]}/status)
+		[ "$hwm" -gt "$rss" ] && rss=$hwm
 		kill -INT ${pids[$i]}
 	done
 	wait
@@ -77,20 +113,21 @@ measure() {
 		i=$((i + 1))
 		if [ "$output" = file ] && [ "$cmd" = connect ]; then
 			connect_runs=1
-			connect_lines=$(grep -c ' loadgen ' "$work/out.$i")
+			connect_lines=$(awk -v p="$loadgen_pid" 'NR > 1 && $3 == p' "$work/out.$i" | wc -l)
 		fi
+		grep -h ' lost (' "$work/err.$i" | sed "s|^|$cmd: |" >>"$work/losses"
 		# Reports are running totals: the last of each kind counts.
 		lost=$((lost + $(awk -F'[()]' '/ lost \(/ { split($2, n, " "); total[$3] = n[1] }
 			END { for (k in total) s += total[k]; print s + 0 }' "$work/err.$i")))
 	done
-	# Every connection the storm made has a connect line; a missing one was lost, reported
+	# Every connection loadgen made has a connect line; a missing one was lost, reported
 	# or not. (Accept has no such count: the storm's last connections are never accepted.)
 	if [ "$connect_runs" = 1 ] && [ "$connect_lines" -lt "$made" ]; then
 		lost=$((lost > made - connect_lines ? lost : made - connect_lines))
 	fi
 	if [ "$output" = file ]; then
 		# Delay: when a line arrived, against its TIME(s) from the header's arrival.
-		read -r p50 p99 < <(awk 'NR == 1 { t0 = $1; next } $4 ~ /loadgen/ {
+		read -r p50 p99 < <(awk -v p="$loadgen_pid" 'NR == 1 { t0 = $1; next } $3 == p {
 				d = ($1 - t0) / 1e6 - $2 * 1000; print (d < 0 ? 0 : d) }' "$work/out.1" |
 			sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f\n", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1]; else print "- -" }')
 	fi
@@ -99,33 +136,38 @@ measure() {
 	echo "$rate $lost $per_event $rss ${startup:--} $p50 $p99"
 }
 
+# Each round starts one case further on, so that no case always follows the same one
+# (the teardown of thousands of in-flight sockets, a tracer's detach), and each run
+# starts on a machine that settled for a moment.
 for round in $(seq "$rounds"); do
-	for c in "${cases[@]}"; do
-		read -r name commands output <<<"$c"
-		echo "$name $(measure "$commands" "$output")" >>"$work/results"
+	for i in "${!cases[@]}"; do
+		read -r name commands output kind <<<"${cases[(i + round) % ${#cases[@]}]}"
+		sleep 0.5
+		echo "$name $(measure "$commands" "$output" "$kind")" >>"$work/results"
 	done
 done
 
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'
 }
-base=$(awk '$1 == "none" { print $2 }' "$work/results" | median)
-printf "%-14s %9s %9s %6s %11s %8s %10s %9s %9s\n" CASE "CONN/S" OVERHEAD LOST "CPU/EVENT" "RSS" STARTUP "DELAY50" "DELAY99"
-printf "%-14s %9s %9s %6s %11s %8s %10s %9s %9s\n" "" "" "" "" "(us)" "(KiB)" "(ms)" "(ms)" "(ms)"
+baseline() { awk -v n="$1" '$1 == n { print $2 }' "$work/results" | median; }
+echo "$(nproc) CPUs, Linux $(uname -r), $([ -n "$family" ] && echo IPv6 || echo IPv4), $rounds round(s) of ${seconds} s"
+printf "%-17s %9s %9s %6s %11s %8s %10s %9s %9s\n" CASE "RATE/S" OVERHEAD LOST "CPU/EVENT" "RSS" STARTUP "DELAY50" "DELAY99"
+printf "%-17s %9s %9s %6s %11s %8s %10s %9s %9s\n" "" "" "" "" "(us)" "(KiB)" "(ms)" "(ms)" "(ms)"
 total_lost=0
 for c in "${cases[@]}"; do
-	read -r name _ _ <<<"$c"
+	read -r name _ _ kind <<<"$c"
 	col() { awk -v n="$name" -v c=$1 '$1 == n { print $c }' "$work/results" | median; }
 	rate=$(col 2)
 	lost=$(awk -v n="$name" '$1 == n { s += $3 } END { print s + 0 }' "$work/results")
 	total_lost=$((total_lost + lost))
+	base=$(baseline "$([ "$kind" = inflight ] && echo none/inflight || echo none)")
 	overhead=-
-	[ -n "$base" ] && [ "$base" != - ] && [ "$name" != none ] &&
+	[ -n "$base" ] && [ "$base" != - ] && [ "${name%%/*}" != none ] &&
 		overhead=$(awk -v b=$base -v r=$rate 'BEGIN { printf "%.1f%%", (b - r) * 100 / b }')
-	printf "%-14s %9s %9s %6s %11s %8s %10s %9s %9s\n" "$name" "$rate" "$overhead" "$lost" \
+	printf "%-17s %9s %9s %6s %11s %8s %10s %9s %9s\n" "$name" "$rate" "$overhead" "$lost" \
 		"$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)"
 done
-if [ -n "$quick" ]; then
-	echo "events lost: $total_lost"
-	[ "$total_lost" = 0 ]
-fi
+echo "events lost: $total_lost"
+[ -s "$work/losses" ] && sort "$work/losses" | uniq -c
+[ -z "$quick" ] || [ "$total_lost" = 0 ]
