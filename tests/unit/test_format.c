@@ -193,6 +193,33 @@ static void test_ipv4_extremes(void)
 		  "255.255.255.255                         443   1.234\n");
 }
 
+/* Every byte of an IPv4 address, and numbers of every length, as printf() has them. */
+static void test_numbers_as_printf(void)
+{
+	static const __u32 pids[] = { 1, 9, 10, 99, 100, 999, 1000, 65535, 99999, 4194304 };
+	struct event event = ipv4_event();
+	char expected[FORMAT_LINE_MAX], addr[16];
+
+	for (int byte = 0; byte < 256; byte++) {
+		memset(event.raddr, byte, 4);
+		snprintf(addr, sizeof(addr), "%d.%d.%d.%d", byte, byte, byte, byte);
+		snprintf(expected, sizeof(expected),
+			 "4242    curl             4  %-39s %-39s 443   1.234\n", "192.0.2.1",
+			 addr);
+		CHECK_STR(render(&event, 0, 0), expected);
+	}
+	event = ipv4_event();
+	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+		event.pid = pids[i];
+		event.rport = pids[i] % 65536;
+		event.connect_latency_ns = pids[i] * 1000000ull + 5000;
+		snprintf(expected, sizeof(expected),
+			 "%-7u curl             4  %-39s %-39s %-5u %u.005\n", pids[i], "192.0.2.1",
+			 "198.51.100.7", pids[i] % 65536, pids[i]);
+		CHECK_STR(render(&event, 0, 0), expected);
+	}
+}
+
 static void test_latency_rounding(void)
 {
 	struct event event = ipv4_event();
@@ -309,6 +336,7 @@ int main(void)
 	RUN(test_lport);
 	RUN(test_hostile_comm);
 	RUN(test_ipv4_extremes);
+	RUN(test_numbers_as_printf);
 	RUN(test_latency_rounding);
 	RUN(test_accept_columns);
 	RUN(test_accept_unknowns);
