@@ -28,7 +28,8 @@ static const struct column accept_columns[] = {
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxfv] [-p PID] [-P PORTS] [-A METHOD] [-b SIZE]\n"
+		"Usage: %s [-htTxfv] [-p PID] [-P PORTS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b "
+		"SIZE]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
 		"connection returned by accept(), accept4() or io_uring, naming the process that\n"
@@ -49,6 +50,10 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"                     tracepoint, fentry or kprobe (default: auto, the best this\n"
 		"                     kernel offers, falling back on failure; 'tcptrace features'\n"
 		"                     lists them)\n"
+		"  -d, --duration SECONDS\n"
+		"                     stop after this many seconds (decimals allowed)\n"
+		"  -n, --max-events COUNT\n"
+		"                     stop after printing this many events\n"
 		"  -b, --ring-size SIZE\n"
 		"                     the kernel's buffer for events not yet read: a power of\n"
 		"                     two, with K, M or G (default 1M; a larger one rides out\n"
@@ -106,7 +111,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	int opt, err;
 
 	config->columns = accept_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvhA:b:", accept_options)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvhA:b:d:n:", accept_options)) != -1) {
 		switch (opt) {
 		case 'P':
 			err = cli_parse_ports(optarg, config->filter_ports,

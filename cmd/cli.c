@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,10 +222,15 @@ int cli_parse_pid(const char *text, __u32 *pid)
 	return err;
 }
 
-#define MS_MAX 86400000ull /* a day: any longer threshold is a typo */
+#define MS_MAX	    86400000ull /* a day: any longer threshold is a typo */
+#define SECONDS_MAX 31536000ull /* a year: any longer run is a typo */
 
-/* Milliseconds with up to six decimals ("1", "0.25") into nanoseconds, exactly. */
-int cli_parse_ms(const char *text, __u64 *ns)
+/*
+ * A decimal number of units with up to six decimals ("1", "0.25"), at most max_whole
+ * units, into nanoseconds, exactly: unit_ns is one unit's worth.
+ */
+static int parse_fixed_point(const char *text, unsigned long long max_whole, __u64 unit_ns,
+			     __u64 *ns)
 {
 	char whole_text[24], frac_text[7] = "000000";
 	size_t whole_len = strcspn(text, ".");
@@ -243,13 +249,37 @@ int cli_parse_ms(const char *text, __u64 *ns)
 			return -EINVAL;
 		memcpy(frac_text, frac_part, frac_len);
 	}
-	err = parse_decimal(whole_text, MS_MAX, &whole);
+	err = parse_decimal(whole_text, max_whole, &whole);
 	if (!err)
 		err = parse_decimal(frac_text, 999999, &frac);
-	if (!err && whole * 1000000 + frac > MS_MAX * 1000000)
+	if (!err && whole * 1000000 + frac > max_whole * 1000000)
 		err = -ERANGE;
 	if (!err)
-		*ns = whole * 1000000 + frac;
+		*ns = whole * unit_ns + frac * (unit_ns / 1000000);
+	return err;
+}
+
+int cli_parse_ms(const char *text, __u64 *ns)
+{
+	return parse_fixed_point(text, MS_MAX, 1000000, ns);
+}
+
+int cli_parse_seconds(const char *text, __u64 *ns)
+{
+	int err = parse_fixed_point(text, SECONDS_MAX, 1000000000, ns);
+
+	return !err && *ns == 0 ? -ERANGE : err;
+}
+
+int cli_parse_count(const char *text, __u64 *count)
+{
+	unsigned long long value;
+	int err = parse_decimal(text, ULLONG_MAX, &value);
+
+	if (!err && value == 0)
+		err = -ERANGE;
+	if (!err)
+		*count = value;
 	return err;
 }
 
@@ -350,6 +380,18 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 					     "invalid ring size '%s': expected a power of two from "
 					     "%ldK to 1G, in bytes or with K, M or G",
 					     optarg, sysconf(_SC_PAGESIZE) / 1024);
+		return CLI_RUN;
+	case 'd':
+		if (cli_parse_seconds(optarg, &config->duration_ns))
+			return cli_bad_usage(ctx,
+					     "invalid duration '%s': expected seconds, more than 0 "
+					     "and at most 31536000, with up to 6 decimals",
+					     optarg);
+		return CLI_RUN;
+	case 'n':
+		if (cli_parse_count(optarg, &config->max_events))
+			return cli_bad_usage(
+				ctx, "invalid event count '%s': expected a number from 1", optarg);
 		return CLI_RUN;
 	case 'h':
 		ctx->command->usage(ctx, stdout);

@@ -57,7 +57,7 @@ int cli_getopt(struct command_context *ctx, int argc, char **argv, const char *o
 	       const struct option *longopts);
 /* The option cli_getopt() stopped at, for "unknown option" and "missing value". */
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
-/* -p -t -T -x -v -h -A -b, and any option a command does not know: CLI_RUN when it was fine. */
+/* -p -t -T -x -v -h -A -b -d -n, and any option a command does not know: CLI_RUN when it was fine. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config);
 /* Their long names, for each command's table. */
@@ -69,11 +69,17 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	{ "extended", no_argument, NULL, 'x' },			\
 	{ "attach", required_argument, NULL, 'A' },		\
 	{ "ring-size", required_argument, NULL, 'b' },		\
+	{ "duration", required_argument, NULL, 'd' },		\
+	{ "max-events", required_argument, NULL, 'n' },		\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
 /* clang-format on */
 int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);
+/* Seconds, more than 0 and at most a year, with up to 6 decimals, into nanoseconds. */
+int cli_parse_seconds(const char *text, __u64 *ns);
+/* A count of at least 1. */
+int cli_parse_count(const char *text, __u64 *count);
 /* A ring buffer's size: a power of two from a page to 1G, in bytes or with K, M or G. */
 int cli_parse_ring_size(const char *text, __u32 *bytes);
 /* A comma-separated list of ports, 1 to 65535, at most FILTER_PORTS_MAX of them. */

@@ -28,7 +28,8 @@ static const struct column connect_columns[] = {
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxLv] [-p PID] [-A METHOD] [-b SIZE] [min_ms]\n"
+		"Usage: %s [-htTxLv] [-p PID] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] "
+		"[min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"
@@ -45,6 +46,10 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"                     attach as tp_btf, raw_tp, tracepoint, fentry or kprobe\n"
 		"                     (default: auto, the best this kernel offers, falling back\n"
 		"                     on failure; 'tcptrace features' lists them)\n"
+		"  -d, --duration SECONDS\n"
+		"                     stop after this many seconds (decimals allowed)\n"
+		"  -n, --max-events COUNT\n"
+		"                     stop after printing this many events\n"
 		"  -b, --ring-size SIZE\n"
 		"                     the kernel's buffer for events not yet read: a power of\n"
 		"                     two, with K, M or G (default 1M; a larger one rides out\n"
@@ -75,7 +80,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:tTxLvhA:b:", connect_options)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:tTxLvhA:b:d:n:", connect_options)) != -1) {
 		switch (opt) {
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;

@@ -43,6 +43,9 @@ struct trace_config {
 	const struct column *columns;
 	unsigned int column_flags;
 	enum attach_method attach_method;
+	/* Bounded runs: stop after this long, or this many events; 0 means no bound. */
+	__u64 duration_ns;
+	__u64 max_events;
 	/* Bytes of the ring buffer events wait in until read; 0: the default. */
 	__u32 ring_size;
 	bool verbose;

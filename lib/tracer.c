@@ -24,6 +24,10 @@ struct tracer {
 	struct losses reported;
 	__u64 next_loss_check_ns;
 	bool verbose;
+	/* -n and -d: events left to print (when counting), and when to stop (0: never). */
+	bool counting;
+	__u64 events_left;
+	__u64 deadline_ns;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
@@ -101,6 +105,11 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct event))
 		return 0;
+	/* -n: the ones after the last are drained and dropped, as a stop would have them. */
+	if (tracer->counting && !tracer->events_left)
+		return 0;
+	if (tracer->counting && !--tracer->events_left)
+		stop_requested = 1;
 	line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
 	output_commit(&tracer->out, format_event(&tracer->formatter, data, line));
 	/* Stop draining once output fails: nothing more can be written. */
@@ -147,6 +156,22 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* -d: the time is up. Also how long the next sleep may last, at most the drain interval. */
+static bool out_of_time(const struct tracer *tracer, int *timeout_ms)
+{
+	__u64 now;
+
+	*timeout_ms = TRACER_DRAIN_INTERVAL_MS;
+	if (!tracer->deadline_ns)
+		return false;
+	now = now_ns();
+	if (now >= tracer->deadline_ns)
+		return true;
+	if (tracer->deadline_ns - now < TRACER_DRAIN_INTERVAL_MS * 1000000ull)
+		*timeout_ms = (tracer->deadline_ns - now + 999999) / 1000000;
+	return false;
+}
+
 static void maybe_report_losses(struct tracer *tracer)
 {
 	__u64 now = now_ns();
@@ -172,10 +197,11 @@ static int flush_output(struct tracer *tracer, struct failure *failure)
 /* Write, drain, repeat, until a signal, a reader that went away, or an error. */
 static int consume(struct tracer *tracer, struct failure *failure)
 {
-	int err;
+	int err, timeout_ms;
 
-	while (!(err = flush_output(tracer, failure)) && !stop_requested) {
-		err = session_poll(&tracer->session, TRACER_DRAIN_INTERVAL_MS);
+	while (!(err = flush_output(tracer, failure)) && !stop_requested &&
+	       !out_of_time(tracer, &timeout_ms)) {
+		err = session_poll(&tracer->session, timeout_ms);
 		/* A failed write stops the drain too; flush_output() reports it. */
 		if (err < 0 && err != -EINTR && !tracer->out.error) {
 			failure_step(failure, "read", "the ring buffer");
@@ -215,6 +241,8 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 
 	output_init(&tracer.out, STDOUT_FILENO, &give_up_writing);
 	tracer.verbose = config->verbose;
+	tracer.counting = config->max_events > 0;
+	tracer.events_left = config->max_events;
 	install_signal_handlers();
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
@@ -226,6 +254,9 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		tracer.formatter.flags = config->column_flags;
 		format_start(&tracer.formatter);
 		print_header(&tracer);
+		/* -d counts from here: the probes are attached. */
+		if (config->duration_ns)
+			tracer.deadline_ns = now_ns() + config->duration_ns;
 		err = finish(&tracer, consume(&tracer, failure), failure);
 	}
 	session_close(&tracer.session);

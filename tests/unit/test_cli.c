@@ -57,13 +57,15 @@ static void test_defaults(void)
 
 static void test_every_short_option(void)
 {
-	char *argv[] = { "tcptrace", "connect", "-p", "1234", "-t",  "-x",
-			 "-L",	     "-v",	"-b", "64K",  "2.5", NULL };
+	char *argv[] = { "tcptrace", "connect", "-p", "1234", "-t", "-x", "-L",	 "-v",
+			 "-b",	     "64K",	"-d", "1.5",  "-n", "7",  "2.5", NULL };
 	struct trace_config config;
 
 	CHECK(parse(argv, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_pid, 1234);
 	CHECK_EQ_U64(config.ring_size, 65536);
+	CHECK_EQ_U64(config.duration_ns, 1500000000);
+	CHECK_EQ_U64(config.max_events, 7);
 	CHECK_EQ_U64(config.filter_min_latency_ns, 2500000);
 	CHECK_EQ_U64(config.column_flags, COLUMN_TIMESTAMP | COLUMN_EXTENDED | COLUMN_LPORT);
 	CHECK(config.verbose);
@@ -218,6 +220,34 @@ static const struct rejection rejections[] = {
 	BAD_RING(" 1M"),
 	BAD_RING("0x1000"),
 	BAD_RING("99999999999999999999"),
+#define BAD_DURATION(text)                                                                \
+	{                                                                                 \
+		{ "tcptrace", "connect", "-d", text },                                    \
+			"tcptrace connect: invalid duration '" text                       \
+			"': expected seconds, more than 0 and at most 31536000, with up " \
+			"to 6 decimals"                                                   \
+	}
+	BAD_DURATION(""),
+	BAD_DURATION("0"),
+	BAD_DURATION("0.0"),
+	BAD_DURATION("-1"),
+	BAD_DURATION("1s"),
+	BAD_DURATION("1.0000001"),
+	BAD_DURATION("31536000.000001"),
+	BAD_DURATION("99999999999999999999"),
+	BAD_DURATION(".5"),
+#define BAD_COUNT(text)                                               \
+	{                                                             \
+		{ "tcptrace", "accept", "-n", text },                 \
+			"tcptrace accept: invalid event count '" text \
+			"': expected a number from 1"                 \
+	}
+	BAD_COUNT(""),
+	BAD_COUNT("0"),
+	BAD_COUNT("-3"),
+	BAD_COUNT("1e3"),
+	BAD_COUNT("18446744073709551616"),
+	BAD_COUNT("ten"),
 	{ { "tcptrace", "accept", "--ring-size=1Q" },
 	  "tcptrace accept: invalid ring size '1Q': expected a power of two from 4K to 1G, in "
 	  "bytes or with K, M or G" },
@@ -339,6 +369,18 @@ static void test_accepted_values(void)
 		CHECK(cli_parse_ring_size(sizes[i].text, &bytes) == 0);
 		CHECK_EQ_U64(bytes, sizes[i].bytes);
 	}
+	__u64 value;
+
+	CHECK(cli_parse_seconds("0.000001", &value) == 0);
+	CHECK_EQ_U64(value, 1000);
+	CHECK(cli_parse_seconds("2.5", &value) == 0);
+	CHECK_EQ_U64(value, 2500000000ull);
+	CHECK(cli_parse_seconds("31536000", &value) == 0);
+	CHECK_EQ_U64(value, 31536000000000000ull);
+	CHECK(cli_parse_count("1", &value) == 0);
+	CHECK_EQ_U64(value, 1);
+	CHECK(cli_parse_count("18446744073709551615", &value) == 0);
+	CHECK_EQ_U64(value, 18446744073709551615ull);
 	CHECK(cli_parse_pid("1", &pid) == 0 && pid == 1);
 	CHECK(cli_parse_pid("4194304", &pid) == 0 && pid == 4194304);
 }
