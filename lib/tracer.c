@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <linux/types.h>
 #include "../bpf/event.h"
@@ -24,15 +25,17 @@ struct tracer {
 	struct losses reported;
 	__u64 next_loss_check_ns;
 	bool verbose;
-	/* -n and -d: events left to print (when counting), and when to stop (0: never). */
+	/* -n: events left to print, when counting. */
 	bool counting;
 	__u64 events_left;
-	__u64 deadline_ns;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
 
-/* The last events still get written, unless the reader stalls: then the alarm ends it. */
+/*
+ * The last events still get written, unless the reader stalls: then the alarm ends it.
+ * A signal calls this, and so does the end of -d or -n.
+ */
 static void request_stop(int signo)
 {
 	(void)signo;
@@ -40,17 +43,23 @@ static void request_stop(int signo)
 	alarm(TRACER_GIVE_UP_WRITING_S);
 }
 
-static void give_up(int signo)
+/*
+ * SIGALRM: the end of -d, which stops tracing like a signal; or, once stopping, the
+ * reader stalled too long.
+ */
+static void on_alarm(int signo)
 {
-	(void)signo;
-	give_up_writing = 1;
+	if (stop_requested)
+		give_up_writing = 1;
+	else
+		request_stop(signo);
 }
 
 /* No SA_RESTART: a signal must cut the consumer's sleep, or a blocked write, short. */
 static void install_signal_handlers(void)
 {
 	struct sigaction stop = { .sa_handler = request_stop };
-	struct sigaction alarm_clock = { .sa_handler = give_up };
+	struct sigaction alarm_clock = { .sa_handler = on_alarm };
 	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
 	sigaction(SIGINT, &stop, NULL);
@@ -109,7 +118,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (tracer->counting && !tracer->events_left)
 		return 0;
 	if (tracer->counting && !--tracer->events_left)
-		stop_requested = 1;
+		request_stop(0);
 	line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
 	output_commit(&tracer->out, format_event(&tracer->formatter, data, line));
 	/* Stop draining once output fails: nothing more can be written. */
@@ -156,20 +165,15 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* -d: the time is up. Also how long the next sleep may last, at most the drain interval. */
-static bool out_of_time(const struct tracer *tracer, int *timeout_ms)
+/* -d: SIGALRM when the time is up; it cuts a blocked write short, as a signal does. */
+static void start_alarm(__u64 duration_ns)
 {
-	__u64 now;
+	struct itimerval timer = {
+		.it_value = { .tv_sec = duration_ns / 1000000000,
+			      .tv_usec = duration_ns % 1000000000 / 1000 },
+	};
 
-	*timeout_ms = TRACER_DRAIN_INTERVAL_MS;
-	if (!tracer->deadline_ns)
-		return false;
-	now = now_ns();
-	if (now >= tracer->deadline_ns)
-		return true;
-	if (tracer->deadline_ns - now < TRACER_DRAIN_INTERVAL_MS * 1000000ull)
-		*timeout_ms = (tracer->deadline_ns - now + 999999) / 1000000;
-	return false;
+	setitimer(ITIMER_REAL, &timer, NULL);
 }
 
 static void maybe_report_losses(struct tracer *tracer)
@@ -197,11 +201,10 @@ static int flush_output(struct tracer *tracer, struct failure *failure)
 /* Write, drain, repeat, until a signal, a reader that went away, or an error. */
 static int consume(struct tracer *tracer, struct failure *failure)
 {
-	int err, timeout_ms;
+	int err;
 
-	while (!(err = flush_output(tracer, failure)) && !stop_requested &&
-	       !out_of_time(tracer, &timeout_ms)) {
-		err = session_poll(&tracer->session, timeout_ms);
+	while (!(err = flush_output(tracer, failure)) && !stop_requested) {
+		err = session_poll(&tracer->session, TRACER_DRAIN_INTERVAL_MS);
 		/* A failed write stops the drain too; flush_output() reports it. */
 		if (err < 0 && err != -EINTR && !tracer->out.error) {
 			failure_step(failure, "read", "the ring buffer");
@@ -256,7 +259,7 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		print_header(&tracer);
 		/* -d counts from here: the probes are attached. */
 		if (config->duration_ns)
-			tracer.deadline_ns = now_ns() + config->duration_ns;
+			start_alarm(config->duration_ns);
 		err = finish(&tracer, consume(&tracer, failure), failure);
 	}
 	session_close(&tracer.session);

@@ -59,6 +59,22 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 expect_between "ms until the end (not before 2 s)" 1900 20000 "$elapsed_ms"
 expect_eq "lines of the peer" 3 "$(trace_rows PID="$waiting_pid" COMM=during | grep -c .)"
 
+echo "== connect -d 2 while a reader that stopped reading blocks the output"
+DROPPED=19
+in_ns loop nft add table inet tt
+in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
+in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+# The reader never reads: after 64 KiB, the pipe is full and write() blocks. The end of
+# -d must not wait for it, any more than a signal does.
+mkfifo "$work/stalled"
+sleep 60 <"$work/stalled" &
+background+=($!)
+"$TCPTRACE_BIN_DIR/tcptrace" connect -d 2 >"$work/stalled" 2>"$work/trace.err" &
+tracer_pid=$!
+sleep 1 # the probes attach (the header cannot tell us: nobody reads it)
+in_ns loop "$CONNECT_STORM" 127.0.0.1 $DROPPED 2000 0 >/dev/null || die "connect_storm"
+tracer_ends "connect -d 2, output blocked"
+
 echo "== accept -n 1 -d 30: the first bound reached ends it"
 waiting_peer acc -r 2 -i 50 127.0.0.1 $port
 tracer_start accept -n 1 -d 30 -P "$port"
