@@ -11,11 +11,12 @@
  * Every way out of SYN_SENT passes this tracepoint, and the entry is deleted there. The
  * one way to miss it is for the program to be busy on the same CPU already: a softirq's
  * state change interrupting the program while it handles a task's. The kernel then skips
- * the program, but only that program: where the kernel keeps that guard per program
- * (tp_btf, raw_tp, fentry), a twin attached to the same event takes the change the other
- * was skipped for. Where it keeps one guard for all (classic tracepoints, kprobes), a
- * third program on tcp_destroy_sock removes the entry a missed end leaves, and counts the
- * attempt as missed. The map is an LRU besides, so that a flood of unanswered SYNs
+ * the program, but only that program: for tp_btf and raw_tp, which a tracepoint runs one
+ * after the other with preemption off, a twin attached to the same event takes the
+ * change the other was skipped for. Where the kernel keeps one guard for all programs
+ * (classic tracepoints, kprobes), or a program may be preempted mid-run and its twin run
+ * on another CPU (fentry), a third program on tcp_destroy_sock removes the entry a
+ * missed end leaves, and counts the attempt as missed. The map is an LRU besides, so that a flood of unanswered SYNs
  * evicts the oldest attempts instead of refusing new ones; user space counts the
  * evictions (see enum counter).
  */
@@ -47,9 +48,12 @@ struct {
  * finds that note, and the twins swap roles: still one takes it. A change is lost only
  * if both twins are skipped for it, which needs three nested levels of TCP state
  * changes on one CPU (there are two: task and softirq), or if a twin is skipped again
- * for the same socket and state while the stale note is among the last few. Which
- * twin runs first does not matter: it is the first attached for tracepoints, the last
- * for fentry.
+ * for the same socket and state while the stale note is among the last few; such a
+ * loss is not counted. Which twin runs first does not matter. The other way round, a
+ * softirq between the two twins that makes more changes than there are notes pushes
+ * the first twin's note out, and the second takes the change again: at an attempt's
+ * end it finds nothing left to do, at its start it restarts the clock a few
+ * microseconds later and counts nothing twice (connect_begin()).
  */
 #define RECENT_CHANGES 16
 
@@ -83,8 +87,15 @@ static __always_inline int connect_begin(const struct sock *sk)
 	start.tid = (__u32)pid_tgid;
 	start.uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(start.comm, sizeof(start.comm));
-	if (bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_ANY) == 0)
+	/*
+	 * Counted once per entry, so that user space's arithmetic holds. An entry already
+	 * there is this attempt's, taken by both twins (see connect_recent), or one whose
+	 * end was missed, which this attempt takes over.
+	 */
+	if (bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_NOEXIST) == 0)
 		count(COUNTER_CONNECT_STARTED);
+	else
+		bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_ANY);
 	return 0;
 }
 
@@ -174,7 +185,7 @@ static __always_inline bool twin_claims(const struct sock *sk, int newstate)
 /*
  * The state compares come first: this runs on every state change of every TCP socket.
  * typed: sk may be loaded from directly (tp_btf, fentry). twin: one of two programs on
- * the same event, of which the first to run takes each change.
+ * the same tracepoint, of which the first to run takes each change.
  */
 static __always_inline int connect_state_change(const struct sock *sk, int oldstate, int newstate,
 						bool typed, bool twin)
@@ -235,13 +246,7 @@ int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("fentry/tcp_set_state")
 int BPF_PROG(connect_state_fentry, struct sock *sk, int newstate)
 {
-	return connect_state_change(sk, sk->__sk_common.skc_state, newstate, true, true);
-}
-
-SEC("fentry/tcp_set_state")
-int BPF_PROG(connect_twin_fentry, struct sock *sk, int newstate)
-{
-	return connect_state_change(sk, sk->__sk_common.skc_state, newstate, true, true);
+	return connect_state_change(sk, sk->__sk_common.skc_state, newstate, true, false);
 }
 
 SEC("kprobe/tcp_set_state")
@@ -271,6 +276,12 @@ int connect_destroy_tp(struct trace_event_raw_tcp_event_sk *ctx)
 }
 
 /* tcp_v4_destroy_sock() fires the tracepoint, for IPv6 sockets too. */
+SEC("fentry/tcp_v4_destroy_sock")
+int BPF_PROG(connect_destroy_fentry, struct sock *sk)
+{
+	return connect_destroyed(sk);
+}
+
 SEC("kprobe/tcp_v4_destroy_sock")
 int BPF_KPROBE(connect_destroy_kprobe, struct sock *sk)
 {

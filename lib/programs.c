@@ -17,25 +17,25 @@ static const struct {
 	const char *name;    /* the value of -A */
 	const char *suffix;  /* a probe's variant is named "<command>_<probe><suffix>" */
 	const char *section; /* its section starts with this */
-	/* The kernel skips a program already running on the CPU: that one alone (true), or
-	 * every program of the kind (a shared guard, for classic tracepoints and kprobes). */
-	bool own_guard;
+	/* A run the kernel skips (the program was busy on that CPU) can be taken by a twin:
+	 * the kernel skips only the busy program, and runs both with preemption off. */
+	bool twins;
 } methods[] = {
 	[ATTACH_AUTO] = { "auto" },
 	[ATTACH_TP_BTF] = { "tp_btf", "_btf", "tp_btf/", true },
 	[ATTACH_RAW_TP] = { "raw_tp", "_raw", "raw_tp/", true },
 	[ATTACH_TRACEPOINT] = { "tracepoint", "_tp", "tracepoint/" },
-	[ATTACH_FENTRY] = { "fentry", "_fentry", "fentry/", true },
+	[ATTACH_FENTRY] = { "fentry", "_fentry", "fentry/" },
 	[ATTACH_KPROBE] = { "kprobe", "_kprobe", "kprobe/" },
 };
 
 /*
- * What a skipped run is caught by (bpf/connect.bpf.c): with its own guard, connect's
- * state program has a twin that takes the changes it was skipped for; with a shared
- * guard, a probe on socket destruction cleans up after the attempts it missed.
+ * What a skipped run is caught by (bpf/connect.bpf.c): where the method allows, connect's
+ * state program has a twin that takes the changes it was skipped for; elsewhere, a probe
+ * on socket destruction cleans up after the attempts it missed.
  */
-static const char *const for_own_guard[] = { "connect_twin", "connect_recent" };
-static const char *const for_shared_guard[] = { "connect_destroy" };
+static const char *const with_twins[] = { "connect_twin", "connect_recent" };
+static const char *const without_twins[] = { "connect_destroy" };
 
 const char *attach_method_name(enum attach_method method)
 {
@@ -161,12 +161,12 @@ static bool listed(const char *const *list, size_t size, const char *name)
 	return false;
 }
 
-/* Is this program or map for the other kind of guard than the method's? */
-static bool other_guard(const char *name, enum attach_method method)
+/* Is this program or map for the other way of catching skipped runs than the method's? */
+static bool other_catch(const char *name, enum attach_method method)
 {
-	if (methods[method].own_guard)
-		return listed(for_shared_guard, ARRAY_SIZE(for_shared_guard), name);
-	return listed(for_own_guard, ARRAY_SIZE(for_own_guard), name);
+	if (methods[method].twins)
+		return listed(without_twins, ARRAY_SIZE(without_twins), name);
+	return listed(with_twins, ARRAY_SIZE(with_twins), name);
 }
 
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
@@ -178,7 +178,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
 		bool wanted = is_command_object(name, config->command) && !disabled(config, name) &&
-			      !other_guard(name, method);
+			      !other_catch(name, method);
 
 		if (wanted && variant_of(name))
 			wanted = chosen_variant(skel, name, method);
@@ -189,7 +189,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		bool other_command = !is_command_object(name, config->command) &&
 				     (has_prefix(name, "connect_") || has_prefix(name, "accept_"));
 
-		if (other_command || other_guard(name, method))
+		if (other_command || other_catch(name, method))
 			bpf_map__set_autocreate(map, false);
 	}
 }

@@ -231,7 +231,7 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	}
 	report_losses(tracer);
 	if (tracer->verbose && tracer->reported.taken_by_twin)
-		notice("%llu probe runs skipped on a busy CPU were taken by their twin: none lost",
+		notice("%llu probe runs skipped on a busy CPU were taken by their twin",
 		       (unsigned long long)tracer->reported.taken_by_twin);
 	return err == -EPIPE || err == -EINTR ? 0 : err;
 }

@@ -7,12 +7,15 @@
  *
  * Storm (default): one listener thread accepts and closes; THREADS client threads
  * connect, and close with SO_LINGER 0 (an RST: no TIME_WAIT build-up), as fast as they
- * can for SECONDS. Prints "connections=<n> seconds=<s> rate=<n/s> pid=<pid>".
+ * can for SECONDS. Prints "connections=<n> attempts=<n> seconds=<s> rate=<n/s> pid=<pid>":
+ * the connections made, and every connect() (failed ones and the one that wakes the
+ * listener at the end too), each of which tcptrace connect prints a line for.
  *
  * In flight (-i): each client thread keeps IN_FLIGHT non-blocking attempts open to PORT,
  * which should drop SYNs (a firewall rule), closing the oldest and opening a new one in
  * turn: many attempts in SYN_SENT at once, to load the tracer's in-flight map.
- * Prints "attempts=<n> seconds=<s> rate=<n/s> pid=<pid>".
+ * Prints "cycles=<n> attempts=<n> seconds=<s> rate=<cycles/s> pid=<pid>": each cycle
+ * closes one attempt and opens one; attempts counts every connect().
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -41,6 +44,7 @@ struct options {
 
 static struct options opts = { .threads = 2, .seconds = 3, .per_thread = 256 };
 static atomic_ulong done;
+static atomic_ulong attempts; /* every connect(): each is one line of tcptrace connect */
 static atomic_bool stop;
 
 static double now(void)
@@ -122,6 +126,7 @@ static void *storm_client(void *arg)
 		if (fd < 0)
 			die("socket");
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger));
+		atomic_fetch_add(&attempts, 1);
 		if (connect(fd, (struct sockaddr *)&opts.target, opts.target_len) == 0)
 			atomic_fetch_add(&done, 1);
 		close(fd);
@@ -135,6 +140,7 @@ static int open_attempt(void)
 
 	if (fd < 0)
 		die("socket");
+	atomic_fetch_add(&attempts, 1);
 	if (connect(fd, (struct sockaddr *)&opts.target, opts.target_len) && errno != EINPROGRESS)
 		die("connect");
 	return fd;
@@ -232,8 +238,8 @@ int main(int argc, char **argv)
 		shutdown(listener, SHUT_RDWR);
 		pthread_join(server, NULL);
 	}
-	printf("%s=%lu seconds=%.3f rate=%.0f pid=%d\n",
-	       opts.in_flight ? "attempts" : "connections", atomic_load(&done), elapsed,
-	       atomic_load(&done) / elapsed, getpid());
+	printf("%s=%lu attempts=%lu seconds=%.3f rate=%.0f pid=%d\n",
+	       opts.in_flight ? "cycles" : "connections", atomic_load(&done),
+	       atomic_load(&attempts), elapsed, atomic_load(&done) / elapsed, getpid());
 	return 0;
 }

@@ -16,7 +16,7 @@ expect_eq "header" "PROBE TP_BTF RAW_TP TRACEPOINT FENTRY KPROBE USED BY" \
 	"$(grep '^PROBE' "$work/features" | tr -s ' ')"
 row() { awk -v e="$1" '$1 == e { print $2, $3, $4, $7 }' "$work/features"; }
 expect_eq "inet_sock_set_state" "yes yes yes connect,accept" "$(row sock:inet_sock_set_state)"
-# Only the methods whose guard is shared clean up after missed runs (bpf/connect.bpf.c).
+# Only the methods without twins clean up after missed runs (bpf/connect.bpf.c).
 expect_eq "tcp_destroy_sock" "- - yes connect" "$(row tcp:tcp_destroy_sock)"
 expect_eq "kfree_skb" "yes yes yes accept" "$(row skb:kfree_skb)"
 for event in syscalls:sys_exit_accept4 syscalls:sys_exit_accept io_uring:io_uring_complete; do
