@@ -213,7 +213,8 @@ static __always_inline int report_accepted(struct task_struct *task, const struc
 	/* A listening socket is no accepted one: the descriptor changed hands. */
 	if (!sk || !is_stream_inet(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
 		return 0;
-	if (port_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_num)))
+	if (port_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_num)) ||
+	    socket_filtered_out(sk, false))
 		return 0;
 	event = event_reserve(EVENT_ACCEPT);
 	if (!event)
@@ -248,7 +249,7 @@ static __always_inline int accept_returned(long fd)
 {
 	struct task_struct *task;
 
-	if (fd < 0 || tgid_filtered_out(bpf_get_current_pid_tgid() >> 32))
+	if (fd < 0 || task_filtered_out(bpf_get_current_pid_tgid()))
 		return 0;
 	task = bpf_get_current_task_btf();
 	return report_accepted(task, sock_of_fd(task, fd), listener_of_syscall(task));
@@ -334,7 +335,7 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	}
 	if (req)
 		bpf_map_delete_elem(&accept_uring_requests, &key); /* its last completion */
-	if (fd < 0 || tgid_filtered_out(bpf_get_current_pid_tgid() >> 32))
+	if (fd < 0 || task_filtered_out(bpf_get_current_pid_tgid()))
 		return 0;
 	return report_accepted(task, sock_of_fd(task, fd), listener);
 }
@@ -408,7 +409,9 @@ static __always_inline int report_dropped(const struct sk_buff *skb, __u8 outcom
 	if (outcome == ACCEPT_REFUSED &&
 	    (packet.tcp.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
 		return 0;
-	if (port_filtered_out(bpf_ntohs(packet.tcp.dest)))
+	if (port_filtered_out(bpf_ntohs(packet.tcp.dest)) ||
+	    (filter_family && packet.family != filter_family) ||
+	    netns_filtered_out(BPF_CORE_READ(skb, dev, nd_net.net)))
 		return 0;
 	event = event_reserve(EVENT_ACCEPT);
 	if (!event)

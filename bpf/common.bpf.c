@@ -5,9 +5,15 @@
 struct events_map events SEC(".maps");
 struct counters_map counters SEC(".maps");
 struct filter_ports_map filter_ports SEC(".maps");
+struct filter_cgroup_map filter_cgroup SEC(".maps");
 
 const volatile __u32 filter_tgid = 0;
 const volatile bool filter_ports_enabled = false;
+const volatile bool filter_uid_enabled = false;
+const volatile __u32 filter_uid = 0;
+const volatile bool filter_cgroup_enabled = false;
+const volatile __u16 filter_family = 0;
+const volatile __u32 filter_netns = 0;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
 char LICENSE[] SEC("license") = "GPL";

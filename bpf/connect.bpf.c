@@ -73,13 +73,14 @@ struct {
 /* Report only attempts at least this slow (the positional min_ms). */
 const volatile __u64 filter_min_latency_ns = 0;
 
-static __always_inline int connect_begin(const struct sock *sk)
+static __always_inline int connect_begin(const struct sock *sk, bool typed)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 key = (__u64)sk;
 	struct connect_start start = {};
 
-	if (tgid_filtered_out(pid_tgid >> 32))
+	if (task_filtered_out(pid_tgid) || socket_filtered_out(sk, typed) ||
+	    port_filtered_out(bpf_ntohs(sk_read(typed, sk, __sk_common.skc_dport))))
 		return 0;
 	start.sk = key;
 	start.start_ns = bpf_ktime_get_ns();
@@ -197,7 +198,7 @@ static __always_inline int connect_state_change(const struct sock *sk, int oldst
 	if (twin && !twin_claims(sk, newstate))
 		return 0;
 	if (newstate == TCP_SYN_SENT)
-		return connect_begin(sk);
+		return connect_begin(sk, typed);
 	return connect_end(sk, newstate, typed);
 }
 

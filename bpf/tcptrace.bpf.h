@@ -36,8 +36,23 @@ extern struct events_map events SEC(".maps");
 extern struct counters_map counters SEC(".maps");
 
 /* Filters: .rodata, so the verifier prunes the branches of a filter that is off. */
-extern const volatile __u32 filter_tgid; /* 0: every process */
+extern const volatile __u32 filter_tgid; /* -p; 0: every process */
 extern const volatile bool filter_ports_enabled;
+extern const volatile bool filter_uid_enabled; /* -u; UID 0 is a UID */
+extern const volatile __u32 filter_uid;
+extern const volatile bool filter_cgroup_enabled; /* --cgroup */
+extern const volatile __u16 filter_family;	  /* -4, -6; 0: both */
+extern const volatile __u32 filter_netns;	  /* --netns: its inode number; 0: all */
+
+/* --cgroup: the cgroup (v2) whose tasks, and its descendants', are traced. */
+struct filter_cgroup_map {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+extern struct filter_cgroup_map filter_cgroup SEC(".maps");
 
 /* The ports of -P; a map, as a list of any length costs one lookup. */
 struct filter_ports_map {
@@ -89,9 +104,21 @@ static __always_inline void event_submit(struct event *event)
 	bpf_ringbuf_submit(event, flags);
 }
 
-static __always_inline bool tgid_filtered_out(__u32 tgid)
+/* -p, -u, --cgroup: the filters on the task, which must be the current one. */
+static __always_inline bool task_filtered_out(__u64 pid_tgid)
 {
-	return filter_tgid && tgid != filter_tgid;
+	if (filter_tgid && pid_tgid >> 32 != filter_tgid)
+		return true;
+	if (filter_uid_enabled && (__u32)bpf_get_current_uid_gid() != filter_uid)
+		return true;
+	/* 1: the task is in that cgroup, or in one below it. */
+	return filter_cgroup_enabled && bpf_current_task_under_cgroup(&filter_cgroup, 0) != 1;
+}
+
+/* --netns: a network namespace is known by its inode number, as stat() shows it. */
+static __always_inline bool netns_filtered_out(const struct net *net)
+{
+	return filter_netns && BPF_CORE_READ(net, ns.inum) != filter_netns;
 }
 
 static __always_inline bool port_filtered_out(__u16 port)
@@ -114,6 +141,26 @@ static __always_inline bool ipv4_mapped(const __u8 *addr)
 	const __u32 *words = (const __u32 *)addr;
 
 	return !words[0] && !words[1] && words[2] == bpf_htonl(0xffff);
+}
+
+/* The family a socket's connection is shown with: a v4-mapped peer makes it IPv4. */
+static __always_inline __u16 reported_family(const struct sock *sk, bool typed)
+{
+	__u16 family = sk_read(typed, sk, __sk_common.skc_family);
+	__u8 daddr[16];
+
+	if (!bpf_core_field_exists(sk->__sk_common.skc_v6_daddr) || family != AF_INET6)
+		return family;
+	sk_read_bytes(typed, daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	return ipv4_mapped(daddr) ? AF_INET : AF_INET6;
+}
+
+/* -4, -6, --netns: the filters on the socket. */
+static __always_inline bool socket_filtered_out(const struct sock *sk, bool typed)
+{
+	if (filter_family && reported_family(sk, typed) != filter_family)
+		return true;
+	return netns_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_net.net));
 }
 
 /*

@@ -14,7 +14,10 @@ static const struct column accept_columns[] = {
 	{ .field = FIELD_RPORT, .header = "RPORT", .width = 5 },
 	{ .field = FIELD_LADDR, .header = "LADDR", .width = FORMAT_ADDR_WIDTH },
 	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5 },
-	{ .field = FIELD_UID, .header = "UID", .width = 6, .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_UID,
+	  .header = "UID",
+	  .width = 6,
+	  .show_if = COLUMN_EXTENDED | COLUMN_UID },
 	/* How long the connection waited in the accept queue. */
 	{ .field = FIELD_LATENCY_MS,
 	  .header = "QUEUED(ms)",
@@ -28,8 +31,8 @@ static const struct column accept_columns[] = {
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxfv] [-p PID] [-P PORTS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b "
-		"SIZE]\n"
+		"Usage: %s [-htTxfUv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"       [--netns PATH] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
 		"connection returned by accept(), accept4() or io_uring, naming the process that\n"
@@ -38,8 +41,16 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"Options:\n"
 		"  -p, --pid PID      trace only this process\n"
 		"  -P, --ports PORTS  trace only these local ports (comma-separated, at most %d)\n"
+		"  -u, --uid UID      trace only this user's processes\n"
+		"  -4, --ipv4         trace only IPv4 connections\n"
+		"  -6, --ipv6         trace only IPv6 connections\n"
+		"      --cgroup PATH  trace only the processes in this cgroup (v2), or below it\n"
+		"      --netns PATH   trace only this network namespace (/proc/PID/ns/net,\n"
+		"                     /run/netns/NAME)\n"
+
 		"  -t, --timestamp    print TIME(s): when it was accepted, in seconds since start\n"
 		"  -T, --time         print TIME: when it was accepted, as HH:MM:SS\n"
+		"  -U, --print-uid    print UID\n"
 		"  -x, --extended     print UID, QUEUED(ms) (time spent in the accept queue) and\n"
 		"                     BACKLOG (the listener's accept queue, length/limit)\n"
 		"  -f, --failed       also print attempts that never reached accept(), with "
@@ -93,32 +104,16 @@ static void enable_options_programs(struct trace_config *config)
 		config->disabled_programs[n++] = NULL;
 }
 
-static enum cli_result bad_ports(const struct command_context *ctx, const char *text, int err)
-{
-	if (err == -E2BIG)
-		return cli_bad_usage(ctx, "too many ports in '%s': at most %d", text,
-				     FILTER_PORTS_MAX);
-	return cli_bad_usage(ctx,
-			     "invalid port list '%s': expected ports from 1 to 65535, "
-			     "separated by commas",
-			     text);
-}
-
 enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 			     struct trace_config *config)
 {
 	enum cli_result result;
-	int opt, err;
+	int opt;
 
 	config->columns = accept_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:tTxfvhA:b:d:n:", accept_options)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UtTxfvhA:b:d:n:", accept_options)) !=
+	       -1) {
 		switch (opt) {
-		case 'P':
-			err = cli_parse_ports(optarg, config->filter_ports,
-					      &config->nr_filter_ports);
-			if (err)
-				return bad_ports(ctx, optarg, err);
-			break;
 		case 'f':
 			config->column_flags |= COLUMN_FAILED;
 			break;
@@ -132,8 +127,9 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
 	enable_options_programs(config);
 	/* The kernel drops those attempts before any process sees them. */
-	if (config->filter_pid && (config->column_flags & COLUMN_FAILED))
+	if ((config->filter_pid || config->filter_uid_enabled || config->cgroup_path) &&
+	    (config->column_flags & COLUMN_FAILED))
 		return cli_bad_usage(ctx, "-f's attempts belong to no process: select them with "
-					  "-P PORTS, not -p");
+					  "-P PORTS, not -p, -u or --cgroup");
 	return CLI_RUN;
 }

@@ -6,12 +6,20 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include "../lib/programs.h"
 #include "cli.h"
 
@@ -271,6 +279,48 @@ int cli_parse_seconds(const char *text, __u64 *ns)
 	return !err && *ns == 0 ? -ERANGE : err;
 }
 
+int cli_parse_uid(const char *text, __u32 *uid)
+{
+	unsigned long long value;
+	int err = parse_decimal(text, UINT_MAX - 1, &value);
+
+	if (!err)
+		*uid = value;
+	return err;
+}
+
+int cli_check_cgroup(const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (stat(path, &st) || statfs(path, &fs))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return fs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EMEDIUMTYPE;
+}
+
+int cli_parse_netns(const char *path, __u32 *inode)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), type, err = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type < 0)
+		err = errno == ENOTTY ? -ENOTTY : -errno;
+	else if (type != CLONE_NEWNET)
+		err = -EMEDIUMTYPE;
+	else if (fstat(fd, &st))
+		err = -errno;
+	else
+		*inode = st.st_ino;
+	close(fd);
+	return err;
+}
+
 int cli_parse_count(const char *text, __u64 *count)
 {
 	unsigned long long value;
@@ -343,6 +393,61 @@ int cli_parse_ring_size(const char *text, __u32 *bytes)
 	return 0;
 }
 
+static enum cli_result parse_ports_option(const struct command_context *ctx, const char *text,
+					  struct trace_config *config)
+{
+	int err = cli_parse_ports(text, config->filter_ports, &config->nr_filter_ports);
+
+	if (err == -E2BIG)
+		return cli_bad_usage(ctx, "too many ports in '%s': at most %d", text,
+				     FILTER_PORTS_MAX);
+	if (err)
+		return cli_bad_usage(ctx,
+				     "invalid port list '%s': expected ports from 1 to 65535, "
+				     "separated by commas",
+				     text);
+	return CLI_RUN;
+}
+
+static enum cli_result family_option(const struct command_context *ctx, __u16 family,
+				     struct trace_config *config)
+{
+	if (config->filter_family && config->filter_family != family)
+		return cli_bad_usage(ctx, "options '-4' and '-6' exclude each other");
+	config->filter_family = family;
+	return CLI_RUN;
+}
+
+static enum cli_result cgroup_option(const struct command_context *ctx, const char *path,
+				     struct trace_config *config)
+{
+	int err = cli_check_cgroup(path);
+
+	if (err == -EMEDIUMTYPE)
+		return cli_bad_usage(ctx, "invalid cgroup '%s': not on a cgroup v2 filesystem",
+				     path);
+	if (err)
+		return cli_bad_usage(ctx, "invalid cgroup '%s': %s", path, strerror(-err));
+	config->cgroup_path = path;
+	return CLI_RUN;
+}
+
+static enum cli_result netns_option(const struct command_context *ctx, const char *path,
+				    struct trace_config *config)
+{
+	int err = cli_parse_netns(path, &config->filter_netns);
+
+	if (err == -EMEDIUMTYPE || err == -ENOTTY)
+		return cli_bad_usage(ctx,
+				     "invalid network namespace '%s': not a network namespace "
+				     "file (/proc/PID/ns/net, /run/netns/NAME)",
+				     path);
+	if (err)
+		return cli_bad_usage(ctx, "invalid network namespace '%s': %s", path,
+				     strerror(-err));
+	return CLI_RUN;
+}
+
 /* The options every command has; a command's parser hands over the letters it does not
  * know itself. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
@@ -381,6 +486,25 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 					     "%ldK to 1G, in bytes or with K, M or G",
 					     optarg, sysconf(_SC_PAGESIZE) / 1024);
 		return CLI_RUN;
+	case 'P':
+		return parse_ports_option(ctx, optarg, config);
+	case 'u':
+		if (cli_parse_uid(optarg, &config->filter_uid))
+			return cli_bad_usage(
+				ctx, "invalid UID '%s': expected a number from 0 to 4294967294",
+				optarg);
+		config->filter_uid_enabled = true;
+		return CLI_RUN;
+	case '4':
+	case '6':
+		return family_option(ctx, opt == '4' ? AF_INET : AF_INET6, config);
+	case 'U':
+		config->column_flags |= COLUMN_UID;
+		return CLI_RUN;
+	case CLI_OPTION_CGROUP:
+		return cgroup_option(ctx, optarg, config);
+	case CLI_OPTION_NETNS:
+		return netns_option(ctx, optarg, config);
 	case 'd':
 		if (cli_parse_seconds(optarg, &config->duration_ns))
 			return cli_bad_usage(ctx,

@@ -60,10 +60,19 @@ enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char 
 /* -p -t -T -x -v -h -A -b -d -n, and any option a command does not know: CLI_RUN when it was fine. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config);
+/* Long options without a letter. */
+enum { CLI_OPTION_CGROUP = 256, CLI_OPTION_NETNS };
 /* Their long names, for each command's table. */
 /* clang-format off */
 #define CLI_SHARED_LONG_OPTIONS					\
 	{ "pid", required_argument, NULL, 'p' },		\
+	{ "ports", required_argument, NULL, 'P' },		\
+	{ "uid", required_argument, NULL, 'u' },		\
+	{ "ipv4", no_argument, NULL, '4' },			\
+	{ "ipv6", no_argument, NULL, '6' },			\
+	{ "cgroup", required_argument, NULL, CLI_OPTION_CGROUP },	\
+	{ "netns", required_argument, NULL, CLI_OPTION_NETNS },	\
+	{ "print-uid", no_argument, NULL, 'U' },		\
 	{ "timestamp", no_argument, NULL, 't' },		\
 	{ "time", no_argument, NULL, 'T' },			\
 	{ "extended", no_argument, NULL, 'x' },			\
@@ -78,6 +87,12 @@ int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);
 /* Seconds, more than 0 and at most a year, with up to 6 decimals, into nanoseconds. */
 int cli_parse_seconds(const char *text, __u64 *ns);
+/* A UID, 0 to 4294967294 (-1 is no UID). */
+int cli_parse_uid(const char *text, __u32 *uid);
+/* A cgroup v2 directory; 0 or -errno (-ENOTDIR, or -EMEDIUMTYPE for another filesystem). */
+int cli_check_cgroup(const char *path);
+/* A network namespace file (/proc/PID/ns/net, /run/netns/NAME): its inode number. */
+int cli_parse_netns(const char *path, __u32 *inode);
 /* A count of at least 1. */
 int cli_parse_count(const char *text, __u64 *count);
 /* A ring buffer's size: a power of two from a page to 1G, in bytes or with K, M or G. */

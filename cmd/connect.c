@@ -20,7 +20,10 @@ static const struct column connect_columns[] = {
 	{ .field = FIELD_RADDR, .header = "DADDR", .width = FORMAT_ADDR_WIDTH },
 	{ .field = FIELD_RPORT, .header = "DPORT", .width = 5 },
 	{ .field = FIELD_LATENCY_MS, .header = "LAT(ms)", .width = 8 },
-	{ .field = FIELD_UID, .header = "UID", .width = 6, .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_UID,
+	  .header = "UID",
+	  .width = 6,
+	  .show_if = COLUMN_EXTENDED | COLUMN_UID },
 	{ .field = FIELD_RESULT, .header = "RESULT", .show_if = COLUMN_EXTENDED },
 	{ .field = FIELD_NONE },
 };
@@ -28,8 +31,8 @@ static const struct column connect_columns[] = {
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxLv] [-p PID] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] "
-		"[min_ms]\n"
+		"Usage: %s [-htTxLUv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"       [--netns PATH] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"
@@ -37,11 +40,21 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID      trace only this process\n"
+		"  -P, --ports PORTS  trace only these destination ports (comma-separated, at\n"
+		"                     most %d)\n"
+		"  -u, --uid UID      trace only this user's processes\n"
+		"  -4, --ipv4         trace only IPv4 connections\n"
+		"  -6, --ipv6         trace only IPv6 connections\n"
+		"      --cgroup PATH  trace only the processes in this cgroup (v2), or below it\n"
+		"      --netns PATH   trace only this network namespace (/proc/PID/ns/net,\n"
+		"                     /run/netns/NAME)\n"
+
 		"  -t, --timestamp    print TIME(s): when the answer came, in seconds since start\n"
 		"  -T, --time         print TIME: when the answer came, as HH:MM:SS\n"
 		"  -x, --extended     print SPORT, UID and RESULT (ESTABLISHED, an errno name\n"
 		"                     such as ECONNREFUSED, or ABANDONED)\n"
 		"  -L, --lport        print LPORT, the local port\n"
+		"  -U, --print-uid    print UID\n"
 		"  -A, --attach METHOD\n"
 		"                     attach as tp_btf, raw_tp, tracepoint, fentry or kprobe\n"
 		"                     (default: auto, the best this kernel offers, falling back\n"
@@ -64,7 +77,7 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"  %s -tx           # with time stamps and the outcome of each attempt\n"
 		"  %s -p 181        # only process 181\n"
 		"  %s 10            # only attempts that took 10 ms or more\n",
-		ctx->prog, ctx->prog, ctx->prog, ctx->prog, ctx->prog);
+		ctx->prog, FILTER_PORTS_MAX, ctx->prog, ctx->prog, ctx->prog, ctx->prog);
 }
 
 static const struct option connect_options[] = {
@@ -80,7 +93,8 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:tTxLvhA:b:d:n:", connect_options)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UtTxLvhA:b:d:n:", connect_options)) !=
+	       -1) {
 		switch (opt) {
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;

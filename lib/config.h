@@ -34,6 +34,11 @@ struct trace_config {
 	const char *optional_programs[CONFIG_PROGRAM_LIST];
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
+	bool filter_uid_enabled; /* UID 0 is a UID */
+	__u32 filter_uid;
+	__u16 filter_family;	 /* AF_INET or AF_INET6 */
+	__u32 filter_netns;	 /* the namespace file's inode number */
+	const char *cgroup_path; /* a cgroup v2 directory: its tasks and its descendants' */
 	__u64 filter_min_latency_ns;
 	__u16 filter_ports[FILTER_PORTS_MAX];
 	unsigned int nr_filter_ports;

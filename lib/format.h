@@ -37,6 +37,7 @@ enum column_flag {
 	COLUMN_LPORT = 1 << 2,	   /* -L */
 	COLUMN_CLOCK = 1 << 3,	   /* -T */
 	COLUMN_FAILED = 1 << 4,	   /* accept -f */
+	COLUMN_UID = 1 << 5,	   /* -U */
 };
 
 struct column {

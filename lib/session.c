@@ -191,8 +191,34 @@ static int set_filters(struct tcptrace *skel, const struct trace_config *config)
 	skel->rodata->filter_tgid = config->filter_pid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
 	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
+	skel->rodata->filter_uid_enabled = config->filter_uid_enabled;
+	skel->rodata->filter_uid = config->filter_uid;
+	skel->rodata->filter_family = config->filter_family;
+	skel->rodata->filter_netns = config->filter_netns;
+	skel->rodata->filter_cgroup_enabled = config->cgroup_path != NULL;
 	skel->rodata->report_queue = config->report_queue;
 	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
+	return err;
+}
+
+/*
+ * --cgroup: the kernel checks a task against a cgroup it holds by file descriptor, in a
+ * cgroup array; the map keeps its own reference.
+ */
+static int fill_cgroup_filter(struct tcptrace *skel, const struct trace_config *config)
+{
+	__u32 key = 0;
+	int fd, err = 0;
+
+	if (!config->cgroup_path)
+		return 0;
+	fd = open(config->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map__update_elem(skel->maps.filter_cgroup, &key, sizeof(key), &fd, sizeof(fd),
+				 BPF_ANY))
+		err = -errno;
+	close(fd);
 	return err;
 }
 
@@ -268,6 +294,9 @@ static int load(struct session *session, const struct trace_config *config,
 	err = fill_port_filter(session->skel, config);
 	if (err)
 		return fail(failure, "fill", "the port filter", err);
+	err = fill_cgroup_filter(session->skel, config);
+	if (err)
+		return fail(failure, "fill", "the cgroup filter", err);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include "../../cmd/cli.h"
 #include "check.h"
 
@@ -248,6 +250,36 @@ static const struct rejection rejections[] = {
 	BAD_COUNT("1e3"),
 	BAD_COUNT("18446744073709551616"),
 	BAD_COUNT("ten"),
+	{ { "tcptrace", "connect", "-4", "-6" },
+	  "tcptrace connect: options '-4' and '-6' exclude each other" },
+	{ { "tcptrace", "accept", "--ipv6", "--ipv4" },
+	  "tcptrace accept: options '-4' and '-6' exclude each other" },
+	{ { "tcptrace", "connect", "-u", "-1" },
+	  "tcptrace connect: invalid UID '-1': expected a number from 0 to 4294967294" },
+	{ { "tcptrace", "connect", "-u", "4294967295" },
+	  "tcptrace connect: invalid UID '4294967295': expected a number from 0 to 4294967294" },
+	{ { "tcptrace", "accept", "--uid=root" },
+	  "tcptrace accept: invalid UID 'root': expected a number from 0 to 4294967294" },
+	{ { "tcptrace", "connect", "-P", "0" },
+	  "tcptrace connect: invalid port list '0': expected ports from 1 to 65535, separated by "
+	  "commas" },
+	{ { "tcptrace", "connect", "--cgroup", "/nonexistent" },
+	  "tcptrace connect: invalid cgroup '/nonexistent': No such file or directory" },
+	{ { "tcptrace", "connect", "--cgroup", "/" },
+	  "tcptrace connect: invalid cgroup '/': not on a cgroup v2 filesystem" },
+	{ { "tcptrace", "connect", "--cgroup=/proc/self/status" },
+	  "tcptrace connect: invalid cgroup '/proc/self/status': Not a directory" },
+	{ { "tcptrace", "accept", "--netns", "/proc/self/ns/pid" },
+	  "tcptrace accept: invalid network namespace '/proc/self/ns/pid': not a network namespace "
+	  "file (/proc/PID/ns/net, /run/netns/NAME)" },
+	{ { "tcptrace", "accept", "--netns", "/proc/self/status" },
+	  "tcptrace accept: invalid network namespace '/proc/self/status': not a network "
+	  "namespace file (/proc/PID/ns/net, /run/netns/NAME)" },
+	{ { "tcptrace", "accept", "--netns", "/nonexistent" },
+	  "tcptrace accept: invalid network namespace '/nonexistent': No such file or directory" },
+	{ { "tcptrace", "accept", "-f", "-u", "0" },
+	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not -p, "
+	  "-u or --cgroup" },
 	{ { "tcptrace", "accept", "--ring-size=1Q" },
 	  "tcptrace accept: invalid ring size '1Q': expected a power of two from 4K to 1G, in "
 	  "bytes or with K, M or G" },
@@ -291,7 +323,7 @@ static const struct rejection rejections[] = {
 	  "or kprobe" },
 	{ { "tcptrace", "accept", "-f", "-p", "1" },
 	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not "
-	  "-p" },
+	  "-p, -u or --cgroup" },
 	{ { "tcptrace", "accept", "10" }, "tcptrace accept: unexpected argument '10'" },
 	{ { "tcptrace", "accept", "-P" }, "tcptrace accept: option '-P' needs a value" },
 	{ { "tcpaccept", "--failed=yes" }, "tcpaccept: option '--failed' takes no value" },
@@ -417,6 +449,31 @@ static void test_accept_options(void)
 	CHECK(config.verbose);
 }
 
+/* The filters, for both commands, and -U. */
+static void test_filters(void)
+{
+	char *connect[] = { "tcptrace", "connect",	     "-P", "443,80", "-u", "0", "-6",
+			    "--netns",	"/proc/self/ns/net", "-U", NULL };
+	char *accept[] = { "tcptrace", "accept", "--uid=1000", "--ipv4", NULL };
+	struct trace_config config;
+	struct stat netns;
+
+	CHECK(stat("/proc/self/ns/net", &netns) == 0);
+	CHECK(parse(connect, &config) == CLI_RUN);
+	CHECK_EQ_U64(config.nr_filter_ports, 2);
+	CHECK_EQ_U64(config.filter_ports[0], 443);
+	CHECK(config.filter_uid_enabled);
+	CHECK_EQ_U64(config.filter_uid, 0);
+	CHECK_EQ_U64(config.filter_family, AF_INET6);
+	CHECK_EQ_U64(config.filter_netns, netns.st_ino);
+	CHECK_EQ_U64(config.column_flags, COLUMN_UID);
+	CHECK(parse(accept, &config) == CLI_RUN);
+	CHECK(config.filter_uid_enabled);
+	CHECK_EQ_U64(config.filter_uid, 1000);
+	CHECK_EQ_U64(config.filter_family, AF_INET);
+	CHECK(!config.cgroup_path && !config.filter_netns);
+}
+
 static void test_accept_dispatch(void)
 {
 	char *via_tcptrace[] = { "tcptrace", "accept", "-p", "1", "-P", "22", "-x", NULL };
@@ -455,6 +512,7 @@ int main(void)
 	RUN(test_accepted_values);
 	RUN(test_attach_methods);
 	RUN(test_accept_options);
+	RUN(test_filters);
 	RUN(test_accept_dispatch);
 	RUN(test_port_lists);
 	return CHECK_RESULT();
