@@ -7,31 +7,37 @@
 static const struct column accept_columns[] = {
 	{ .field = FIELD_TIME_S, .header = "TIME(s)", .width = 9, .show_if = COLUMN_TIMESTAMP },
 	{ .field = FIELD_TIME_CLOCK, .header = "TIME", .width = 8, .show_if = COLUMN_CLOCK },
-	{ .field = FIELD_PID, .header = "PID", .width = 7 },
-	{ .field = FIELD_COMM, .header = "COMM", .width = 16 },
-	{ .field = FIELD_IP, .header = "IP", .width = 2 },
-	{ .field = FIELD_RADDR, .header = "RADDR", .width = FORMAT_ADDR_WIDTH },
-	{ .field = FIELD_RPORT, .header = "RPORT", .width = 5 },
-	{ .field = FIELD_LADDR, .header = "LADDR", .width = FORMAT_ADDR_WIDTH },
-	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5 },
+	{ .field = FIELD_PID, .header = "PID", .key = "pid", .width = 7 },
+	{ .field = FIELD_COMM, .header = "COMM", .key = "comm", .width = 16 },
+	{ .field = FIELD_IP, .header = "IP", .key = "ip", .width = 2 },
+	{ .field = FIELD_RADDR, .header = "RADDR", .key = "raddr", .width = FORMAT_ADDR_WIDTH },
+	{ .field = FIELD_RPORT, .header = "RPORT", .key = "rport", .width = 5 },
+	{ .field = FIELD_LADDR, .header = "LADDR", .key = "laddr", .width = FORMAT_ADDR_WIDTH },
+	{ .field = FIELD_LPORT, .header = "LPORT", .key = "lport", .width = 5 },
 	{ .field = FIELD_UID,
 	  .header = "UID",
+	  .key = "uid",
 	  .width = 6,
 	  .show_if = COLUMN_EXTENDED | COLUMN_UID },
 	/* How long the connection waited in the accept queue. */
 	{ .field = FIELD_LATENCY_MS,
 	  .header = "QUEUED(ms)",
+	  .key = "queued_ms",
 	  .width = 10,
 	  .show_if = COLUMN_EXTENDED },
-	{ .field = FIELD_BACKLOG, .header = "BACKLOG", .width = 11, .show_if = COLUMN_EXTENDED },
-	{ .field = FIELD_RESULT, .header = "RESULT", .show_if = COLUMN_FAILED },
+	{ .field = FIELD_BACKLOG,
+	  .header = "BACKLOG",
+	  .key = "backlog",
+	  .width = 11,
+	  .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_RESULT, .header = "RESULT", .key = "result", .show_if = COLUMN_FAILED },
 	{ .field = FIELD_NONE },
 };
 
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxfUv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"Usage: %s [-htTxfUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
 		"       [--netns PATH] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
@@ -51,6 +57,8 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"  -t, --timestamp    print TIME(s): when it was accepted, in seconds since start\n"
 		"  -T, --time         print TIME: when it was accepted, as HH:MM:SS\n"
 		"  -U, --print-uid    print UID\n"
+		"  -j, --json         print JSON Lines: one object per event, with every field\n"
+
 		"  -x, --extended     print UID, QUEUED(ms) (time spent in the accept queue) and\n"
 		"                     BACKLOG (the listener's accept queue, length/limit)\n"
 		"  -f, --failed       also print attempts that never reached accept(), with "
@@ -111,7 +119,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	int opt;
 
 	config->columns = accept_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UtTxfvhA:b:d:n:", accept_options)) !=
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UjtTxfvhA:b:d:n:", accept_options)) !=
 	       -1) {
 		switch (opt) {
 		case 'f':

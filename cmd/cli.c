@@ -501,6 +501,9 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	case 'U':
 		config->column_flags |= COLUMN_UID;
 		return CLI_RUN;
+	case 'j':
+		config->column_flags |= FORMAT_JSON;
+		return CLI_RUN;
 	case CLI_OPTION_CGROUP:
 		return cgroup_option(ctx, optarg, config);
 	case CLI_OPTION_NETNS:

@@ -73,6 +73,7 @@ enum { CLI_OPTION_CGROUP = 256, CLI_OPTION_NETNS };
 	{ "cgroup", required_argument, NULL, CLI_OPTION_CGROUP },	\
 	{ "netns", required_argument, NULL, CLI_OPTION_NETNS },	\
 	{ "print-uid", no_argument, NULL, 'U' },		\
+	{ "json", no_argument, NULL, 'j' },			\
 	{ "timestamp", no_argument, NULL, 't' },		\
 	{ "time", no_argument, NULL, 'T' },			\
 	{ "extended", no_argument, NULL, 'x' },			\

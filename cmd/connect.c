@@ -6,32 +6,38 @@
 static const struct column connect_columns[] = {
 	{ .field = FIELD_TIME_S, .header = "TIME(s)", .width = 9, .show_if = COLUMN_TIMESTAMP },
 	{ .field = FIELD_TIME_CLOCK, .header = "TIME", .width = 8, .show_if = COLUMN_CLOCK },
-	{ .field = FIELD_PID, .header = "PID", .width = 7 },
-	{ .field = FIELD_COMM, .header = "COMM", .width = 16 },
-	{ .field = FIELD_IP, .header = "IP", .width = 2 },
-	{ .field = FIELD_LADDR, .header = "SADDR", .width = FORMAT_ADDR_WIDTH },
+	{ .field = FIELD_PID, .header = "PID", .key = "pid", .width = 7 },
+	{ .field = FIELD_COMM, .header = "COMM", .key = "comm", .width = 16 },
+	{ .field = FIELD_IP, .header = "IP", .key = "ip", .width = 2 },
+	{ .field = FIELD_LADDR, .header = "SADDR", .key = "saddr", .width = FORMAT_ADDR_WIDTH },
 	/* One local-port column: bcc's name under -L, SPORT among -x's columns. */
-	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5, .show_if = COLUMN_LPORT },
+	{ .field = FIELD_LPORT,
+	  .header = "LPORT",
+	  .key = "sport",
+	  .width = 5,
+	  .show_if = COLUMN_LPORT },
 	{ .field = FIELD_LPORT,
 	  .header = "SPORT",
+	  .key = "sport",
 	  .width = 5,
 	  .show_if = COLUMN_EXTENDED,
 	  .hide_if = COLUMN_LPORT },
-	{ .field = FIELD_RADDR, .header = "DADDR", .width = FORMAT_ADDR_WIDTH },
-	{ .field = FIELD_RPORT, .header = "DPORT", .width = 5 },
-	{ .field = FIELD_LATENCY_MS, .header = "LAT(ms)", .width = 8 },
+	{ .field = FIELD_RADDR, .header = "DADDR", .key = "daddr", .width = FORMAT_ADDR_WIDTH },
+	{ .field = FIELD_RPORT, .header = "DPORT", .key = "dport", .width = 5 },
+	{ .field = FIELD_LATENCY_MS, .header = "LAT(ms)", .key = "latency_ms", .width = 8 },
 	{ .field = FIELD_UID,
 	  .header = "UID",
+	  .key = "uid",
 	  .width = 6,
 	  .show_if = COLUMN_EXTENDED | COLUMN_UID },
-	{ .field = FIELD_RESULT, .header = "RESULT", .show_if = COLUMN_EXTENDED },
+	{ .field = FIELD_RESULT, .header = "RESULT", .key = "result", .show_if = COLUMN_EXTENDED },
 	{ .field = FIELD_NONE },
 };
 
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxLUv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"Usage: %s [-htTxLUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
 		"       [--netns PATH] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
@@ -55,6 +61,8 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"                     such as ECONNREFUSED, or ABANDONED)\n"
 		"  -L, --lport        print LPORT, the local port\n"
 		"  -U, --print-uid    print UID\n"
+		"  -j, --json         print JSON Lines: one object per event, with every field\n"
+
 		"  -A, --attach METHOD\n"
 		"                     attach as tp_btf, raw_tp, tracepoint, fentry or kprobe\n"
 		"                     (default: auto, the best this kernel offers, falling back\n"
@@ -93,7 +101,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UtTxLvhA:b:d:n:", connect_options)) !=
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UjtTxLvhA:b:d:n:", connect_options)) !=
 	       -1) {
 		switch (opt) {
 		case 'L':

@@ -278,7 +278,7 @@ static size_t format_line(struct formatter *fmt, const struct event *event, char
 
 size_t format_header(struct formatter *fmt, char *buf)
 {
-	return format_line(fmt, NULL, buf);
+	return fmt->flags & FORMAT_JSON ? 0 : format_line(fmt, NULL, buf);
 }
 
 static __s64 clock_ns(clockid_t clock)
@@ -294,9 +294,161 @@ void format_start(struct formatter *fmt)
 	fmt->start_ns = clock_ns(CLOCK_MONOTONIC);
 	fmt->realtime_offset_ns = clock_ns(CLOCK_REALTIME) - fmt->start_ns;
 	fmt->clock_second = -1;
+	fmt->utc_second = -1;
+}
+
+/*
+ * JSON strings: quote and backslash escaped, and every byte outside printable ASCII as
+ * \u00XX, so that any COMM gives valid JSON (and valid UTF-8) that reads back byte for
+ * byte.
+ */
+static char *put_json_string(char *p, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*p++ = '"';
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*p++ = c;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = c;
+			continue;
+		}
+		p = put_str(p, "\\u00");
+		*p++ = hex[c >> 4];
+		*p++ = hex[c & 0xf];
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* RFC 3339 in UTC, to the nanosecond; gmtime_r() only when the second changes. */
+static char *put_utc_time(char *p, struct formatter *fmt, const struct event *event)
+{
+	__s64 ns = (__s64)event->ts_ns + fmt->realtime_offset_ns;
+	__s64 second = ns / 1000000000;
+	char nanos[9];
+
+	if (second != fmt->utc_second) {
+		time_t t = second;
+		struct tm tm;
+		char *u = fmt->utc_text;
+
+		gmtime_r(&t, &tm);
+		u = put_two_digits(u, (tm.tm_year + 1900) / 100);
+		u = put_two_digits(u, (tm.tm_year + 1900) % 100);
+		*u++ = '-';
+		u = put_two_digits(u, tm.tm_mon + 1);
+		*u++ = '-';
+		u = put_two_digits(u, tm.tm_mday);
+		*u++ = 'T';
+		u = put_two_digits(u, tm.tm_hour);
+		*u++ = ':';
+		u = put_two_digits(u, tm.tm_min);
+		*u++ = ':';
+		put_two_digits(u, tm.tm_sec);
+		fmt->utc_second = second;
+	}
+	memcpy(p, fmt->utc_text, sizeof(fmt->utc_text));
+	p += sizeof(fmt->utc_text);
+	*p++ = '.';
+	ns %= 1000000000;
+	for (int i = 8; i >= 0; i--, ns /= 10)
+		nanos[i] = '0' + ns % 10;
+	memcpy(p, nanos, sizeof(nanos));
+	p += sizeof(nanos);
+	*p++ = 'Z';
+	return p;
+}
+
+/* A column's value in JSON: numbers as numbers, text as strings, unknown as null. */
+static char *put_json_value(char *p, struct formatter *fmt, const struct column *column,
+			    const struct event *event)
+{
+	switch (column->field) {
+	case FIELD_PID:
+	case FIELD_UID:
+		if (no_task(event))
+			return put_str(p, "null");
+		return put_u64(p, column->field == FIELD_PID ? event->pid : event->uid);
+	case FIELD_COMM:
+		if (no_task(event))
+			return put_str(p, "null");
+		return put_json_string(p, event->comm, EVENT_COMM_LEN);
+	case FIELD_LADDR:
+	case FIELD_RADDR:
+		*p++ = '"';
+		p = put_field(p, fmt, column->field, event);
+		*p++ = '"';
+		return p;
+	case FIELD_LATENCY_MS:
+		if (!(event->flags & EVENT_HAS_DURATION))
+			return put_str(p, "null");
+		return put_field(p, fmt, column->field, event);
+	case FIELD_BACKLOG:
+		/* Two numbers: the queue's length under the key, its limit under KEY_max. */
+		if (!(event->flags & EVENT_HAS_BACKLOG)) {
+			p = put_str(p, "null,\"");
+			p = put_str(p, column->key);
+			return put_str(p, "_max\":null");
+		}
+		p = put_u64(p, event->backlog);
+		p = put_str(p, ",\"");
+		p = put_str(p, column->key);
+		p = put_str(p, "_max\":");
+		return put_u64(p, event->max_backlog);
+	case FIELD_RESULT:
+		*p++ = '"';
+		p = put_result(p, event);
+		*p++ = '"';
+		return p;
+	default:
+		return put_field(p, fmt, column->field, event);
+	}
+}
+
+/* Was this field written already, under an earlier column (SPORT and LPORT are one)? */
+static bool field_before(const struct formatter *fmt, const struct column *column)
+{
+	for (const struct column *c = fmt->columns; c != column; c++)
+		if (c->field == column->field && c->key)
+			return true;
+	return false;
+}
+
+/*
+ * -j: one JSON object per event: its time, monotonic and RFC 3339, its kind, and every
+ * column of the table that has a key, shown or not.
+ */
+static size_t format_json(struct formatter *fmt, const struct event *event, char *buf)
+{
+	char *p = put_str(buf, "{\"time_ns\":");
+
+	p = put_u64(p, event->ts_ns);
+	p = put_str(p, ",\"time\":\"");
+	p = put_utc_time(p, fmt, event);
+	p = put_str(p, event->kind == EVENT_ACCEPT ? "\",\"event\":\"accept\""
+						   : "\",\"event\":\"connect\"");
+	for (const struct column *column = fmt->columns; column->field != FIELD_NONE; column++) {
+		if (!column->key || field_before(fmt, column))
+			continue;
+		p = put_str(p, ",\"");
+		p = put_str(p, column->key);
+		p = put_str(p, "\":");
+		p = put_json_value(p, fmt, column, event);
+	}
+	p = put_str(p, "}\n");
+	return p - buf;
 }
 
 size_t format_event(struct formatter *fmt, const struct event *event, char *buf)
 {
+	if (fmt->flags & FORMAT_JSON)
+		return format_json(fmt, event, buf);
 	return format_line(fmt, event, buf);
 }

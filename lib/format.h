@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The formatter: one description of a subcommand's columns drives the header and every
- * line (and, later, the JSON keys). A subcommand lists its columns in a table; each
- * names a field of struct event and when it is shown.
+ * The formatter: one description of a subcommand's columns drives the header, every
+ * line, and the JSON keys. A subcommand lists its columns in a table; each names a field
+ * of struct event, when it is shown, and its key in JSON.
  */
 #ifndef TCPTRACE_FORMAT_H
 #define TCPTRACE_FORMAT_H
@@ -38,11 +38,13 @@ enum column_flag {
 	COLUMN_CLOCK = 1 << 3,	   /* -T */
 	COLUMN_FAILED = 1 << 4,	   /* accept -f */
 	COLUMN_UID = 1 << 5,	   /* -U */
+	FORMAT_JSON = 1 << 6,	   /* -j: JSON Lines, every column, instead of the table */
 };
 
 struct column {
 	enum field field;
 	const char *header;
+	const char *key;      /* in JSON; NULL for the time columns (JSON has its own) */
 	unsigned int width;   /* minimum width; the last column is never padded */
 	unsigned int show_if; /* shown when any of these flags is set (0: always) */
 	unsigned int hide_if; /* ...unless one of these is set */
@@ -51,8 +53,8 @@ struct column {
 /* Addresses get the width of the longest IPv6 text, so that mixed tables stay aligned. */
 #define FORMAT_ADDR_WIDTH 39
 
-/* Longest line the formatter writes: every field at its widest, escaped. */
-#define FORMAT_LINE_MAX 512
+/* Longest line the formatter writes: every field at its widest, escaped, in JSON. */
+#define FORMAT_LINE_MAX 1024
 
 struct formatter {
 	const struct column *columns;
@@ -62,11 +64,16 @@ struct formatter {
 	/* FIELD_TIME_CLOCK's last second, so that localtime_r() runs once a second. */
 	__s64 clock_second;
 	char clock_text[8];
+	/* JSON's "time": the UTC date and time of its last second, "YYYY-MM-DDTHH:MM:SS". */
+	__s64 utc_second;
+	char utc_text[19];
 };
 
 /* Sets the time origins to now: TIME(s) counts from here. */
 void format_start(struct formatter *fmt);
+/* The table's header; nothing in JSON. */
 size_t format_header(struct formatter *fmt, char *buf);
+/* One event: a line of the table, or a JSON object on a line of its own. */
 size_t format_event(struct formatter *fmt, const struct event *event, char *buf);
 
 #endif /* TCPTRACE_FORMAT_H */

@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 # Build: the compiler for both sides, libbpf and what it links, bpftool for the skeleton.
 build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev"
 # Tests: namespaces and veth (iproute2), packet rules (nftables, iptables for NFQUEUE),
+# JSON checks (jq),
 # io_uring accepts (liburing-dev),
 # sysctl (procps), strace (no bpf() on bad usage), groff (man page lint), clang-format,
 # and for booting Debian's other kernels: qemu, a static busybox, cpio.
-test_packages="iproute2 nftables iptables libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio"
+test_packages="iproute2 nftables iptables jq libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio"
 
 missing=
 for package in $build_packages $test_packages; do

@@ -304,6 +304,59 @@ static void test_accept_unknowns(void)
 	CHECK(strstr(render_accept(&event, COLUMN_FAILED), " REFUSED\n") != NULL);
 }
 
+/* -j: one object per event, every field typed, the time twice; the same column tables. */
+static const char *render_json(char *command, const struct event *event, unsigned int flags)
+{
+	/* 2026-11-22T07:30:00Z, at a monotonic time of 1000 s. */
+	struct formatter fmt = { .columns = columns_of(command),
+				 .flags = FORMAT_JSON | flags,
+				 .realtime_offset_ns = 1795332600000000000ll - 1000000000000ll,
+				 .clock_second = -1,
+				 .utc_second = -1 };
+
+	line[format_event(&fmt, event, line)] = '\0';
+	CHECK_EQ_U64(format_header(&fmt, line + 512), 0);
+	return line;
+}
+
+static void test_json(void)
+{
+	struct event event = ipv4_event();
+	char plain[FORMAT_LINE_MAX];
+
+	event.ts_ns = 1000123456789ull;
+	event.outcome = CONNECT_FAILED;
+	event.error = ECONNREFUSED;
+	/* -x, -t and the others change nothing: every field is there. */
+	CHECK_STR(render_json("connect", &event, 0),
+		  "{\"time_ns\":1000123456789,\"time\":\"2026-11-22T07:30:00.123456789Z\","
+		  "\"event\":\"connect\",\"pid\":4242,\"comm\":\"curl\",\"ip\":4,"
+		  "\"saddr\":\"192.0.2.1\",\"sport\":40001,\"daddr\":\"198.51.100.7\","
+		  "\"dport\":443,\"latency_ms\":1.234,\"uid\":1000,\"result\":\"ECONNREFUSED\"}\n");
+	strcpy(plain, line);
+	CHECK_STR(render_json("connect", &event, COLUMN_EXTENDED | COLUMN_TIMESTAMP | COLUMN_LPORT),
+		  plain);
+	event = ipv6_event();
+	event.flags = 0;
+	memcpy(event.comm, "\x1b[2J\a\n\"\\\xff", 10);
+	CHECK(strstr(render_json("connect", &event, 0),
+		     "\"comm\":\"\\u001b[2J\\u0007\\u000a\\\"\\\\\\u00ff\",\"ip\":6,"
+		     "\"saddr\":\"2001:db8:1234:5678:9abc:def0:1234:5678\",") != NULL);
+	CHECK(strstr(line, "\"latency_ms\":null,") != NULL);
+	event = accepted_event();
+	CHECK(strstr(render_json("accept", &event, 0),
+		     "\"event\":\"accept\",\"pid\":4242,\"comm\":\"nginx\",\"ip\":4,"
+		     "\"raddr\":\"198.51.100.7\",\"rport\":51234,\"laddr\":\"192.0.2.1\","
+		     "\"lport\":8080,\"uid\":1000,\"queued_ms\":12.345,\"backlog\":3,"
+		     "\"backlog_max\":128,\"result\":\"ACCEPTED\"}\n") != NULL);
+	event.flags = EVENT_NO_TASK;
+	event.outcome = ACCEPT_REFUSED;
+	CHECK(strstr(render_json("accept", &event, 0), "\"pid\":null,\"comm\":null,\"ip\":4,") !=
+	      NULL);
+	CHECK(strstr(line, "\"uid\":null,\"queued_ms\":null,\"backlog\":null,"
+			   "\"backlog_max\":null,\"result\":\"REFUSED\"}\n") != NULL);
+}
+
 /* TIME is the local wall clock of the event: here, in UTC, 1 h 2 min 3 s after midnight. */
 static void test_clock(void)
 {
@@ -341,5 +394,6 @@ int main(void)
 	RUN(test_accept_columns);
 	RUN(test_accept_unknowns);
 	RUN(test_clock);
+	RUN(test_json);
 	return CHECK_RESULT();
 }
