@@ -18,6 +18,13 @@ expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLUjv46] [-p PID] [-P POR
 	"$("$sbin/tcpconnect" --help | head -n 1)"
 expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpaccept" --help | head -n 1)"
+completions=$stage/usr/share/bash-completion/completions
+[ -f "$completions/tcptrace" ] || fail "bash completion not installed"
+for alias in tcpconnect tcpconnlat tcpaccept; do
+	expect_eq "$alias's completion links to" tcptrace "$(readlink "$completions/$alias")"
+done
+expect_match "the completion covers the aliases" "^complete -F _tcptrace tcptrace .*tcpaccept" \
+	"$(grep '^complete' "$completions/tcptrace")"
 for page in tcptrace.8 tcpconnect.8 tcpconnlat.8 tcpaccept.8; do
 	[ -f "$stage/usr/share/man/man8/$page" ] || fail "man page $page not installed"
 done
