@@ -37,8 +37,9 @@ static const struct column connect_columns[] = {
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxLUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
-		"       [--netns PATH] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] [min_ms]\n"
+		"Usage: %s [-htTxLUjcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"       [--netns PATH] [-i SECONDS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
+		"       [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"
@@ -61,6 +62,11 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"                     such as ECONNREFUSED, or ABANDONED)\n"
 		"  -L, --lport        print LPORT, the local port\n"
 		"  -U, --print-uid    print UID\n"
+		"  -c, --count        count attempts per source, destination and port, with\n"
+		"                     failures and latency, instead of a line each\n"
+		"  -H, --histogram    draw a histogram of the latency of established attempts\n"
+		"  -i, --interval SECONDS\n"
+		"                     with -c or -H: print them every SECONDS, and start afresh\n"
 		"  -j, --json         print JSON Lines: one object per event, with every field\n"
 
 		"  -A, --attach METHOD\n"
@@ -91,6 +97,9 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 static const struct option connect_options[] = {
 	CLI_SHARED_LONG_OPTIONS,
 	{ "lport", no_argument, NULL, 'L' },
+	{ "count", no_argument, NULL, 'c' },
+	{ "histogram", no_argument, NULL, 'H' },
+	{ "interval", required_argument, NULL, 'i' },
 	{},
 };
 
@@ -101,11 +110,25 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UjtTxLvhA:b:d:n:", connect_options)) !=
-	       -1) {
+	while ((opt = cli_getopt(ctx, argc, argv,
+				 ":p:P:u:46UjtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {
 		switch (opt) {
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;
+			break;
+		case 'c':
+			config->count_mode = true;
+			break;
+		case 'H':
+			config->histogram = true;
+			break;
+		case 'i':
+			if (cli_parse_seconds(optarg, &config->interval_ns))
+				return cli_bad_usage(
+					ctx,
+					"invalid interval '%s': expected seconds, more "
+					"than 0 and at most 31536000, with up to 6 decimals",
+					optarg);
 			break;
 		default:
 			result = cli_shared_option(ctx, opt, argv, config);
@@ -113,6 +136,13 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 				return result;
 		}
 	}
+	if (config->interval_ns && !config->count_mode && !config->histogram)
+		return cli_bad_usage(ctx, "option '-i' needs -c or -H: it is how often they print");
+	if ((config->count_mode || config->histogram) && (config->column_flags & FORMAT_JSON))
+		return cli_bad_usage(ctx,
+				     "options '-j' and '-%c' exclude each other: summaries "
+				     "are text",
+				     config->count_mode ? 'c' : 'H');
 	if (argc - optind > 1)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind + 1]);
 	if (argc - optind == 1 && cli_parse_ms(argv[optind], &config->filter_min_latency_ns))

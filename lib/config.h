@@ -48,6 +48,11 @@ struct trace_config {
 	const struct column *columns;
 	unsigned int column_flags;
 	enum attach_method attach_method;
+	/* connect -c and -H: summaries instead of lines, printed at exit and every
+	 * interval_ns (0: at exit only). */
+	bool count_mode;
+	bool histogram;
+	__u64 interval_ns;
 	/* Bounded runs: stop after this long, or this many events; 0 means no bound. */
 	__u64 duration_ns;
 	__u64 max_events;

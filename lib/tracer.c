@@ -13,6 +13,7 @@
 #include "format.h"
 #include "output.h"
 #include "session.h"
+#include "summary.h"
 #include "tracer.h"
 
 /* How long output may wait for a stalled reader once a stop is asked for. */
@@ -28,6 +29,11 @@ struct tracer {
 	/* -n: events left to print, when counting. */
 	bool counting;
 	__u64 events_left;
+	/* connect -c, -H: events go into summaries, printed every interval_ns (-i). */
+	bool summarizing;
+	struct summary summary;
+	__u64 interval_ns;
+	__u64 next_summary_ns;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
@@ -119,6 +125,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (tracer->counting && !--tracer->events_left)
 		request_stop(0);
+	if (tracer->summarizing) {
+		summary_add(&tracer->summary, data);
+		return 0;
+	}
 	line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
 	output_commit(&tracer->out, format_event(&tracer->formatter, data, line));
 	/* Stop draining once output fails: nothing more can be written. */
@@ -176,6 +186,22 @@ static void start_alarm(__u64 duration_ns)
 	setitimer(ITIMER_REAL, &timer, NULL);
 }
 
+/* -i: the summaries of the interval that just ended, each followed by a blank line. */
+static void maybe_print_summary(struct tracer *tracer)
+{
+	__u64 now;
+
+	if (!tracer->interval_ns)
+		return;
+	now = now_ns();
+	if (now < tracer->next_summary_ns)
+		return;
+	tracer->next_summary_ns = now + tracer->interval_ns;
+	summary_print(&tracer->summary, &tracer->out);
+	memcpy(output_reserve(&tracer->out, 1), "\n", 1);
+	output_commit(&tracer->out, 1);
+}
+
 static void maybe_report_losses(struct tracer *tracer)
 {
 	__u64 now = now_ns();
@@ -213,6 +239,7 @@ static int consume(struct tracer *tracer, struct failure *failure)
 		if (output_reader_gone(&tracer->out))
 			return -EPIPE;
 		maybe_report_losses(tracer);
+		maybe_print_summary(tracer);
 	}
 	return err;
 }
@@ -227,6 +254,8 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	session_detach(&tracer->session);
 	if (!err) {
 		session_poll(&tracer->session, 0);
+		if (tracer->summarizing)
+			summary_print(&tracer->summary, &tracer->out);
 		err = flush_output(tracer, failure);
 	}
 	report_losses(tracer);
@@ -246,6 +275,10 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	tracer.verbose = config->verbose;
 	tracer.counting = config->max_events > 0;
 	tracer.events_left = config->max_events;
+	tracer.summarizing = config->count_mode || config->histogram;
+	tracer.summary.count = config->count_mode;
+	tracer.summary.histogram = config->histogram;
+	tracer.interval_ns = config->interval_ns;
 	install_signal_handlers();
 	err = session_open(&tracer.session, config, on_event, &tracer, failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
@@ -256,12 +289,15 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;
 		format_start(&tracer.formatter);
-		print_header(&tracer);
+		if (!tracer.summarizing)
+			print_header(&tracer);
+		tracer.next_summary_ns = now_ns() + tracer.interval_ns;
 		/* -d counts from here: the probes are attached. */
 		if (config->duration_ns)
 			start_alarm(config->duration_ns);
 		err = finish(&tracer, consume(&tracer, failure), failure);
 	}
 	session_close(&tracer.session);
+	summary_free(&tracer.summary);
 	return err;
 }

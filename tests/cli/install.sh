@@ -14,7 +14,7 @@ for alias in tcpconnect tcpconnlat tcpaccept; do
 	expect_eq "$alias links to" tcptrace "$(readlink "$sbin/$alias")"
 	expect_match "$alias names itself" "^Usage: $alias \\[" "$("$sbin/$alias" --help | head -n 1)"
 done
-expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
+expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLUjcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpconnect" --help | head -n 1)"
 expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpaccept" --help | head -n 1)"

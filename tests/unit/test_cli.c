@@ -250,6 +250,14 @@ static const struct rejection rejections[] = {
 	BAD_COUNT("1e3"),
 	BAD_COUNT("18446744073709551616"),
 	BAD_COUNT("ten"),
+	{ { "tcptrace", "connect", "-i", "1" },
+	  "tcptrace connect: option '-i' needs -c or -H: it is how often they print" },
+	{ { "tcptrace", "connect", "-c", "-i", "0" },
+	  "tcptrace connect: invalid interval '0': expected seconds, more than 0 and at most "
+	  "31536000, with up to 6 decimals" },
+	{ { "tcptrace", "connect", "-H", "-j" },
+	  "tcptrace connect: options '-j' and '-H' exclude each other: summaries are text" },
+	{ { "tcptrace", "accept", "-c" }, "tcptrace accept: unknown option '-c'" },
 	{ { "tcptrace", "connect", "-4", "-6" },
 	  "tcptrace connect: options '-4' and '-6' exclude each other" },
 	{ { "tcptrace", "accept", "--ipv6", "--ipv4" },
@@ -449,6 +457,17 @@ static void test_accept_options(void)
 	CHECK(config.verbose);
 }
 
+/* connect's summaries. */
+static void test_summaries(void)
+{
+	char *argv[] = { "tcptrace", "connect", "--count", "-H", "--interval=2.5", NULL };
+	struct trace_config config;
+
+	CHECK(parse(argv, &config) == CLI_RUN);
+	CHECK(config.count_mode && config.histogram);
+	CHECK_EQ_U64(config.interval_ns, 2500000000ull);
+}
+
 /* The filters, for both commands, and -U. */
 static void test_filters(void)
 {
@@ -512,6 +531,7 @@ int main(void)
 	RUN(test_accepted_values);
 	RUN(test_attach_methods);
 	RUN(test_accept_options);
+	RUN(test_summaries);
 	RUN(test_filters);
 	RUN(test_accept_dispatch);
 	RUN(test_port_lists);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * connect's summaries, instead of a line per attempt: -c counts attempts per source,
+ * destination and port, with failures and latency; -H draws a log2 histogram of the
+ * latency. Both are printed at exit, and every interval with -i (then started afresh).
+ */
+#ifndef TCPTRACE_SUMMARY_H
+#define TCPTRACE_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct event;
+struct output;
+
+/* Microsecond slots: 0 -> 1, 2 -> 3, 4 -> 7, ... up to 2^63. */
+#define SUMMARY_SLOTS 64
+
+struct summary_row {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 family; /* 0: a free slot */
+	__u16 dport;
+	__u64 attempts;
+	__u64 failed;	   /* ended other than ESTABLISHED */
+	__u64 established; /* the latency figures are theirs */
+	__u64 latency_sum_ns;
+	__u64 latency_min_ns;
+	__u64 latency_max_ns;
+};
+
+struct summary {
+	bool count;	/* -c */
+	bool histogram; /* -H */
+	/* -c: an open-addressing table, size a power of two, at most half full. */
+	struct summary_row *rows;
+	size_t nr_rows;
+	size_t size;
+	__u64 uncounted; /* attempts no row could be made for: no memory */
+	/* -H: established attempts' latency. */
+	__u64 slots[SUMMARY_SLOTS];
+};
+
+/* The log2 slot of a latency in microseconds: 0 for 0 and 1, then floor(log2). */
+unsigned int summary_slot(__u64 latency_us);
+void summary_add(struct summary *summary, const struct event *event);
+/* Writes what was gathered since the last print, and starts afresh. */
+void summary_print(struct summary *summary, struct output *out);
+void summary_free(struct summary *summary);
+
+#endif /* TCPTRACE_SUMMARY_H */
