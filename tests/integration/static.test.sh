@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# -DTCPTRACE_STATIC=ON: one binary with no shared library at all, which traces for real
+# in a root directory that holds nothing else (chroot: no /lib, no loader).
+. "$(dirname "$0")/lib.sh"
+[ -n "${SOURCE_DIR:-}" ] && [ -n "${STATIC_BUILD_DIR:-}" ] ||
+	die "SOURCE_DIR and STATIC_BUILD_DIR are not set: run the tests through ctest"
+
+echo "== the static build"
+# Its own build directory, kept between runs like the kernels' cache.
+cmake -S "$SOURCE_DIR" -B "$STATIC_BUILD_DIR" -DTCPTRACE_STATIC=ON -DBUILD_TESTING=OFF \
+	>"$work/static-cmake.log" 2>&1 &&
+	cmake --build "$STATIC_BUILD_DIR" --target tcptrace -j2 >>"$work/static-cmake.log" 2>&1 ||
+	die "static build failed: $(tail -n 20 "$work/static-cmake.log")"
+binary=$STATIC_BUILD_DIR/tcptrace
+expect_eq "no program interpreter" "" "$(readelf -l "$binary" | grep -i 'interpreter')"
+expect_eq "no shared library needed" "" "$(readelf -d "$binary" 2>/dev/null | grep NEEDED)"
+
+echo "== alone in a root directory: traces a connection"
+root=$work/root
+mkdir -p "$root/proc" "$root/sys"
+cp "$binary" "$root/tcptrace"
+mount --bind /proc "$root/proc" && mount --rbind /sys "$root/sys" || die "cannot bind /proc, /sys"
+unmount_root() {
+	umount -l "$root/sys" "$root/proc" 2>/dev/null
+	cleanup
+}
+trap unmount_root EXIT
+expect_eq "nothing else in it" "proc sys tcptrace" "$(ls "$root" | tr '\n' ' ' | sed 's/ $//')"
+
+ns_add loop
+server_start loop 127.0.0.1 static-srv
+port=$server_port
+# Only this test's namespace, named through the chroot's own /proc.
+chroot "$root" /tcptrace connect -x -n 1 -d 20 --netns "/proc/$server_pid/ns/net" \
+	>"$work/trace.out" 2>"$work/trace.err" &
+tracer_pid=$!
+wait_for_line "$work/trace.out" . $tracer_pid || die "tracer did not start: $(cat "$work/trace.err")"
+peer loop -c static-peer 127.0.0.1 $port
+for i in $(seq 100); do kill -0 $tracer_pid 2>/dev/null || break; sleep 0.05; done
+wait $tracer_pid
+expect_eq "exit status" 0 $?
+tracer_pid=
+expect_attempt ESTABLISHED
+finish
