@@ -25,7 +25,7 @@ for alias in tcpconnect tcpconnlat tcpaccept; do
 done
 expect_match "the completion covers the aliases" "^complete -F _tcptrace tcptrace .*tcpaccept" \
 	"$(grep '^complete' "$completions/tcptrace")"
-for page in tcptrace.8 tcpconnect.8 tcpconnlat.8 tcpaccept.8; do
+for page in tcptrace.8 tcptrace-connect.8 tcptrace-accept.8 tcpconnect.8 tcpconnlat.8 tcpaccept.8; do
 	[ -f "$stage/usr/share/man/man8/$page" ] || fail "man page $page not installed"
 done
 expect_eq "nothing outside DESTDIR's /usr" "usr" "$(ls "$stage")"

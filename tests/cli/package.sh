@@ -13,6 +13,7 @@ deb=$(ls "$out"/tcptrace_*.deb 2>/dev/null)
 [ -f "$deb" ] || die "no package in $out"
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 ($7 ? " " $7 " " $8 : "") }')
 for file in ./usr/sbin/tcptrace ./usr/share/man/man8/tcptrace.8 \
+	./usr/share/man/man8/tcptrace-connect.8 ./usr/share/man/man8/tcptrace-accept.8 \
 	./usr/share/man/man8/tcpconnect.8 ./usr/share/man/man8/tcpaccept.8 \
 	./usr/share/bash-completion/completions/tcptrace; do
 	expect_eq "in the package: $file" 1 "$(grep -cx -- "$file" <<<"$contents")"
