@@ -250,3 +250,15 @@ expect_attempt() {
 		RESULT "$result"
 	expect_between "LAT(ms)" "${2:-0.001}" "${3:-$elapsed_ms}" "$(kv 'LAT(ms)' "$row")"
 }
+
+# build_static: tcptrace built with -DTCPTRACE_STATIC=ON, in a build directory of its own
+# kept between runs ($STATIC_BUILD_DIR); its path in $static_tcptrace.
+build_static() {
+	[ -n "${SOURCE_DIR:-}" ] && [ -n "${STATIC_BUILD_DIR:-}" ] ||
+		die "SOURCE_DIR and STATIC_BUILD_DIR are not set: run the tests through ctest"
+	cmake -S "$SOURCE_DIR" -B "$STATIC_BUILD_DIR" -DTCPTRACE_STATIC=ON -DBUILD_TESTING=OFF \
+		>"$work/static-cmake.log" 2>&1 &&
+		cmake --build "$STATIC_BUILD_DIR" --target tcptrace -j2 >>"$work/static-cmake.log" 2>&1 ||
+		die "static build failed: $(tail -n 20 "$work/static-cmake.log")"
+	static_tcptrace=$STATIC_BUILD_DIR/tcptrace
+}

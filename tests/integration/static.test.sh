@@ -2,16 +2,10 @@
 # -DTCPTRACE_STATIC=ON: one binary with no shared library at all, which traces for real
 # in a root directory that holds nothing else (chroot: no /lib, no loader).
 . "$(dirname "$0")/lib.sh"
-[ -n "${SOURCE_DIR:-}" ] && [ -n "${STATIC_BUILD_DIR:-}" ] ||
-	die "SOURCE_DIR and STATIC_BUILD_DIR are not set: run the tests through ctest"
 
 echo "== the static build"
-# Its own build directory, kept between runs like the kernels' cache.
-cmake -S "$SOURCE_DIR" -B "$STATIC_BUILD_DIR" -DTCPTRACE_STATIC=ON -DBUILD_TESTING=OFF \
-	>"$work/static-cmake.log" 2>&1 &&
-	cmake --build "$STATIC_BUILD_DIR" --target tcptrace -j2 >>"$work/static-cmake.log" 2>&1 ||
-	die "static build failed: $(tail -n 20 "$work/static-cmake.log")"
-binary=$STATIC_BUILD_DIR/tcptrace
+build_static
+binary=$static_tcptrace
 expect_eq "no program interpreter" "" "$(readelf -l "$binary" | grep -i 'interpreter')"
 expect_eq "no shared library needed" "" "$(readelf -d "$binary" 2>/dev/null | grep NEEDED)"
 

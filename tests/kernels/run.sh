@@ -6,38 +6,8 @@
 # The package is downloaded once into $KERNEL_CACHE.
 . "$(dirname "$0")/../integration/lib.sh"
 
-regex=$1
-cache=${KERNEL_CACHE:?KERNEL_CACHE is not set: run the tests through ctest}
-for tool in qemu-system-x86_64 cpio busybox dpkg-deb; do
-	command -v $tool >/dev/null || [ -x /bin/$tool ] || die "$tool is missing (scripts/setup.sh installs it)"
-done
-
-newest_package() {
-	apt-cache search --names-only "^$regex\$" | awk '{ print $1 }' | sort -V | tail -n 1
-}
-package=$(newest_package)
-if [ -z "$package" ]; then
-	apt-get update -qq || die "apt-get update failed"
-	package=$(newest_package)
-fi
-if [ -z "$package" ]; then
-	# This machine's APT sources do not carry it (6.12 is in bookworm-security): not
-	# tcptrace's fault, but CI must run every kernel, so there it is a failure.
-	[ -n "${CI:-}" ] && die "no package in the APT sources matches $regex"
-	echo "skipped: no package in this machine's APT sources matches $regex"
-	exit 77
-fi
-mkdir -p "$cache"
-deb=$(ls "$cache/${package}"_*.deb 2>/dev/null | head -n 1)
-if [ -z "$deb" ]; then
-	(cd "$cache" && apt-get download "$package" >/dev/null 2>&1) || die "cannot download $package"
-	deb=$(ls "$cache/${package}"_*.deb | head -n 1)
-fi
-echo "kernel package: $(basename "$deb")"
-mkdir "$work/kernel"
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/kernel" --wildcards './boot/vmlinuz-*' ||
-	die "no kernel image in $deb"
-vmlinuz=$(ls "$work"/kernel/boot/vmlinuz-*)
+. "$(dirname "$0")/kernel.sh"
+fetch_kernel "$1"
 
 # The initramfs: busybox, the programs, the shared libraries they load, the scenario.
 root=$work/root
@@ -54,21 +24,9 @@ for lib in $(ldd "${programs[@]}" | grep -o '/[^ :]*' | sort -u); do
 done
 cp "$(dirname "$0")/scenario.sh" "$root/init"
 chmod 755 "$root/init"
-(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initramfs.gz"
 
-# KVM is unreliable on these machines: software emulation, a few seconds to boot.
-timeout -k 10 300 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 -nographic \
-	-no-reboot -kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1" </dev/null >"$work/console.raw" ||
-	die "qemu failed (status $?)"
-tr -d '\r' <"$work/console.raw" >"$work/console"
-grep -q 'TT-DONE' "$work/console" || { cat "$work/console" >&2; die "the scenario did not finish"; }
+boot "$root"
 echo "booted: $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
-
-# section TAG: the lines the VM marked TT-TAG.
-section() {
-	sed -n "s/^.*TT-$1 //p" "$work/console"
-}
 
 check_connect() {
 	local method=$1
