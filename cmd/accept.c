@@ -46,40 +46,20 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID      trace only this process\n"
-		"  -P, --ports PORTS  trace only these local ports (comma-separated, at most %d)\n"
-		"  -u, --uid UID      trace only this user's processes\n"
-		"  -4, --ipv4         trace only IPv4 connections\n"
-		"  -6, --ipv6         trace only IPv6 connections\n"
-		"      --cgroup PATH  trace only the processes in this cgroup (v2), or below it\n"
-		"      --netns PATH   trace only this network namespace (/proc/PID/ns/net,\n"
-		"                     /run/netns/NAME)\n"
-
+		"  -P, --ports PORTS  trace only these local ports (comma-separated, at most "
+		"%d)\n" CLI_USAGE_SELECT
 		"  -t, --timestamp    print TIME(s): when it was accepted, in seconds since start\n"
 		"  -T, --time         print TIME: when it was accepted, as HH:MM:SS\n"
-		"  -U, --print-uid    print UID\n"
-		"  -j, --json         print JSON Lines: one object per event, with every field\n"
-
 		"  -x, --extended     print UID, QUEUED(ms) (time spent in the accept queue) and\n"
 		"                     BACKLOG (the listener's accept queue, length/limit)\n"
 		"  -f, --failed       also print attempts that never reached accept(), with "
 		"RESULT:\n"
-		"                     REFUSED (no listener: RST) or DROPPED (accept queue full)\n"
-		"  -A, --attach METHOD\n"
+		"                     REFUSED (no listener: RST) or DROPPED (accept queue "
+		"full)\n" CLI_USAGE_OUTPUT "  -A, --attach METHOD\n"
 		"                     attach the probes that allow it as tp_btf, raw_tp,\n"
 		"                     tracepoint, fentry or kprobe (default: auto, the best this\n"
 		"                     kernel offers, falling back on failure; 'tcptrace features'\n"
-		"                     lists them)\n"
-		"  -d, --duration SECONDS\n"
-		"                     stop after this many seconds (decimals allowed)\n"
-		"  -n, --max-events COUNT\n"
-		"                     stop after printing this many events\n"
-		"  -b, --ring-size SIZE\n"
-		"                     the kernel's buffer for events not yet read: a power of\n"
-		"                     two, with K, M or G (default 1M; a larger one rides out\n"
-		"                     longer stalls of the reader, in kernel memory)\n"
-		"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"
-		"  -h, --help         print this help\n"
-		"\n"
+		"                     lists them)\n" CLI_USAGE_RUN "\n"
 		"Examples:\n"
 		"  %s               # every accepted connection\n"
 		"  %s -x            # with the accept-queue wait and backlog\n"
@@ -89,7 +69,6 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 
 static const struct option accept_options[] = {
 	CLI_SHARED_LONG_OPTIONS,
-	{ "ports", required_argument, NULL, 'P' },
 	{ "failed", no_argument, NULL, 'f' },
 	{},
 };

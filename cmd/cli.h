@@ -60,6 +60,34 @@ enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char 
 /* -p -t -T -x -v -h -A -b -d -n, and any option a command does not know: CLI_RUN when it was fine. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config);
+/*
+ * The help lines of the options every command has, spliced into each command's usage:
+ * string literals, so that the usage stays one format string.
+ */
+/* clang-format off */
+#define CLI_USAGE_SELECT							\
+	"  -u, --uid UID      trace only this user's processes\n"			\
+	"  -4, --ipv4         trace only IPv4 connections\n"				\
+	"  -6, --ipv6         trace only IPv6 connections\n"				\
+	"      --cgroup PATH  trace only the processes in this cgroup (v2), or below it\n"	\
+	"      --netns PATH   trace only this network namespace (/proc/PID/ns/net,\n"	\
+	"                     /run/netns/NAME)\n"
+#define CLI_USAGE_OUTPUT							\
+	"  -U, --print-uid    print UID\n"						\
+	"  -j, --json         print JSON Lines: one object per event, with every field\n"
+#define CLI_USAGE_RUN								\
+	"  -d, --duration SECONDS\n"						\
+	"                     stop after this many seconds (decimals allowed)\n"	\
+	"  -n, --max-events COUNT\n"						\
+	"                     stop after printing this many events\n"			\
+	"  -b, --ring-size SIZE\n"							\
+	"                     the kernel's buffer for events not yet read: a power of\n"	\
+	"                     two, with K, M or G (default 1M; a larger one rides out\n"	\
+	"                     longer stalls of the reader, in kernel memory)\n"	\
+	"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"	\
+	"  -h, --help         print this help\n"
+/* clang-format on */
+
 /* Long options without a letter. */
 enum { CLI_OPTION_CGROUP = 256, CLI_OPTION_NETNS };
 /* Their long names, for each command's table. */
