@@ -61,14 +61,10 @@ expect_eq "lines of the peer" 3 "$(trace_rows PID="$waiting_pid" COMM=during | g
 
 echo "== connect -d 2 while a reader that stopped reading blocks the output"
 DROPPED=19
-in_ns loop nft add table inet tt
-in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
-in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+drop_port loop $DROPPED
 # The reader never reads: after 64 KiB, the pipe is full and write() blocks. The end of
 # -d must not wait for it, any more than a signal does.
-mkfifo "$work/stalled"
-sleep 60 <"$work/stalled" &
-background+=($!)
+stalled_reader "$work/stalled"
 "$TCPTRACE_BIN_DIR/tcptrace" connect -d 2 >"$work/stalled" 2>"$work/trace.err" &
 tracer_pid=$!
 sleep 1 # the probes attach (the header cannot tell us: nobody reads it)

@@ -8,9 +8,7 @@ ATTEMPTS=20000	# the in-flight map holds 16384
 storm_pids=()
 DROPPED=19
 ns_add loop
-in_ns loop nft add table inet tt
-in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
-in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+drop_port loop $DROPPED
 
 tracer_start connect -x
 # Four processes, each under the open-file limit, all holding their attempts at once.

@@ -7,9 +7,7 @@
 ns_add loop
 DROPPED=19
 peers=()
-in_ns loop nft add table inet tt
-in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
-in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+drop_port loop $DROPPED
 server_start loop 127.0.0.1
 port=$server_port
 

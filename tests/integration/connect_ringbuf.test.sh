@@ -7,9 +7,7 @@
 
 ROUNDS=2 PER_ROUND=6000 DROPPED=19 RING=$((256 * 1024)) RECORD=$((104 + 8))
 ns_add loop
-in_ns loop nft add table inet tt
-in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
-in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+drop_port loop $DROPPED
 
 tracer_start connect -b 256K
 kill -STOP $tracer_pid

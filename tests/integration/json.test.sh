@@ -6,9 +6,7 @@
 
 DROPPED=19
 ns_add loop
-in_ns loop nft add table inet tt
-in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
-in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+drop_port loop $DROPPED
 server_start loop 127.0.0.1 json-srv
 port=$server_port
 

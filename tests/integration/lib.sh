@@ -59,6 +59,22 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
+# drop_port NS PORT: SYNs to PORT in NS are dropped, so attempts there stay in SYN_SENT.
+drop_port() {
+	in_ns "$1" nft add table inet tt &&
+		in_ns "$1" nft add chain inet tt in '{ type filter hook input priority 0; }' &&
+		in_ns "$1" nft add rule inet tt in tcp dport "$2" drop ||
+		die "cannot drop port $2 in $1"
+}
+
+# stalled_reader FIFO: a reader that opens FIFO and never reads it, so that a writer
+# blocks once the pipe's 64 KiB are full.
+stalled_reader() {
+	mkfifo "$1"
+	sleep 60 <"$1" &
+	background+=($!)
+}
+
 # Client and server joined by veth, on documentation addresses only (RFC 5737, 3849).
 CLIENT4=192.0.2.1 SERVER4=192.0.2.2 CLIENT6=2001:db8::1 SERVER6=2001:db8::2
 ns_pair() {

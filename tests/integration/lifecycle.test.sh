@@ -86,13 +86,9 @@ expect_eq "stderr behind | head" "" "$(cat "$work/pipe.err")"
 echo "== SIGTERM while a reader that stopped reading blocks the output"
 DROPPED=19
 ns_add loop
-in_ns loop nft add table inet tt
-in_ns loop nft add chain inet tt in '{ type filter hook input priority 0; }'
-in_ns loop nft add rule inet tt in tcp dport $DROPPED drop
+drop_port loop $DROPPED
 # The reader never reads: after 64 KiB, the pipe is full and write() blocks.
-mkfifo "$work/stalled"
-sleep 60 <"$work/stalled" &
-background+=($!)
+stalled_reader "$work/stalled"
 "$tcptrace" connect >"$work/stalled" 2>"$work/blocked.err" &
 tracer_pid=$!
 sleep 1 # the probes attach (the header cannot tell us: nobody reads it)
