@@ -30,6 +30,8 @@ static const struct column accept_columns[] = {
 	  .key = "backlog",
 	  .width = 11,
 	  .show_if = COLUMN_EXTENDED },
+	/* The backlog's limit has a key of its own in JSON; the table shows it in BACKLOG. */
+	{ .field = FIELD_BACKLOG_MAX, .key = "backlog_max", .show_if = FORMAT_JSON },
 	{ .field = FIELD_RESULT, .header = "RESULT", .key = "result", .show_if = COLUMN_FAILED },
 	{ .field = FIELD_NONE },
 };

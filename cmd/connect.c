@@ -10,12 +10,8 @@ static const struct column connect_columns[] = {
 	{ .field = FIELD_COMM, .header = "COMM", .key = "comm", .width = 16 },
 	{ .field = FIELD_IP, .header = "IP", .key = "ip", .width = 2 },
 	{ .field = FIELD_LADDR, .header = "SADDR", .key = "saddr", .width = FORMAT_ADDR_WIDTH },
-	/* One local-port column: bcc's name under -L, SPORT among -x's columns. */
-	{ .field = FIELD_LPORT,
-	  .header = "LPORT",
-	  .key = "sport",
-	  .width = 5,
-	  .show_if = COLUMN_LPORT },
+	/* One local-port column: bcc's name under -L, SPORT among -x's columns (and JSON's). */
+	{ .field = FIELD_LPORT, .header = "LPORT", .width = 5, .show_if = COLUMN_LPORT },
 	{ .field = FIELD_LPORT,
 	  .header = "SPORT",
 	  .key = "sport",

@@ -182,11 +182,20 @@ static char *put_clock(char *p, struct formatter *fmt, const struct event *event
 	return p + sizeof(fmt->clock_text);
 }
 
-static char *put_backlog(char *p, const struct event *event)
+/* What an unknown value prints as: "-" in the table, null in JSON. */
+static const char *unknown(const struct formatter *fmt)
+{
+	return fmt->flags & FORMAT_JSON ? "null" : "-";
+}
+
+/* The accept queue, "length/limit"; in JSON, the length alone (its limit has a column). */
+static char *put_backlog(char *p, const struct formatter *fmt, const struct event *event)
 {
 	if (!(event->flags & EVENT_HAS_BACKLOG))
-		return put_str(p, "-");
+		return put_str(p, unknown(fmt));
 	p = put_u64(p, event->backlog);
+	if (fmt->flags & FORMAT_JSON)
+		return p;
 	*p++ = '/';
 	return put_u64(p, event->max_backlog);
 }
@@ -206,9 +215,9 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 	case FIELD_TIME_CLOCK:
 		return put_clock(p, fmt, event);
 	case FIELD_PID:
-		return no_task(event) ? put_str(p, "-") : put_u64(p, event->pid);
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->pid);
 	case FIELD_COMM:
-		return no_task(event) ? put_str(p, "-") : put_comm(p, event->comm);
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_comm(p, event->comm);
 	case FIELD_IP:
 		*p++ = event->family == AF_INET6 ? '6' : '4';
 		return p;
@@ -222,12 +231,16 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 		return put_u64(p, event->rport);
 	case FIELD_LATENCY_MS:
 		if (!(event->flags & EVENT_HAS_DURATION))
-			return put_str(p, "-");
+			return put_str(p, unknown(fmt));
 		return put_thousandths(p, event->duration_ns / 1000);
 	case FIELD_UID:
-		return no_task(event) ? put_str(p, "-") : put_u64(p, event->uid);
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->uid);
 	case FIELD_BACKLOG:
-		return put_backlog(p, event);
+		return put_backlog(p, fmt, event);
+	case FIELD_BACKLOG_MAX:
+		if (!(event->flags & EVENT_HAS_BACKLOG))
+			return put_str(p, unknown(fmt));
+		return put_u64(p, event->max_backlog);
 	case FIELD_RESULT:
 		return put_result(p, event);
 	case FIELD_NONE:
@@ -367,58 +380,25 @@ static char *put_utc_time(char *p, struct formatter *fmt, const struct event *ev
 }
 
 /* A column's value in JSON: numbers as numbers, text as strings, unknown as null. */
+/* A column's value in JSON: put_field()'s, with strings quoted and COMM escaped for JSON. */
 static char *put_json_value(char *p, struct formatter *fmt, const struct column *column,
 			    const struct event *event)
 {
 	switch (column->field) {
-	case FIELD_PID:
-	case FIELD_UID:
-		if (no_task(event))
-			return put_str(p, "null");
-		return put_u64(p, column->field == FIELD_PID ? event->pid : event->uid);
 	case FIELD_COMM:
 		if (no_task(event))
-			return put_str(p, "null");
+			return put_str(p, unknown(fmt));
 		return put_json_string(p, event->comm, EVENT_COMM_LEN);
 	case FIELD_LADDR:
 	case FIELD_RADDR:
-		*p++ = '"';
-		p = put_field(p, fmt, column->field, event);
-		*p++ = '"';
-		return p;
-	case FIELD_LATENCY_MS:
-		if (!(event->flags & EVENT_HAS_DURATION))
-			return put_str(p, "null");
-		return put_field(p, fmt, column->field, event);
-	case FIELD_BACKLOG:
-		/* Two numbers: the queue's length under the key, its limit under KEY_max. */
-		if (!(event->flags & EVENT_HAS_BACKLOG)) {
-			p = put_str(p, "null,\"");
-			p = put_str(p, column->key);
-			return put_str(p, "_max\":null");
-		}
-		p = put_u64(p, event->backlog);
-		p = put_str(p, ",\"");
-		p = put_str(p, column->key);
-		p = put_str(p, "_max\":");
-		return put_u64(p, event->max_backlog);
 	case FIELD_RESULT:
 		*p++ = '"';
-		p = put_result(p, event);
+		p = put_field(p, fmt, column->field, event);
 		*p++ = '"';
 		return p;
 	default:
 		return put_field(p, fmt, column->field, event);
 	}
-}
-
-/* Was this field written already, under an earlier column (SPORT and LPORT are one)? */
-static bool field_before(const struct formatter *fmt, const struct column *column)
-{
-	for (const struct column *c = fmt->columns; c != column; c++)
-		if (c->field == column->field && c->key)
-			return true;
-	return false;
 }
 
 /*
@@ -435,7 +415,7 @@ static size_t format_json(struct formatter *fmt, const struct event *event, char
 	p = put_str(p, event->kind == EVENT_ACCEPT ? "\",\"event\":\"accept\""
 						   : "\",\"event\":\"connect\"");
 	for (const struct column *column = fmt->columns; column->field != FIELD_NONE; column++) {
-		if (!column->key || field_before(fmt, column))
+		if (!column->key)
 			continue;
 		p = put_str(p, ",\"");
 		p = put_str(p, column->key);

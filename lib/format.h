@@ -25,8 +25,9 @@ enum field {
 	FIELD_RPORT,
 	FIELD_LATENCY_MS, /* connect latency, or accept-queue wait; - when unknown */
 	FIELD_UID,
-	FIELD_BACKLOG, /* accept queue length/limit; - when unknown */
-	FIELD_RESULT,  /* connect: ESTABLISHED, an errno name, ABANDONED;
+	FIELD_BACKLOG,	   /* accept queue length/limit (JSON: the length); - when unknown */
+	FIELD_BACKLOG_MAX, /* its limit: JSON's own column */
+	FIELD_RESULT,	   /* connect: ESTABLISHED, an errno name, ABANDONED;
 			  accept: ACCEPTED, REFUSED, DROPPED */
 };
 
