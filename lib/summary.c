@@ -123,8 +123,6 @@ void summary_add(struct summary *summary, const struct event *event)
 	bool established =
 		event->outcome == CONNECT_ESTABLISHED && (event->flags & EVENT_HAS_DURATION);
 
-	if (event->kind != EVENT_CONNECT)
-		return;
 	if (summary->count)
 		count(summary, event, established);
 	if (summary->histogram && established)
@@ -229,7 +227,7 @@ static void print_histogram(struct summary *summary, struct output *out)
 	memset(summary->slots, 0, sizeof(summary->slots));
 }
 
-void summary_print(struct summary *summary, struct output *out)
+void summary_print(struct summary *summary, struct output *out, bool interval)
 {
 	if (summary->count)
 		print_counts(summary, out);
@@ -237,6 +235,8 @@ void summary_print(struct summary *summary, struct output *out)
 		print_line(out, "\n");
 	if (summary->histogram)
 		print_histogram(summary, out);
+	if (interval)
+		print_line(out, "\n");
 }
 
 void summary_free(struct summary *summary)

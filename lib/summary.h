@@ -45,8 +45,9 @@ struct summary {
 /* The log2 slot of a latency in microseconds: 0 for 0 and 1, then floor(log2). */
 unsigned int summary_slot(__u64 latency_us);
 void summary_add(struct summary *summary, const struct event *event);
-/* Writes what was gathered since the last print, and starts afresh. */
-void summary_print(struct summary *summary, struct output *out);
+/* Writes what was gathered since the last print, and starts afresh; at the end of an
+ * interval (-i), a blank line follows. */
+void summary_print(struct summary *summary, struct output *out, bool interval);
 void summary_free(struct summary *summary);
 
 #endif /* TCPTRACE_SUMMARY_H */

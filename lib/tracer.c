@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,14 +26,11 @@ struct tracer {
 	struct output out;
 	struct losses reported;
 	__u64 next_loss_check_ns;
-	bool verbose;
-	/* -n: events left to print, when counting. */
-	bool counting;
+	const struct trace_config *config;
+	/* -n: events left to take; without -n, more than any run will see. */
 	__u64 events_left;
-	/* connect -c, -H: events go into summaries, printed every interval_ns (-i). */
-	bool summarizing;
+	/* connect -c, -H: events go into summaries, printed every -i. */
 	struct summary summary;
-	__u64 interval_ns;
 	__u64 next_summary_ns;
 };
 
@@ -113,26 +111,44 @@ static void describe_attachment(const struct session *session, int err)
 	}
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+/*
+ * Whether this event is one to take: -n's count is not reached. Once it is, the rest is
+ * drained and dropped, as a stop would have it.
+ */
+static bool take_event(struct tracer *tracer, size_t size)
+{
+	if (size < sizeof(struct event) || !tracer->events_left)
+		return false;
+	if (!--tracer->events_left)
+		request_stop(0);
+	return true;
+}
+
+static int on_line_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *tracer = ctx;
 	char *line;
 
-	if (size < sizeof(struct event))
+	if (!take_event(tracer, size))
 		return 0;
-	/* -n: the ones after the last are drained and dropped, as a stop would have them. */
-	if (tracer->counting && !tracer->events_left)
-		return 0;
-	if (tracer->counting && !--tracer->events_left)
-		request_stop(0);
-	if (tracer->summarizing) {
-		summary_add(&tracer->summary, data);
-		return 0;
-	}
 	line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
 	output_commit(&tracer->out, format_event(&tracer->formatter, data, line));
 	/* Stop draining once output fails: nothing more can be written. */
 	return tracer->out.error;
+}
+
+static int on_summary_event(void *ctx, void *data, size_t size)
+{
+	struct tracer *tracer = ctx;
+
+	if (take_event(tracer, size))
+		summary_add(&tracer->summary, data);
+	return 0;
+}
+
+static bool summarizing(const struct trace_config *config)
+{
+	return config->count_mode || config->histogram;
 }
 
 /* Totals only grow: a lower bound read while tracing may dip, and is not news then. */
@@ -191,15 +207,13 @@ static void maybe_print_summary(struct tracer *tracer)
 {
 	__u64 now;
 
-	if (!tracer->interval_ns)
+	if (!tracer->config->interval_ns)
 		return;
 	now = now_ns();
 	if (now < tracer->next_summary_ns)
 		return;
-	tracer->next_summary_ns = now + tracer->interval_ns;
-	summary_print(&tracer->summary, &tracer->out);
-	memcpy(output_reserve(&tracer->out, 1), "\n", 1);
-	output_commit(&tracer->out, 1);
+	tracer->next_summary_ns = now + tracer->config->interval_ns;
+	summary_print(&tracer->summary, &tracer->out, true);
 }
 
 static void maybe_report_losses(struct tracer *tracer)
@@ -254,12 +268,12 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	session_detach(&tracer->session);
 	if (!err) {
 		session_poll(&tracer->session, 0);
-		if (tracer->summarizing)
-			summary_print(&tracer->summary, &tracer->out);
+		if (summarizing(tracer->config))
+			summary_print(&tracer->summary, &tracer->out, false);
 		err = flush_output(tracer, failure);
 	}
 	report_losses(tracer);
-	if (tracer->verbose && tracer->reported.taken_by_twin)
+	if (tracer->config->verbose && tracer->reported.taken_by_twin)
 		notice("%llu probe runs skipped on a busy CPU were taken by their twin",
 		       (unsigned long long)tracer->reported.taken_by_twin);
 	return err == -EPIPE || err == -EINTR ? 0 : err;
@@ -272,15 +286,14 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	int err;
 
 	output_init(&tracer.out, STDOUT_FILENO, &give_up_writing);
-	tracer.verbose = config->verbose;
-	tracer.counting = config->max_events > 0;
-	tracer.events_left = config->max_events;
-	tracer.summarizing = config->count_mode || config->histogram;
+	tracer.config = config;
+	tracer.events_left = config->max_events ?: UINT64_MAX;
 	tracer.summary.count = config->count_mode;
 	tracer.summary.histogram = config->histogram;
-	tracer.interval_ns = config->interval_ns;
 	install_signal_handlers();
-	err = session_open(&tracer.session, config, on_event, &tracer, failure);
+	err = session_open(&tracer.session, config,
+			   summarizing(config) ? on_summary_event : on_line_event, &tracer,
+			   failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
 	if (config->verbose)
@@ -289,9 +302,9 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;
 		format_start(&tracer.formatter);
-		if (!tracer.summarizing)
+		if (!summarizing(config))
 			print_header(&tracer);
-		tracer.next_summary_ns = now_ns() + tracer.interval_ns;
+		tracer.next_summary_ns = now_ns() + config->interval_ns;
 		/* -d counts from here: the probes are attached. */
 		if (config->duration_ns)
 			start_alarm(config->duration_ns);

@@ -25,7 +25,7 @@ static const char *print(struct summary *summary)
 	ssize_t len;
 
 	output_init(&out, fd, &never);
-	summary_print(summary, &out);
+	summary_print(summary, &out, false);
 	CHECK(output_flush(&out) == 0);
 	len = pread(fd, printed, sizeof(printed) - 1, 0);
 	printed[len > 0 ? len : 0] = '\0';
