@@ -78,6 +78,11 @@ static char *put_thousandths(char *p, __u64 value)
 	return p;
 }
 
+char *format_ms(char *p, __u64 ns)
+{
+	return put_thousandths(p, ns / 1000);
+}
+
 /*
  * Any process may name itself with escape sequences or newlines (PR_SET_NAME); never
  * hand those to the operator's terminal. Backslash is escaped too, so the output can be
@@ -102,10 +107,10 @@ static char *put_comm(char *p, const char *comm)
 	return p;
 }
 
-static char *put_addr(char *p, const struct event *event, const __u8 *addr)
+char *format_address(char *p, __u16 family, const __u8 *addr)
 {
 	/* glibc's inet_ntop() prints IPv4 with sprintf(): the common case is done here. */
-	if (event->family != AF_INET6) {
+	if (family != AF_INET6) {
 		for (int i = 0; i < 4; i++) {
 			p = put_u8(p, addr[i]);
 			*p++ = '.';
@@ -222,9 +227,9 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 		*p++ = event->family == AF_INET6 ? '6' : '4';
 		return p;
 	case FIELD_LADDR:
-		return put_addr(p, event, event->laddr);
+		return format_address(p, event->family, event->laddr);
 	case FIELD_RADDR:
-		return put_addr(p, event, event->raddr);
+		return format_address(p, event->family, event->raddr);
 	case FIELD_LPORT:
 		return put_u64(p, event->lport);
 	case FIELD_RPORT:
@@ -232,7 +237,7 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 	case FIELD_LATENCY_MS:
 		if (!(event->flags & EVENT_HAS_DURATION))
 			return put_str(p, unknown(fmt));
-		return put_thousandths(p, event->duration_ns / 1000);
+		return format_ms(p, event->duration_ns);
 	case FIELD_UID:
 		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->uid);
 	case FIELD_BACKLOG:

@@ -72,6 +72,15 @@ struct formatter {
 
 /* Sets the time origins to now: TIME(s) counts from here. */
 void format_start(struct formatter *fmt);
+/*
+ * Pieces of a line, for what prints its own tables (lib/summary.c): an address as the
+ * columns show it (room: INET6_ADDRSTRLEN), and nanoseconds as milliseconds with three
+ * decimals (room: FORMAT_MS_MAX). Each returns the end of what it wrote, unterminated.
+ */
+#define FORMAT_MS_MAX 24
+char *format_address(char *p, __u16 family, const __u8 *addr);
+char *format_ms(char *p, __u64 ns);
+
 /* The table's header; nothing in JSON. */
 size_t format_header(struct formatter *fmt, char *buf);
 /* One event: a line of the table, or a JSON object on a line of its own. */

@@ -20,41 +20,35 @@ unsigned int summary_slot(__u64 latency_us)
 	return latency_us < 2 ? 0 : 63 - __builtin_clzll(latency_us);
 }
 
-static bool same_key(const struct summary_row *row, const struct event *event)
+static struct summary_key key_of(const struct event *event)
 {
-	return row->family == event->family && row->dport == event->rport &&
-	       !memcmp(row->saddr, event->laddr, sizeof(row->saddr)) &&
-	       !memcmp(row->daddr, event->raddr, sizeof(row->daddr));
+	struct summary_key key = { .family = event->family, .dport = event->rport };
+
+	memcpy(key.saddr, event->laddr, sizeof(key.saddr));
+	memcpy(key.daddr, event->raddr, sizeof(key.daddr));
+	return key;
 }
 
-/* FNV-1a over what tells rows apart. */
-static size_t hash_of(const struct event *event)
+/* FNV-1a over the key's bytes. */
+static size_t hash_of(const struct summary_key *key)
 {
-	const __u8 *parts[] = { event->laddr, event->raddr };
+	const __u8 *byte = (const __u8 *)key;
 	__u64 hash = 14695981039346656037ull;
 
-	for (int p = 0; p < 2; p++)
-		for (int i = 0; i < 16; i++)
-			hash = (hash ^ parts[p][i]) * 1099511628211ull;
-	return (hash ^ event->rport ^ (__u64)event->family << 16) * 1099511628211ull;
+	for (size_t i = 0; i < sizeof(*key); i++)
+		hash = (hash ^ byte[i]) * 1099511628211ull;
+	return hash;
 }
 
-/* The row's place in a table of that size: its own, or the free one where it goes. */
-static struct summary_row *slot_of(struct summary_row *rows, size_t size, const struct event *event)
+/* The key's place in a table of that size: its row, or the free slot where it goes. */
+static struct summary_row *slot_of(struct summary_row *rows, size_t size,
+				   const struct summary_key *key)
 {
-	size_t i = hash_of(event) & (size - 1);
+	size_t i = hash_of(key) & (size - 1);
 
-	while (rows[i].family && !same_key(&rows[i], event))
+	while (rows[i].key.family && memcmp(&rows[i].key, key, sizeof(*key)))
 		i = (i + 1) & (size - 1);
 	return &rows[i];
-}
-
-static void key_event(struct event *key, const struct summary_row *row)
-{
-	memcpy(key->laddr, row->saddr, sizeof(key->laddr));
-	memcpy(key->raddr, row->daddr, sizeof(key->raddr));
-	key->family = row->family;
-	key->rport = row->dport;
 }
 
 /* Doubles the table; false when there is no memory for it. */
@@ -65,14 +59,9 @@ static bool grow(struct summary *summary)
 
 	if (!rows)
 		return false;
-	for (size_t i = 0; i < summary->size; i++) {
-		struct event key = {};
-
-		if (!summary->rows[i].family)
-			continue;
-		key_event(&key, &summary->rows[i]);
-		*slot_of(rows, size, &key) = summary->rows[i];
-	}
+	for (size_t i = 0; i < summary->size; i++)
+		if (summary->rows[i].key.family)
+			*slot_of(rows, size, &summary->rows[i].key) = summary->rows[i];
 	free(summary->rows);
 	summary->rows = rows;
 	summary->size = size;
@@ -81,16 +70,14 @@ static bool grow(struct summary *summary)
 
 static struct summary_row *row_of(struct summary *summary, const struct event *event)
 {
+	struct summary_key key = key_of(event);
 	struct summary_row *row;
 
 	if ((summary->nr_rows + 1) * 2 > summary->size && !grow(summary))
 		return NULL;
-	row = slot_of(summary->rows, summary->size, event);
-	if (!row->family) {
-		memcpy(row->saddr, event->laddr, sizeof(row->saddr));
-		memcpy(row->daddr, event->raddr, sizeof(row->daddr));
-		row->family = event->family;
-		row->dport = event->rport;
+	row = slot_of(summary->rows, summary->size, &key);
+	if (!row->key.family) {
+		row->key = key;
 		summary->nr_rows++;
 	}
 	return row;
@@ -149,16 +136,14 @@ static int by_attempts(const void *a, const void *b)
 
 	if (x->attempts != y->attempts)
 		return x->attempts < y->attempts ? 1 : -1;
-	return x->dport - y->dport;
+	return x->key.dport - y->key.dport;
 }
 
-static void print_ms(char *buf, size_t size, __u64 ns, bool known)
+/* A latency as the table shows it, "-" when unknown; buf holds FORMAT_MS_MAX. */
+static const char *ms_text(char *buf, __u64 ns, bool known)
 {
-	if (known)
-		snprintf(buf, size, "%llu.%03llu", (unsigned long long)ns / 1000000,
-			 (unsigned long long)ns / 1000 % 1000);
-	else
-		snprintf(buf, size, "-");
+	*(known ? format_ms(buf, ns) : stpcpy(buf, "-")) = '\0';
+	return buf;
 }
 
 /* -c: one row per source, destination and port, the most attempts first. */
@@ -167,7 +152,7 @@ static void print_counts(struct summary *summary, struct output *out)
 	size_t n = 0;
 
 	for (size_t i = 0; i < summary->size; i++)
-		if (summary->rows[i].family)
+		if (summary->rows[i].key.family)
 			summary->rows[n++] = summary->rows[i];
 	qsort(summary->rows, n, sizeof(*summary->rows), by_attempts);
 	print_line(out, "%-*s %-*s %-5s %8s %8s %11s %11s %11s\n", FORMAT_ADDR_WIDTH, "SADDR",
@@ -175,20 +160,18 @@ static void print_counts(struct summary *summary, struct output *out)
 		   "LAT_AVG(ms)", "LAT_MAX(ms)");
 	for (size_t i = 0; i < n; i++) {
 		const struct summary_row *row = &summary->rows[i];
-		char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN], min[24], avg[24], max[24];
-		int af = row->family == AF_INET6 ? AF_INET6 : AF_INET;
+		char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+		char min[FORMAT_MS_MAX], avg[FORMAT_MS_MAX], max[FORMAT_MS_MAX];
 		bool known = row->established > 0;
 
-		inet_ntop(af, row->saddr, saddr, sizeof(saddr));
-		inet_ntop(af, row->daddr, daddr, sizeof(daddr));
-		print_ms(min, sizeof(min), row->latency_min_ns, known);
-		print_ms(avg, sizeof(avg), known ? row->latency_sum_ns / row->established : 0,
-			 known);
-		print_ms(max, sizeof(max), row->latency_max_ns, known);
+		*format_address(saddr, row->key.family, row->key.saddr) = '\0';
+		*format_address(daddr, row->key.family, row->key.daddr) = '\0';
 		print_line(out, "%-*s %-*s %-5u %8llu %8llu %11s %11s %11s\n", FORMAT_ADDR_WIDTH,
-			   saddr, FORMAT_ADDR_WIDTH, daddr, row->dport,
-			   (unsigned long long)row->attempts, (unsigned long long)row->failed, min,
-			   avg, max);
+			   saddr, FORMAT_ADDR_WIDTH, daddr, row->key.dport,
+			   (unsigned long long)row->attempts, (unsigned long long)row->failed,
+			   ms_text(min, row->latency_min_ns, known),
+			   ms_text(avg, known ? row->latency_sum_ns / row->established : 0, known),
+			   ms_text(max, row->latency_max_ns, known));
 	}
 	if (summary->uncounted)
 		print_line(out, "(%llu attempts not counted: no memory for their rows)\n",

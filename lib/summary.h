@@ -17,11 +17,16 @@ struct output;
 /* Microsecond slots: 0 -> 1, 2 -> 3, 4 -> 7, ... up to 2^63. */
 #define SUMMARY_SLOTS 64
 
-struct summary_row {
+/* What tells -c's rows apart; no padding, so that it hashes and compares as bytes. */
+struct summary_key {
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u16 family; /* 0: a free slot */
 	__u16 dport;
+};
+
+struct summary_row {
+	struct summary_key key;
 	__u64 attempts;
 	__u64 failed;	   /* ended other than ESTABLISHED */
 	__u64 established; /* the latency figures are theirs */
