@@ -68,7 +68,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct recent_changes);
-} connect_recent SEC(".maps");
+} connect_twin_notes SEC(".maps");
 
 /* Report only attempts at least this slow (the positional min_ms). */
 const volatile __u64 filter_min_latency_ns = 0;
@@ -90,7 +90,7 @@ static __always_inline int connect_begin(const struct sock *sk, bool typed)
 	bpf_get_current_comm(start.comm, sizeof(start.comm));
 	/*
 	 * Counted once per entry, so that user space's arithmetic holds. An entry already
-	 * there is this attempt's, taken by both twins (see connect_recent), or one whose
+	 * there is this attempt's, taken by both twins (see connect_twin_notes), or one whose
 	 * end was missed, which this attempt takes over.
 	 */
 	if (bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_NOEXIST) == 0)
@@ -168,7 +168,7 @@ static __always_inline bool twin_claims(const struct sock *sk, int newstate)
 	struct recent_changes *recent;
 	__u32 zero = 0, slot;
 
-	recent = bpf_map_lookup_elem(&connect_recent, &zero);
+	recent = bpf_map_lookup_elem(&connect_twin_notes, &zero);
 	if (!recent)
 		return true;
 	for (int i = 0; i < RECENT_CHANGES; i++) {

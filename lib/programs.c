@@ -5,8 +5,6 @@
 #include "tcptrace.skel.h"
 #include "programs.h"
 
-#define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
-
 static bool has_prefix(const char *name, const char *prefix)
 {
 	return strncmp(name, prefix, strlen(prefix)) == 0;
@@ -31,11 +29,12 @@ static const struct {
 
 /*
  * What a skipped run is caught by (bpf/connect.bpf.c): where the method allows, connect's
- * state program has a twin that takes the changes it was skipped for; elsewhere, a probe
- * on socket destruction cleans up after the attempts it missed.
+ * state program has a twin ("connect_twin*", with the map of their notes) that takes the
+ * changes it was skipped for; elsewhere, a probe on socket destruction cleans up after
+ * the attempts it missed.
  */
-static const char *const with_twins[] = { "connect_twin", "connect_recent" };
-static const char *const without_twins[] = { "connect_destroy" };
+#define TWIN_PREFIX    "connect_twin"
+#define CLEANUP_PREFIX "connect_destroy"
 
 const char *attach_method_name(enum attach_method method)
 {
@@ -153,20 +152,10 @@ static bool chosen_variant(struct tcptrace *skel, const char *program, enum atta
 	return false;
 }
 
-static bool listed(const char *const *list, size_t size, const char *name)
-{
-	for (size_t i = 0; i < size; i++)
-		if (has_prefix(name, list[i]))
-			return true;
-	return false;
-}
-
 /* Is this program or map for the other way of catching skipped runs than the method's? */
 static bool other_catch(const char *name, enum attach_method method)
 {
-	if (methods[method].twins)
-		return listed(without_twins, ARRAY_SIZE(without_twins), name);
-	return listed(with_twins, ARRAY_SIZE(with_twins), name);
+	return has_prefix(name, methods[method].twins ? CLEANUP_PREFIX : TWIN_PREFIX);
 }
 
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
@@ -200,7 +189,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
  */
 bool has_twin(struct tcptrace *skel, const struct bpf_program *prog)
 {
-	static const char first[] = "connect_state", second[] = "connect_twin";
+	static const char first[] = "connect_state", second[] = TWIN_PREFIX;
 	const char *name = bpf_program__name(prog);
 	char twin[64];
 
