@@ -9,8 +9,7 @@ struct filter_cgroup_map filter_cgroup SEC(".maps");
 
 const volatile __u32 filter_tgid = 0;
 const volatile bool filter_ports_enabled = false;
-const volatile bool filter_uid_enabled = false;
-const volatile __u32 filter_uid = 0;
+const volatile __u32 filter_uid = FILTER_UID_ANY;
 const volatile bool filter_cgroup_enabled = false;
 const volatile __u16 filter_family = 0;
 const volatile __u32 filter_netns = 0;

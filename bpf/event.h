@@ -14,6 +14,8 @@
 #define TCPTRACE_EVENT_H
 
 #define EVENT_COMM_LEN 16
+/* -u not given: (uid_t)-1 is nobody's UID, so it stands for every user. */
+#define FILTER_UID_ANY 0xffffffffu
 /* How many ports -P takes. */
 #define FILTER_PORTS_MAX 64
 

@@ -38,8 +38,7 @@ extern struct counters_map counters SEC(".maps");
 /* Filters: .rodata, so the verifier prunes the branches of a filter that is off. */
 extern const volatile __u32 filter_tgid; /* -p; 0: every process */
 extern const volatile bool filter_ports_enabled;
-extern const volatile bool filter_uid_enabled; /* -u; UID 0 is a UID */
-extern const volatile __u32 filter_uid;
+extern const volatile __u32 filter_uid;		  /* -u; FILTER_UID_ANY: every user */
 extern const volatile bool filter_cgroup_enabled; /* --cgroup */
 extern const volatile __u16 filter_family;	  /* -4, -6; 0: both */
 extern const volatile __u32 filter_netns;	  /* --netns: its inode number; 0: all */
@@ -109,7 +108,7 @@ static __always_inline bool task_filtered_out(__u64 pid_tgid)
 {
 	if (filter_tgid && pid_tgid >> 32 != filter_tgid)
 		return true;
-	if (filter_uid_enabled && (__u32)bpf_get_current_uid_gid() != filter_uid)
+	if (filter_uid != FILTER_UID_ANY && (__u32)bpf_get_current_uid_gid() != filter_uid)
 		return true;
 	/* 1: the task is in that cgroup, or in one below it. */
 	return filter_cgroup_enabled && bpf_current_task_under_cgroup(&filter_cgroup, 0) != 1;
@@ -160,7 +159,7 @@ static __always_inline bool socket_filtered_out(const struct sock *sk, bool type
 {
 	if (filter_family && reported_family(sk, typed) != filter_family)
 		return true;
-	return netns_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_net.net));
+	return filter_netns && netns_filtered_out(sk_read(typed, sk, __sk_common.skc_net.net));
 }
 
 /*

@@ -116,7 +116,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
 	enable_options_programs(config);
 	/* The kernel drops those attempts before any process sees them. */
-	if ((config->filter_pid || config->filter_uid_enabled || config->cgroup_path) &&
+	if ((config->filter_pid || config->filter_uid != FILTER_UID_ANY || config->cgroup_path) &&
 	    (config->column_flags & COLUMN_FAILED))
 		return cli_bad_usage(ctx, "-f's attempts belong to no process: select them with "
 					  "-P PORTS, not -p, -u or --cgroup");

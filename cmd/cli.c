@@ -145,6 +145,7 @@ static enum cli_result parse_command(const struct command *command, const char *
 
 	memset(config, 0, sizeof(*config));
 	config->command = command->name;
+	config->filter_uid = FILTER_UID_ANY;
 	/* glibc: 0 rescans from scratch, so that a process (a unit test) may parse twice. */
 	optind = 0;
 	opterr = 0;
@@ -303,14 +304,15 @@ int cli_check_cgroup(const char *path)
 
 int cli_parse_netns(const char *path, __u32 *inode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), type, err = 0;
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the parser. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), type, err = 0;
 	struct stat st;
 
 	if (fd < 0)
 		return -errno;
 	type = ioctl(fd, NS_GET_NSTYPE);
 	if (type < 0)
-		err = errno == ENOTTY ? -ENOTTY : -errno;
+		err = -errno;
 	else if (type != CLONE_NEWNET)
 		err = -EMEDIUMTYPE;
 	else if (fstat(fd, &st))
@@ -448,6 +450,17 @@ static enum cli_result netns_option(const struct command_context *ctx, const cha
 	return CLI_RUN;
 }
 
+enum cli_result cli_seconds_option(const struct command_context *ctx, const char *what,
+				   const char *text, __u64 *ns)
+{
+	if (cli_parse_seconds(text, ns))
+		return cli_bad_usage(ctx,
+				     "invalid %s '%s': expected seconds, more than 0 and at most "
+				     "31536000, with up to 6 decimals",
+				     what, text);
+	return CLI_RUN;
+}
+
 /* The options every command has; a command's parser hands over the letters it does not
  * know itself. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
@@ -493,7 +506,6 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 			return cli_bad_usage(
 				ctx, "invalid UID '%s': expected a number from 0 to 4294967294",
 				optarg);
-		config->filter_uid_enabled = true;
 		return CLI_RUN;
 	case '4':
 	case '6':
@@ -509,12 +521,7 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	case CLI_OPTION_NETNS:
 		return netns_option(ctx, optarg, config);
 	case 'd':
-		if (cli_parse_seconds(optarg, &config->duration_ns))
-			return cli_bad_usage(ctx,
-					     "invalid duration '%s': expected seconds, more than 0 "
-					     "and at most 31536000, with up to 6 decimals",
-					     optarg);
-		return CLI_RUN;
+		return cli_seconds_option(ctx, "duration", optarg, &config->duration_ns);
 	case 'n':
 		if (cli_parse_count(optarg, &config->max_events))
 			return cli_bad_usage(

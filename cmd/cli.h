@@ -122,6 +122,9 @@ int cli_parse_uid(const char *text, __u32 *uid);
 int cli_check_cgroup(const char *path);
 /* A network namespace file (/proc/PID/ns/net, /run/netns/NAME): its inode number. */
 int cli_parse_netns(const char *path, __u32 *inode);
+/* An option of seconds (-d, -i): CLI_RUN, or one line naming it and the usage. */
+enum cli_result cli_seconds_option(const struct command_context *ctx, const char *what,
+				   const char *text, __u64 *ns);
 /* A count of at least 1. */
 int cli_parse_count(const char *text, __u64 *count);
 /* A ring buffer's size: a power of two from a page to 1G, in bytes or with K, M or G. */

@@ -99,12 +99,9 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 			config->histogram = true;
 			break;
 		case 'i':
-			if (cli_parse_seconds(optarg, &config->interval_ns))
-				return cli_bad_usage(
-					ctx,
-					"invalid interval '%s': expected seconds, more "
-					"than 0 and at most 31536000, with up to 6 decimals",
-					optarg);
+			result = cli_seconds_option(ctx, "interval", optarg, &config->interval_ns);
+			if (result != CLI_RUN)
+				return result;
 			break;
 		default:
 			result = cli_shared_option(ctx, opt, argv, config);

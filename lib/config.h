@@ -34,8 +34,7 @@ struct trace_config {
 	const char *optional_programs[CONFIG_PROGRAM_LIST];
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
-	bool filter_uid_enabled; /* UID 0 is a UID */
-	__u32 filter_uid;
+	__u32 filter_uid;	 /* FILTER_UID_ANY: every user (UID 0 is root's) */
 	__u16 filter_family;	 /* AF_INET or AF_INET6 */
 	__u32 filter_netns;	 /* the namespace file's inode number */
 	const char *cgroup_path; /* a cgroup v2 directory: its tasks and its descendants' */

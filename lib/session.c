@@ -191,7 +191,6 @@ static int set_filters(struct tcptrace *skel, const struct trace_config *config)
 	skel->rodata->filter_tgid = config->filter_pid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
 	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
-	skel->rodata->filter_uid_enabled = config->filter_uid_enabled;
 	skel->rodata->filter_uid = config->filter_uid;
 	skel->rodata->filter_family = config->filter_family;
 	skel->rodata->filter_netns = config->filter_netns;

@@ -26,7 +26,7 @@ cp "$(dirname "$0")/scenario.sh" "$root/init"
 chmod 755 "$root/init"
 
 boot "$root"
-echo "booted: $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
+echo "booted: $(section KERNEL)"
 
 check_connect() {
 	local method=$1
@@ -62,7 +62,6 @@ check_accept() {
 		expect_row PID - COMM - IP 4 RADDR 127.0.0.1 LADDR 127.0.0.1 RESULT REFUSED
 }
 
-echo "kernel: $(sed -n 's/.*TT-KERNEL //p' "$work/console")"
 echo "== features"
 section FEATURES | tee "$work/features"
 expect_eq "features: kernel" "$(section KERNEL)" "$(awk '$1 == "kernel" { print $2 }' "$work/features")"

@@ -51,6 +51,10 @@ static void test_defaults(void)
 	CHECK_STR(config.command, "connect");
 	CHECK_EQ_U64(config.filter_pid, 0);
 	CHECK_EQ_U64(config.filter_min_latency_ns, 0);
+	CHECK_EQ_U64(config.filter_uid, FILTER_UID_ANY);
+	CHECK_EQ_U64(config.filter_family, 0);
+	CHECK_EQ_U64(config.filter_netns, 0);
+	CHECK(!config.cgroup_path);
 	CHECK_EQ_U64(config.column_flags, 0);
 	CHECK(!config.verbose);
 	CHECK(config.columns != NULL);
@@ -481,16 +485,24 @@ static void test_filters(void)
 	CHECK(parse(connect, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.nr_filter_ports, 2);
 	CHECK_EQ_U64(config.filter_ports[0], 443);
-	CHECK(config.filter_uid_enabled);
 	CHECK_EQ_U64(config.filter_uid, 0);
 	CHECK_EQ_U64(config.filter_family, AF_INET6);
 	CHECK_EQ_U64(config.filter_netns, netns.st_ino);
 	CHECK_EQ_U64(config.column_flags, COLUMN_UID);
 	CHECK(parse(accept, &config) == CLI_RUN);
-	CHECK(config.filter_uid_enabled);
 	CHECK_EQ_U64(config.filter_uid, 1000);
 	CHECK_EQ_U64(config.filter_family, AF_INET);
 	CHECK(!config.cgroup_path && !config.filter_netns);
+	/* A FIFO for a namespace is refused, not waited on. */
+	char fifo[] = "/tmp/tcptrace-test-fifo.XXXXXX",
+	     *fifo_argv[] = { "tcptrace", "accept", "--netns", fifo, NULL };
+
+	CHECK(mkdtemp(fifo) != NULL);
+	rmdir(fifo);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	CHECK(parse(fifo_argv, &config) == CLI_BAD_USAGE);
+	CHECK(strstr(captured, "not a network namespace file") != NULL);
+	unlink(fifo);
 }
 
 static void test_accept_dispatch(void)
