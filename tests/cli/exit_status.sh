@@ -42,6 +42,24 @@ bad_usage "tcpconnlat: unexpected argument '2'" tcpconnlat 1 2
 bad_usage "tcpaccept: invalid port list '80,x': expected ports from 1 to 65535, separated by commas" \
 	tcpaccept -P 80,x
 bad_usage "tcptrace accept: unexpected argument '5'" tcptrace accept 5
+# The options issues 5 and 6 added, through the binary: nothing loaded either.
+bad_usage "tcpconnect: invalid ring size '3M': expected a power of two from 4K to 1G, in bytes or with K, M or G" \
+	tcpconnect -b 3M
+bad_usage "tcptrace connect: invalid duration '0': expected seconds, more than 0 and at most 31536000, with up to 6 decimals" \
+	tcptrace connect -d 0
+bad_usage "tcpaccept: invalid event count '0': expected a number from 1" tcpaccept -n 0
+bad_usage "tcpconnect: invalid UID 'root': expected a number from 0 to 4294967294" tcpconnect -u root
+bad_usage "tcpaccept: options '-4' and '-6' exclude each other" tcpaccept -4 -6
+bad_usage "tcptrace connect: invalid cgroup '/': not on a cgroup v2 filesystem" \
+	tcptrace connect --cgroup /
+bad_usage "tcptrace accept: invalid network namespace '/etc/passwd': not a network namespace file (/proc/PID/ns/net, /run/netns/NAME)" \
+	tcptrace accept --netns /etc/passwd
+bad_usage "tcpconnlat: option '-i' needs -c or -H: it is how often they print" tcpconnlat -i 1
+bad_usage "tcptrace connect: invalid interval '1s': expected seconds, more than 0 and at most 31536000, with up to 6 decimals" \
+	tcptrace connect -H -i 1s
+bad_usage "tcpconnect: options '-j' and '-c' exclude each other: summaries are text" tcpconnect -c -j
+bad_usage "tcpaccept: -f's attempts belong to no process: select them with -P PORTS, not -p, -u or --cgroup" \
+	tcpaccept -f -u 0
 bad_usage "tcptrace features: unknown option '-x'" tcptrace features -x
 bad_usage "tcptrace features: unexpected argument 'all'" tcptrace features all
 
