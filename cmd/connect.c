@@ -111,11 +111,6 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	}
 	if (config->interval_ns && !config->count_mode && !config->histogram)
 		return cli_bad_usage(ctx, "option '-i' needs -c or -H: it is how often they print");
-	if ((config->count_mode || config->histogram) && (config->column_flags & FORMAT_JSON))
-		return cli_bad_usage(ctx,
-				     "options '-j' and '-%c' exclude each other: summaries "
-				     "are text",
-				     config->count_mode ? 'c' : 'H');
 	if (argc - optind > 1)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind + 1]);
 	if (argc - optind == 1 && cli_parse_ms(argv[optind], &config->filter_min_latency_ns))

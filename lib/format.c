@@ -346,9 +346,9 @@ static char *put_json_string(char *p, const char *s, size_t max)
 }
 
 /* RFC 3339 in UTC, to the nanosecond; gmtime_r() only when the second changes. */
-static char *put_utc_time(char *p, struct formatter *fmt, const struct event *event)
+static char *put_utc_time(char *p, struct formatter *fmt, __u64 ts_ns)
 {
-	__s64 ns = (__s64)event->ts_ns + fmt->realtime_offset_ns;
+	__s64 ns = (__s64)ts_ns + fmt->realtime_offset_ns;
 	__s64 second = ns / 1000000000;
 	char nanos[9];
 
@@ -384,7 +384,6 @@ static char *put_utc_time(char *p, struct formatter *fmt, const struct event *ev
 	return p;
 }
 
-/* A column's value in JSON: numbers as numbers, text as strings, unknown as null. */
 /* A column's value in JSON: put_field()'s, with strings quoted and COMM escaped for JSON. */
 static char *put_json_value(char *p, struct formatter *fmt, const struct column *column,
 			    const struct event *event)
@@ -406,19 +405,27 @@ static char *put_json_value(char *p, struct formatter *fmt, const struct column 
 	}
 }
 
+char *format_json_head(char *p, struct formatter *fmt, __u64 ts_ns, const char *event)
+{
+	p = put_str(p, "{\"time_ns\":");
+	p = put_u64(p, ts_ns);
+	p = put_str(p, ",\"time\":\"");
+	p = put_utc_time(p, fmt, ts_ns);
+	p = put_str(p, "\",\"event\":\"");
+	p = put_str(p, event);
+	*p++ = '"';
+	return p;
+}
+
 /*
  * -j: one JSON object per event: its time, monotonic and RFC 3339, its kind, and every
  * column of the table that has a key, shown or not.
  */
 static size_t format_json(struct formatter *fmt, const struct event *event, char *buf)
 {
-	char *p = put_str(buf, "{\"time_ns\":");
+	char *p = format_json_head(buf, fmt, event->ts_ns,
+				   event->kind == EVENT_ACCEPT ? "accept" : "connect");
 
-	p = put_u64(p, event->ts_ns);
-	p = put_str(p, ",\"time\":\"");
-	p = put_utc_time(p, fmt, event);
-	p = put_str(p, event->kind == EVENT_ACCEPT ? "\",\"event\":\"accept\""
-						   : "\",\"event\":\"connect\"");
 	for (const struct column *column = fmt->columns; column->field != FIELD_NONE; column++) {
 		if (!column->key)
 			continue;

@@ -80,6 +80,13 @@ void format_start(struct formatter *fmt);
 #define FORMAT_MS_MAX 24
 char *format_address(char *p, __u16 family, const __u8 *addr);
 char *format_ms(char *p, __u64 ns);
+/*
+ * The start of every JSON object: '{', "time_ns" and "time" for a CLOCK_MONOTONIC
+ * moment, and "event"; the object is left open. Room: FORMAT_JSON_HEAD_MAX plus the
+ * event's name.
+ */
+#define FORMAT_JSON_HEAD_MAX 96
+char *format_json_head(char *p, struct formatter *fmt, __u64 ts_ns, const char *event);
 
 /* The table's header; nothing in JSON. */
 size_t format_header(struct formatter *fmt, char *buf);

@@ -139,15 +139,54 @@ static int by_attempts(const void *a, const void *b)
 	return x->key.dport - y->key.dport;
 }
 
-/* A latency as the table shows it, "-" when unknown; buf holds FORMAT_MS_MAX. */
-static const char *ms_text(char *buf, __u64 ns, bool known)
+/* A latency as the table shows it, or as JSON does: "-" or null when unknown. */
+static const char *ms_text(char *buf, __u64 ns, bool known, bool json)
 {
-	*(known ? format_ms(buf, ns) : stpcpy(buf, "-")) = '\0';
+	*(known ? format_ms(buf, ns) : stpcpy(buf, json ? "null" : "-")) = '\0';
 	return buf;
 }
 
+/* The opening of a summary's JSON object: its time, its kind and when it began. */
+static void print_json_head(struct summary *summary, struct output *out, const char *event,
+			    __u64 now_ns)
+{
+	char *p = output_reserve(out, FORMAT_JSON_HEAD_MAX + SUMMARY_LINE_MAX);
+	char *end = format_json_head(p, summary->fmt, now_ns, event);
+
+	end += sprintf(end, ",\"since_ns\":%llu", (unsigned long long)summary->since_ns);
+	output_commit(out, end - p);
+}
+
+static void print_row(struct summary *summary, struct output *out, const struct summary_row *row,
+		      bool first)
+{
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	char min[FORMAT_MS_MAX], avg[FORMAT_MS_MAX], max[FORMAT_MS_MAX];
+	bool known = row->established > 0, json = summary->json;
+	__u64 avg_ns = known ? row->latency_sum_ns / row->established : 0;
+
+	*format_address(saddr, row->key.family, row->key.saddr) = '\0';
+	*format_address(daddr, row->key.family, row->key.daddr) = '\0';
+	ms_text(min, row->latency_min_ns, known, json);
+	ms_text(avg, avg_ns, known, json);
+	ms_text(max, row->latency_max_ns, known, json);
+	if (json)
+		print_line(out,
+			   "%s{\"saddr\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,\"connects\":%llu,"
+			   "\"failed\":%llu,\"latency_min_ms\":%s,\"latency_avg_ms\":%s,"
+			   "\"latency_max_ms\":%s}",
+			   first ? "" : ",", saddr, daddr, row->key.dport,
+			   (unsigned long long)row->attempts, (unsigned long long)row->failed, min,
+			   avg, max);
+	else
+		print_line(out, "%-*s %-*s %-5u %8llu %8llu %11s %11s %11s\n", FORMAT_ADDR_WIDTH,
+			   saddr, FORMAT_ADDR_WIDTH, daddr, row->key.dport,
+			   (unsigned long long)row->attempts, (unsigned long long)row->failed, min,
+			   avg, max);
+}
+
 /* -c: one row per source, destination and port, the most attempts first. */
-static void print_counts(struct summary *summary, struct output *out)
+static void print_counts(struct summary *summary, struct output *out, __u64 now_ns)
 {
 	size_t n = 0;
 
@@ -155,25 +194,19 @@ static void print_counts(struct summary *summary, struct output *out)
 		if (summary->rows[i].key.family)
 			summary->rows[n++] = summary->rows[i];
 	qsort(summary->rows, n, sizeof(*summary->rows), by_attempts);
-	print_line(out, "%-*s %-*s %-5s %8s %8s %11s %11s %11s\n", FORMAT_ADDR_WIDTH, "SADDR",
-		   FORMAT_ADDR_WIDTH, "DADDR", "DPORT", "CONNECTS", "FAILED", "LAT_MIN(ms)",
-		   "LAT_AVG(ms)", "LAT_MAX(ms)");
-	for (size_t i = 0; i < n; i++) {
-		const struct summary_row *row = &summary->rows[i];
-		char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
-		char min[FORMAT_MS_MAX], avg[FORMAT_MS_MAX], max[FORMAT_MS_MAX];
-		bool known = row->established > 0;
-
-		*format_address(saddr, row->key.family, row->key.saddr) = '\0';
-		*format_address(daddr, row->key.family, row->key.daddr) = '\0';
-		print_line(out, "%-*s %-*s %-5u %8llu %8llu %11s %11s %11s\n", FORMAT_ADDR_WIDTH,
-			   saddr, FORMAT_ADDR_WIDTH, daddr, row->key.dport,
-			   (unsigned long long)row->attempts, (unsigned long long)row->failed,
-			   ms_text(min, row->latency_min_ns, known),
-			   ms_text(avg, known ? row->latency_sum_ns / row->established : 0, known),
-			   ms_text(max, row->latency_max_ns, known));
+	if (summary->json) {
+		print_json_head(summary, out, "counts", now_ns);
+		print_line(out, ",\"rows\":[");
+	} else {
+		print_line(out, "%-*s %-*s %-5s %8s %8s %11s %11s %11s\n", FORMAT_ADDR_WIDTH,
+			   "SADDR", FORMAT_ADDR_WIDTH, "DADDR", "DPORT", "CONNECTS", "FAILED",
+			   "LAT_MIN(ms)", "LAT_AVG(ms)", "LAT_MAX(ms)");
 	}
-	if (summary->uncounted)
+	for (size_t i = 0; i < n; i++)
+		print_row(summary, out, &summary->rows[i], i == 0);
+	if (summary->json)
+		print_line(out, "],\"uncounted\":%llu}\n", (unsigned long long)summary->uncounted);
+	else if (summary->uncounted)
 		print_line(out, "(%llu attempts not counted: no memory for their rows)\n",
 			   (unsigned long long)summary->uncounted);
 	memset(summary->rows, 0, summary->size * sizeof(*summary->rows));
@@ -181,8 +214,28 @@ static void print_counts(struct summary *summary, struct output *out)
 	summary->uncounted = 0;
 }
 
+static void print_bucket(struct summary *summary, struct output *out, int slot, __u64 most)
+{
+	__u64 low = slot ? 1ull << slot : 0, high = (2ull << slot) - 1;
+	__u64 count = summary->slots[slot];
+	int stars = most ? (int)(count * HISTOGRAM_BAR / most) : 0;
+	char bar[HISTOGRAM_BAR + 1];
+
+	if (summary->json) {
+		print_line(out, "%s{\"low_us\":%llu,\"high_us\":%llu,\"count\":%llu}",
+			   slot ? "," : "", (unsigned long long)low, (unsigned long long)high,
+			   (unsigned long long)count);
+		return;
+	}
+	memset(bar, '*', stars);
+	memset(bar + stars, ' ', HISTOGRAM_BAR - stars);
+	bar[HISTOGRAM_BAR] = '\0';
+	print_line(out, "%9llu -> %-9llu : %-8llu |%s|\n", (unsigned long long)low,
+		   (unsigned long long)high, (unsigned long long)count, bar);
+}
+
 /* -H: bcc's log2 histogram, from slot 0 to the last one used. */
-static void print_histogram(struct summary *summary, struct output *out)
+static void print_histogram(struct summary *summary, struct output *out, __u64 now_ns)
 {
 	__u64 most = 0, total = 0;
 	int last = -1;
@@ -194,32 +247,33 @@ static void print_histogram(struct summary *summary, struct output *out)
 			most = summary->slots[i];
 		total += summary->slots[i];
 	}
-	print_line(out, "%10s%-13s: %-8s %s\n", "usecs", "", "count", "distribution");
-	for (int i = 0; i <= last; i++) {
-		__u64 low = i ? 1ull << i : 0, high = (2ull << i) - 1;
-		int stars = most ? (int)(summary->slots[i] * HISTOGRAM_BAR / most) : 0;
-		char bar[HISTOGRAM_BAR + 1];
-
-		memset(bar, '*', stars);
-		memset(bar + stars, ' ', HISTOGRAM_BAR - stars);
-		bar[HISTOGRAM_BAR] = '\0';
-		print_line(out, "%9llu -> %-9llu : %-8llu |%s|\n", (unsigned long long)low,
-			   (unsigned long long)high, (unsigned long long)summary->slots[i], bar);
+	if (summary->json) {
+		print_json_head(summary, out, "histogram", now_ns);
+		print_line(out, ",\"buckets\":[");
+	} else {
+		print_line(out, "%10s%-13s: %-8s %s\n", "usecs", "", "count", "distribution");
 	}
-	print_line(out, "%llu established attempts\n", (unsigned long long)total);
+	for (int i = 0; i <= last; i++)
+		print_bucket(summary, out, i, most);
+	if (summary->json)
+		print_line(out, "],\"established\":%llu}\n", (unsigned long long)total);
+	else
+		print_line(out, "%llu established attempts\n", (unsigned long long)total);
 	memset(summary->slots, 0, sizeof(summary->slots));
 }
 
-void summary_print(struct summary *summary, struct output *out, bool interval)
+void summary_print(struct summary *summary, struct output *out, __u64 now_ns, bool interval)
 {
 	if (summary->count)
-		print_counts(summary, out);
-	if (summary->count && summary->histogram)
+		print_counts(summary, out, now_ns);
+	/* Text separates the tables with blank lines; JSON Lines has none. */
+	if (summary->count && summary->histogram && !summary->json)
 		print_line(out, "\n");
 	if (summary->histogram)
-		print_histogram(summary, out);
-	if (interval)
+		print_histogram(summary, out, now_ns);
+	if (interval && !summary->json)
 		print_line(out, "\n");
+	summary->since_ns = now_ns;
 }
 
 void summary_free(struct summary *summary)

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 struct event;
+struct formatter;
 struct output;
 
 /* Microsecond slots: 0 -> 1, 2 -> 3, 4 -> 7, ... up to 2^63. */
@@ -38,6 +39,10 @@ struct summary_row {
 struct summary {
 	bool count;	/* -c */
 	bool histogram; /* -H */
+	/* -j: each summary is one JSON object, its time written by this formatter. */
+	bool json;
+	struct formatter *fmt;
+	__u64 since_ns; /* CLOCK_MONOTONIC start of what is gathered */
 	/* -c: an open-addressing table, size a power of two, at most half full. */
 	struct summary_row *rows;
 	size_t nr_rows;
@@ -50,9 +55,11 @@ struct summary {
 /* The log2 slot of a latency in microseconds: 0 for 0 and 1, then floor(log2). */
 unsigned int summary_slot(__u64 latency_us);
 void summary_add(struct summary *summary, const struct event *event);
-/* Writes what was gathered since the last print, and starts afresh; at the end of an
- * interval (-i), a blank line follows. */
-void summary_print(struct summary *summary, struct output *out, bool interval);
+/*
+ * Writes what was gathered since the last print, as of now_ns (CLOCK_MONOTONIC), and
+ * starts afresh; in text, at the end of an interval (-i), a blank line follows.
+ */
+void summary_print(struct summary *summary, struct output *out, __u64 now_ns, bool interval);
 void summary_free(struct summary *summary);
 
 #endif /* TCPTRACE_SUMMARY_H */

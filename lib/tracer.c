@@ -213,7 +213,7 @@ static void maybe_print_summary(struct tracer *tracer)
 	if (now < tracer->next_summary_ns)
 		return;
 	tracer->next_summary_ns = now + tracer->config->interval_ns;
-	summary_print(&tracer->summary, &tracer->out, true);
+	summary_print(&tracer->summary, &tracer->out, now, true);
 }
 
 static void maybe_report_losses(struct tracer *tracer)
@@ -269,7 +269,7 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	if (!err) {
 		session_poll(&tracer->session, 0);
 		if (summarizing(tracer->config))
-			summary_print(&tracer->summary, &tracer->out, false);
+			summary_print(&tracer->summary, &tracer->out, now_ns(), false);
 		err = flush_output(tracer, failure);
 	}
 	report_losses(tracer);
@@ -302,6 +302,9 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;
 		format_start(&tracer.formatter);
+		tracer.summary.json = config->column_flags & FORMAT_JSON;
+		tracer.summary.fmt = &tracer.formatter;
+		tracer.summary.since_ns = tracer.formatter.start_ns;
 		if (!summarizing(config))
 			print_header(&tracer);
 		tracer.next_summary_ns = now_ns() + config->interval_ns;

@@ -57,7 +57,6 @@ bad_usage "tcptrace accept: invalid network namespace '/etc/passwd': not a netwo
 bad_usage "tcpconnlat: option '-i' needs -c or -H: it is how often they print" tcpconnlat -i 1
 bad_usage "tcptrace connect: invalid interval '1s': expected seconds, more than 0 and at most 31536000, with up to 6 decimals" \
 	tcptrace connect -H -i 1s
-bad_usage "tcpconnect: options '-j' and '-c' exclude each other: summaries are text" tcpconnect -c -j
 bad_usage "tcpaccept: -f's attempts belong to no process: select them with -P PORTS, not -p, -u or --cgroup" \
 	tcpaccept -f -u 0
 bad_usage "tcptrace features: unknown option '-x'" tcptrace features -x

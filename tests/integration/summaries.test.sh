@@ -9,14 +9,21 @@ server_start loop 127.0.0.1 sum-srv
 port=$server_port
 netns="/run/netns/$(ns_name loop)"
 
-# summary_start ARGS...: connect with summaries, only this test's namespace (--netns),
-# into $work/sum.out; no header to wait for, so -v's "attached" line tells.
+# summary_start [-o NAME] ARGS...: connect with summaries, only this test's namespace
+# (--netns), into $work/NAME.out (sum.out); no header to wait for, so -v's "attached"
+# line tells. Sets tracer_pid.
 summary_start() {
-	"$TCPTRACE_BIN_DIR/tcptrace" connect --netns "$netns" -v "$@" >"$work/sum.out" \
-		2>"$work/sum.err" &
+	local name=sum
+	if [ "$1" = -o ]; then
+		name=$2
+		shift 2
+	fi
+	"$TCPTRACE_BIN_DIR/tcptrace" connect --netns "$netns" -v "$@" >"$work/$name.out" \
+		2>"$work/$name.err" &
 	tracer_pid=$!
-	wait_for_line "$work/sum.err" '^tcptrace: attached' $tracer_pid ||
-		die "tracer did not start: $(cat "$work/sum.err")"
+	background+=($tracer_pid)
+	wait_for_line "$work/$name.err" '^tcptrace: attached' $tracer_pid ||
+		die "tracer did not start: $(cat "$work/$name.err")"
 	sleep 0.2
 }
 
@@ -55,4 +62,45 @@ wait $tracer_pid
 expect_eq "exit status" 0 $?
 tracer_pid=
 expect_eq "attempts counted" 4 "$(row $port | awk '{ print $4 }')"
+
+echo "== -c -H -j -i 0.5: the same summaries in JSON, beside a text tracer"
+summary_start -o json -c -H -j -i 0.5
+json_pid=$tracer_pid
+summary_start -c -H
+peer loop -c sum-json -r 7 -i 100 127.0.0.1 $port
+peer loop -c sum-json-refused -r 3 -i 10 127.0.0.1 1
+tracer_interrupt
+kill -INT $json_pid
+wait $json_pid
+expect_eq "JSON tracer exit status" 0 $?
+jq -e . "$work/json.out" >/dev/null || die "not JSON Lines: $(head -c 2000 "$work/json.out")"
+expect_eq "objects alternate counts, histogram" "" \
+	"$(jq -r .event "$work/json.out" | paste -d' ' - - | grep -v '^counts histogram$')"
+expect_between "intervals printed" 2 40 "$(jq -r 'select(.event == "counts") | 1' "$work/json.out" | wc -l)"
+expect_eq "each interval starts where the one before ended" "" \
+	"$(jq -rs 'map(select(.event == "counts")) | [.[:-1], .[1:]] | transpose[] |
+		select(.[0].time_ns != .[1].since_ns) | "\(.[0].time_ns) \(.[1].since_ns)"' \
+		"$work/json.out")"
+expect_eq "time is time_ns on the wall clock" "" \
+	"$(jq -r 'select((.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{9}Z$")) | not) | .time' \
+		"$work/json.out")"
+# The text table's rows, summed over intervals: "saddr daddr dport connects failed".
+expect_eq "rows: as the text table counts them" \
+	"$(awk '$1 == "127.0.0.1" { print $1, $2, $3, $4, $5 }' "$work/sum.out" | sort)" \
+	"$(jq -rs '[.[] | select(.event == "counts") | .rows[]] | group_by([.saddr, .daddr, .dport])[] |
+		[.[0].saddr, .[0].daddr, .[0].dport, (map(.connects) | add), (map(.failed) | add)] |
+		map(tostring) | join(" ")' "$work/json.out" | sort)"
+expect_eq "refused rows: no latency, null" "" \
+	"$(jq -c '.rows[]? | select(.dport == 1 and (.latency_min_ms, .latency_avg_ms, .latency_max_ms) != null)' \
+		"$work/json.out")"
+expect_eq "established rows: min <= avg <= max" "" \
+	"$(jq -c '.rows[]? | select(.dport != 1 and (.latency_min_ms > .latency_avg_ms or .latency_avg_ms > .latency_max_ms))' \
+		"$work/json.out")"
+expect_eq "histogram: the buckets add up to the established" 7 \
+	"$(jq -s '[.[] | select(.event == "histogram") | .buckets[].count] | add' "$work/json.out")"
+expect_eq "histogram: and to its totals" 7 \
+	"$(jq -s '[.[] | select(.event == "histogram") | .established] | add' "$work/json.out")"
+expect_eq "histogram: buckets are log2, from 0" "" \
+	"$(jq -c '.buckets[]? as $b | select(($b.low_us == 0 and $b.high_us == 1) or ($b.high_us == 2 * $b.low_us - 1) | not) | $b' \
+		"$work/json.out")"
 finish

@@ -259,8 +259,6 @@ static const struct rejection rejections[] = {
 	{ { "tcptrace", "connect", "-c", "-i", "0" },
 	  "tcptrace connect: invalid interval '0': expected seconds, more than 0 and at most "
 	  "31536000, with up to 6 decimals" },
-	{ { "tcptrace", "connect", "-H", "-j" },
-	  "tcptrace connect: options '-j' and '-H' exclude each other: summaries are text" },
 	{ { "tcptrace", "accept", "-c" }, "tcptrace accept: unknown option '-c'" },
 	{ { "tcptrace", "connect", "-4", "-6" },
 	  "tcptrace connect: options '-4' and '-6' exclude each other" },
@@ -464,12 +462,13 @@ static void test_accept_options(void)
 /* connect's summaries. */
 static void test_summaries(void)
 {
-	char *argv[] = { "tcptrace", "connect", "--count", "-H", "--interval=2.5", NULL };
+	char *argv[] = { "tcptrace", "connect", "--count", "-H", "--interval=2.5", "-j", NULL };
 	struct trace_config config;
 
 	CHECK(parse(argv, &config) == CLI_RUN);
 	CHECK(config.count_mode && config.histogram);
 	CHECK_EQ_U64(config.interval_ns, 2500000000ull);
+	CHECK(config.column_flags & FORMAT_JSON);
 }
 
 /* The filters, for both commands, and -U. */

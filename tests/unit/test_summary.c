@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <linux/types.h>
 #include "../../bpf/event.h"
+#include "../../lib/format.h"
 #include "../../lib/output.h"
 #include "../../lib/summary.h"
 #include "check.h"
@@ -25,7 +26,7 @@ static const char *print(struct summary *summary)
 	ssize_t len;
 
 	output_init(&out, fd, &never);
-	summary_print(summary, &out, false);
+	summary_print(summary, &out, 2000000000, false);
 	CHECK(output_flush(&out) == 0);
 	len = pread(fd, printed, sizeof(printed) - 1, 0);
 	printed[len > 0 ? len : 0] = '\0';
@@ -142,11 +143,49 @@ static void test_histogram(void)
 	summary_free(&summary);
 }
 
+/* -j: one object per summary, its time first, then the rows or buckets in order. */
+static void test_json(void)
+{
+	struct formatter fmt = { 0 };
+	struct summary summary = {
+		.count = true, .histogram = true, .json = true, .fmt = &fmt, .since_ns = 1000000000
+	};
+	struct event established = attempt("198.51.100.7", 443, CONNECT_ESTABLISHED, 5);
+	struct event refused = attempt("198.51.100.8", 80, CONNECT_FAILED, 10);
+	const char *text;
+
+	format_start(&fmt);
+	fmt.realtime_offset_ns = 0;
+	summary_add(&summary, &established);
+	summary_add(&summary, &established);
+	summary_add(&summary, &refused);
+	text = print(&summary);
+	CHECK_STR(text, "{\"time_ns\":2000000000,\"time\":\"1970-01-01T00:00:02.000000000Z\","
+			"\"event\":\"counts\",\"since_ns\":1000000000,\"rows\":["
+			"{\"saddr\":\"192.0.2.1\",\"daddr\":\"198.51.100.7\",\"dport\":443,"
+			"\"connects\":2,\"failed\":0,\"latency_min_ms\":0.005,"
+			"\"latency_avg_ms\":0.005,\"latency_max_ms\":0.005},"
+			"{\"saddr\":\"192.0.2.1\",\"daddr\":\"198.51.100.8\",\"dport\":80,"
+			"\"connects\":1,\"failed\":1,\"latency_min_ms\":null,"
+			"\"latency_avg_ms\":null,\"latency_max_ms\":null}],\"uncounted\":0}\n"
+			"{\"time_ns\":2000000000,\"time\":\"1970-01-01T00:00:02.000000000Z\","
+			"\"event\":\"histogram\",\"since_ns\":1000000000,\"buckets\":["
+			"{\"low_us\":0,\"high_us\":1,\"count\":0},"
+			"{\"low_us\":2,\"high_us\":3,\"count\":0},"
+			"{\"low_us\":4,\"high_us\":7,\"count\":2}],\"established\":2}\n");
+	/* The next summary starts where this one ended, with nothing in it. */
+	CHECK(strstr(print(&summary), "\"since_ns\":2000000000,\"rows\":[],\"uncounted\":0}\n"
+				      "{") != NULL);
+	CHECK(strstr(printed, "\"buckets\":[],\"established\":0}\n") != NULL);
+	summary_free(&summary);
+}
+
 int main(void)
 {
 	RUN(test_slots);
 	RUN(test_counts);
 	RUN(test_many_rows);
 	RUN(test_histogram);
+	RUN(test_json);
 	return CHECK_RESULT();
 }
