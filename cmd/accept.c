@@ -93,6 +93,19 @@ static void enable_options_programs(struct trace_config *config)
 		config->disabled_programs[n++] = NULL;
 }
 
+/*
+ * The option given that selects by process, if any. The kernel drops -f's attempts
+ * before any process sees them, so no such option can select them.
+ */
+static const char *process_option(const struct trace_config *config)
+{
+	if (config->filter_pid)
+		return "-p";
+	if (config->filter_uid != FILTER_UID_ANY)
+		return "-u";
+	return config->cgroup_path ? "--cgroup" : NULL;
+}
+
 enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 			     struct trace_config *config)
 {
@@ -115,10 +128,10 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	if (optind < argc)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
 	enable_options_programs(config);
-	/* The kernel drops those attempts before any process sees them. */
-	if ((config->filter_pid || config->filter_uid != FILTER_UID_ANY || config->cgroup_path) &&
-	    (config->column_flags & COLUMN_FAILED))
-		return cli_bad_usage(ctx, "-f's attempts belong to no process: select them with "
-					  "-P PORTS, not -p, -u or --cgroup");
+	if ((config->column_flags & COLUMN_FAILED) && process_option(config))
+		return cli_bad_usage(ctx,
+				     "options '-f' and '%s' exclude each other: -f's attempts "
+				     "belong to no process (select them with -P PORTS)",
+				     process_option(config));
 	return CLI_RUN;
 }

@@ -200,8 +200,9 @@ enum cli_result cli_parse(int argc, char **argv, struct trace_config *config)
 	return parse_command(command, prog, argc - 1, argv + 1, config);
 }
 
-/* Like strtoul(), but the whole text must be decimal digits. */
-static int parse_decimal(const char *text, unsigned long long max, unsigned long long *value)
+/* Like strtoul(), but the whole text must be decimal digits, from min to max. */
+static int parse_decimal(const char *text, unsigned long long min, unsigned long long max,
+			 unsigned long long *value)
 {
 	char *end;
 
@@ -211,7 +212,7 @@ static int parse_decimal(const char *text, unsigned long long max, unsigned long
 	*value = strtoull(text, &end, 10);
 	if (*end)
 		return -EINVAL;
-	if (errno == ERANGE || *value > max)
+	if (errno == ERANGE || *value < min || *value > max)
 		return -ERANGE;
 	return 0;
 }
@@ -222,10 +223,8 @@ static int parse_decimal(const char *text, unsigned long long max, unsigned long
 int cli_parse_pid(const char *text, __u32 *pid)
 {
 	unsigned long long value;
-	int err = parse_decimal(text, PID_MAX, &value);
+	int err = parse_decimal(text, 1, PID_MAX, &value);
 
-	if (!err && value == 0)
-		err = -ERANGE;
 	if (!err)
 		*pid = value;
 	return err;
@@ -258,9 +257,9 @@ static int parse_fixed_point(const char *text, unsigned long long max_whole, __u
 			return -EINVAL;
 		memcpy(frac_text, frac_part, frac_len);
 	}
-	err = parse_decimal(whole_text, max_whole, &whole);
+	err = parse_decimal(whole_text, 0, max_whole, &whole);
 	if (!err)
-		err = parse_decimal(frac_text, 999999, &frac);
+		err = parse_decimal(frac_text, 0, 999999, &frac);
 	if (!err && whole * 1000000 + frac > max_whole * 1000000)
 		err = -ERANGE;
 	if (!err)
@@ -283,7 +282,7 @@ int cli_parse_seconds(const char *text, __u64 *ns)
 int cli_parse_uid(const char *text, __u32 *uid)
 {
 	unsigned long long value;
-	int err = parse_decimal(text, UINT_MAX - 1, &value);
+	int err = parse_decimal(text, 0, UINT_MAX - 1, &value);
 
 	if (!err)
 		*uid = value;
@@ -326,10 +325,8 @@ int cli_parse_netns(const char *path, __u32 *inode)
 int cli_parse_count(const char *text, __u64 *count)
 {
 	unsigned long long value;
-	int err = parse_decimal(text, ULLONG_MAX, &value);
+	int err = parse_decimal(text, 1, ULLONG_MAX, &value);
 
-	if (!err && value == 0)
-		err = -ERANGE;
 	if (!err)
 		*count = value;
 	return err;
@@ -348,9 +345,7 @@ int cli_parse_ports(const char *text, __u16 *ports, unsigned int *nr_ports)
 			return -ERANGE;
 		memcpy(digits, item, len);
 		digits[len] = '\0';
-		err = parse_decimal(digits, 65535, &port);
-		if (!err && port == 0)
-			err = -ERANGE;
+		err = parse_decimal(digits, 1, 65535, &port);
 		if (err)
 			return err;
 		if (*nr_ports == FILTER_PORTS_MAX)
@@ -384,7 +379,7 @@ int cli_parse_ring_size(const char *text, __u32 *bytes)
 		return -ERANGE;
 	memcpy(number, text, digits);
 	number[digits] = '\0';
-	err = parse_decimal(number, RING_SIZE_MAX, &value);
+	err = parse_decimal(number, 0, RING_SIZE_MAX, &value);
 	if (err)
 		return err;
 	if (unit)

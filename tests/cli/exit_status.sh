@@ -57,8 +57,14 @@ bad_usage "tcptrace accept: invalid network namespace '/etc/passwd': not a netwo
 bad_usage "tcpconnlat: option '-i' needs -c or -H: it is how often they print" tcpconnlat -i 1
 bad_usage "tcptrace connect: invalid interval '1s': expected seconds, more than 0 and at most 31536000, with up to 6 decimals" \
 	tcptrace connect -H -i 1s
-bad_usage "tcpaccept: -f's attempts belong to no process: select them with -P PORTS, not -p, -u or --cgroup" \
+bad_usage "tcpaccept: options '-f' and '-u' exclude each other: -f's attempts belong to no process (select them with -P PORTS)" \
 	tcpaccept -f -u 0
+# --cgroup needs a cgroup v2 directory to get as far as the conflict: the machine's own.
+cgroup2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+if [ -n "$cgroup2" ]; then
+	bad_usage "tcptrace accept: options '-f' and '--cgroup' exclude each other: -f's attempts belong to no process (select them with -P PORTS)" \
+		tcptrace accept --cgroup "$cgroup2" -f
+fi
 bad_usage "tcptrace features: unknown option '-x'" tcptrace features -x
 bad_usage "tcptrace features: unexpected argument 'all'" tcptrace features all
 

@@ -288,8 +288,8 @@ static const struct rejection rejections[] = {
 	{ { "tcptrace", "accept", "--netns", "/nonexistent" },
 	  "tcptrace accept: invalid network namespace '/nonexistent': No such file or directory" },
 	{ { "tcptrace", "accept", "-f", "-u", "0" },
-	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not -p, "
-	  "-u or --cgroup" },
+	  "tcptrace accept: options '-f' and '-u' exclude each other: -f's attempts belong to no "
+	  "process (select them with -P PORTS)" },
 	{ { "tcptrace", "accept", "--ring-size=1Q" },
 	  "tcptrace accept: invalid ring size '1Q': expected a power of two from 4K to 1G, in "
 	  "bytes or with K, M or G" },
@@ -332,8 +332,8 @@ static const struct rejection rejections[] = {
 	  "tcpaccept: invalid attach method '': expected auto, tp_btf, raw_tp, tracepoint, fentry "
 	  "or kprobe" },
 	{ { "tcptrace", "accept", "-f", "-p", "1" },
-	  "tcptrace accept: -f's attempts belong to no process: select them with -P PORTS, not "
-	  "-p, -u or --cgroup" },
+	  "tcptrace accept: options '-f' and '-p' exclude each other: -f's attempts belong to no "
+	  "process (select them with -P PORTS)" },
 	{ { "tcptrace", "accept", "10" }, "tcptrace accept: unexpected argument '10'" },
 	{ { "tcptrace", "accept", "-P" }, "tcptrace accept: option '-P' needs a value" },
 	{ { "tcpaccept", "--failed=yes" }, "tcpaccept: option '--failed' takes no value" },
