@@ -154,7 +154,11 @@ static __always_inline __u16 reported_family(const struct sock *sk, bool typed)
 	return ipv4_mapped(daddr) ? AF_INET : AF_INET6;
 }
 
-/* -4, -6, --netns: the filters on the socket. */
+/*
+ * -4, -6, --netns: the filters on the socket. They run before an event is reserved, so
+ * -4/-6 read the family (and a v6 address) that event_set_addresses() reads again: a
+ * few loads, cheaper than reserving, filling and discarding every event filtered out.
+ */
 static __always_inline bool socket_filtered_out(const struct sock *sk, bool typed)
 {
 	if (filter_family && reported_family(sk, typed) != filter_family)
