@@ -166,10 +166,20 @@ static char *put_two_digits(char *p, int value)
 	return p;
 }
 
+/*
+ * A CLOCK_MONOTONIC stamp on the wall clock, in nanoseconds since the epoch. Unsigned: a
+ * stamp no kernel would give wraps to a wrong date, never to a negative time (or to
+ * undefined behaviour), and a u64 of nanoseconds ends in 2554, within four-digit years.
+ */
+static __u64 wall_clock_ns(const struct formatter *fmt, __u64 ts_ns)
+{
+	return ts_ns + (__u64)fmt->realtime_offset_ns;
+}
+
 /* HH:MM:SS of the local wall clock; localtime_r() only when the second changes. */
 static char *put_clock(char *p, struct formatter *fmt, const struct event *event)
 {
-	__s64 second = ((__s64)event->ts_ns + fmt->realtime_offset_ns) / 1000000000;
+	__s64 second = wall_clock_ns(fmt, event->ts_ns) / 1000000000;
 
 	if (second != fmt->clock_second) {
 		time_t t = second;
@@ -348,7 +358,7 @@ static char *put_json_string(char *p, const char *s, size_t max)
 /* RFC 3339 in UTC, to the nanosecond; gmtime_r() only when the second changes. */
 static char *put_utc_time(char *p, struct formatter *fmt, __u64 ts_ns)
 {
-	__s64 ns = (__s64)ts_ns + fmt->realtime_offset_ns;
+	__u64 ns = wall_clock_ns(fmt, ts_ns);
 	__s64 second = ns / 1000000000;
 	char nanos[9];
 
