@@ -19,12 +19,18 @@ static const struct {
 	 * the kernel skips only the busy program, and runs both with preemption off. */
 	bool twins;
 } methods[] = {
-	[ATTACH_AUTO] = { "auto" },
-	[ATTACH_TP_BTF] = { "tp_btf", "_btf", "tp_btf/", true },
-	[ATTACH_RAW_TP] = { "raw_tp", "_raw", "raw_tp/", true },
-	[ATTACH_TRACEPOINT] = { "tracepoint", "_tp", "tracepoint/" },
-	[ATTACH_FENTRY] = { "fentry", "_fentry", "fentry/" },
-	[ATTACH_KPROBE] = { "kprobe", "_kprobe", "kprobe/" },
+	[ATTACH_AUTO] = { .name = "auto" },
+	[ATTACH_TP_BTF] = { .name = "tp_btf",
+			    .suffix = "_btf",
+			    .section = "tp_btf/",
+			    .twins = true },
+	[ATTACH_RAW_TP] = { .name = "raw_tp",
+			    .suffix = "_raw",
+			    .section = "raw_tp/",
+			    .twins = true },
+	[ATTACH_TRACEPOINT] = { .name = "tracepoint", .suffix = "_tp", .section = "tracepoint/" },
+	[ATTACH_FENTRY] = { .name = "fentry", .suffix = "_fentry", .section = "fentry/" },
+	[ATTACH_KPROBE] = { .name = "kprobe", .suffix = "_kprobe", .section = "kprobe/" },
 };
 
 /*
