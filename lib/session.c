@@ -402,6 +402,13 @@ static int sum_counter(struct session *session, enum counter counter, __u64 *sum
 	return 0;
 }
 
+bool session_bpf_works(void *session)
+{
+	__u64 sum;
+
+	return sum_counter(session, COUNTER_RINGBUF_FULL, &sum) != -EPERM;
+}
+
 static __u64 count_entries(const struct bpf_map *map)
 {
 	__u64 key, next, n = 0;

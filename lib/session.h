@@ -48,6 +48,11 @@ int session_open(struct session *session, const struct trace_config *config,
 int session_poll(struct session *session, int timeout_ms);
 /* While tracing, lower bounds; exact once detached. */
 int session_read_losses(struct session *session, struct losses *losses);
+/*
+ * Whether bpf() still reads the session's maps with the process's present privileges:
+ * for privileges_drop(), hence the void pointer.
+ */
+bool session_bpf_works(void *session);
 /* Stops new events; the maps and counters stay readable until session_close(). */
 void session_detach(struct session *session);
 void session_close(struct session *session);

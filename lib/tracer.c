@@ -13,6 +13,7 @@
 #include "../bpf/event.h"
 #include "format.h"
 #include "output.h"
+#include "privileges.h"
 #include "session.h"
 #include "summary.h"
 #include "tracer.h"
@@ -279,6 +280,26 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	return err == -EPIPE || err == -EINTR ? 0 : err;
 }
 
+/* Attached and mapped: no capability is needed any more (lib/privileges.h). */
+static int drop_privileges(struct tracer *tracer, struct failure *failure)
+{
+	bool kept_bpf;
+	int err = privileges_drop(session_bpf_works, &tracer->session, &kept_bpf);
+
+	if (err) {
+		failure_step(failure, "drop", "capabilities");
+		return err;
+	}
+	if (!tracer->config->verbose)
+		return 0;
+	if (kept_bpf)
+		notice("dropped every capability but CAP_BPF: this kernel's bpf() refuses "
+		       "reading the loss counters without it (kernel.unprivileged_bpf_disabled)");
+	else
+		notice("dropped every capability");
+	return 0;
+}
+
 int tracer_run(const struct trace_config *config, struct failure *failure)
 {
 	/* Static: the output buffer is too large for the stack. */
@@ -298,6 +319,8 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
 	if (config->verbose)
 		describe_attachment(&tracer.session, err);
+	if (!err)
+		err = drop_privileges(&tracer, failure);
 	if (!err) {
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # How tcptrace starts and stops: signals end it cleanly (status 0), a closed pipe ends it
-# quietly, nothing stays attached in the kernel afterwards (even after SIGKILL), -v shows
-# libbpf's messages, and a missing privilege or missing BTF gets one line and status 1.
+# quietly, nothing stays in the kernel afterwards (no program, map or link, even after
+# SIGKILL or a crash), two tracers run side by side, every capability is dropped once
+# attached, -v shows libbpf's messages, and a missing privilege or missing BTF gets one
+# line and status 1.
 . "$(dirname "$0")/lib.sh"
 
 tcptrace=$TCPTRACE_BIN_DIR/tcptrace
@@ -19,6 +21,30 @@ programs() {
 baseline=$(programs)
 residue() {
 	echo $(($(programs) - baseline))
+}
+# objects: tcptrace's programs, maps and links in the kernel, as "PROGRAMS MAPS LINKS".
+# Map names are the object's own (cut to 15 characters); links, those of its programs.
+objects() {
+	local ids
+	ids=$(bpftool -j prog show | jq -c '[.[] | select(.name | test("^(connect|accept)_")) | .id]')
+	echo "$(programs)" \
+		"$(bpftool map show | grep -cE 'name (events|counters|filter_ports|filter_cgroup|connect_|accept_|tcptrace\.)')" \
+		"$(bpftool -j link show | jq --argjson ids "$ids" '[.[] | select(.prog_id as $p | $ids | index($p))] | length')"
+}
+objects_baseline=$(objects)
+# new_objects: objects() beyond the baseline.
+new_objects() {
+	echo "$(objects) $objects_baseline" | awk '{ print $1 - $4, $2 - $5, $3 - $6 }'
+}
+# settled_objects: what is left beyond the baseline, once the kernel has had time to
+# free it: "0 0 0" when nothing is.
+settled_objects() {
+	local i
+	for i in $(seq 50); do
+		[ "$(new_objects)" = "0 0 0" ] && break
+		sleep 0.1
+	done
+	new_objects
 }
 # The kernel frees a program in deferred work after its last reference goes: give it
 # a moment. Five seconds without it going means it stayed.
@@ -69,12 +95,49 @@ wait_for_line "$work/trace.out" . $tracer_pid || die "accept did not start: $(gr
 tracer_interrupt "exit status"
 expect_eq "tracefs mounts" 0 "$(grep -c 'mounted it' "$work/debugfs.err")"
 
-echo "== SIGKILL: the kernel drops the programs with the last file descriptor"
-tracer_start connect
-kill -KILL $tracer_pid
-wait $tracer_pid 2>/dev/null
-tracer_pid=
-expect_eq "programs left after SIGKILL" 0 "$(settled_residue)"
+echo "== SIGKILL, and crashes: the kernel drops everything with the last file descriptor"
+for signal in KILL SEGV ABRT; do
+	tracer_start connect -x
+	expect_match "programs, maps and links while tracing" '^2 [1-9][0-9]* 2$' \
+		"$(new_objects)"
+	kill -$signal $tracer_pid
+	wait $tracer_pid 2>/dev/null
+	tracer_pid=
+	expect_eq "programs, maps and links left after SIG$signal" "0 0 0" "$(settled_objects)"
+done
+
+echo "== two tracers side by side: each sees every attempt; one ending leaves the other be"
+ns_add twins
+"$tcptrace" connect -x >"$work/first.out" 2>"$work/first.err" &
+first_pid=$!
+background+=($first_pid)
+wait_for_line "$work/first.out" . $first_pid || die "first tracer: $(cat "$work/first.err")"
+tracer_start connect -x
+peer twins -c side-by-side -r 3 127.0.0.1 1
+tracer_interrupt "second tracer's exit status"
+expect_eq "second tracer: the three attempts" 3 "$(trace_rows COMM=side-by-side | grep -c .)"
+peer twins -c after-second -r 2 127.0.0.1 1
+sleep 0.3
+kill -INT $first_pid
+wait $first_pid
+expect_eq "first tracer's exit status" 0 $?
+cp "$work/first.out" "$work/trace.out"
+expect_eq "first tracer: the three attempts" 3 "$(trace_rows COMM=side-by-side | grep -c .)"
+expect_eq "first tracer: and the two after the second ended" 2 "$(trace_rows COMM=after-second | grep -c .)"
+expect_eq "first tracer: nothing on stderr" "" "$(cat "$work/first.err")"
+expect_eq "programs, maps and links left after both" "0 0 0" "$(settled_objects)"
+
+echo "== attached and mapped: every capability dropped, and tracing goes on"
+tracer_start connect -v
+wait_for_line "$work/trace.err" '^tcptrace: dropped every capability' $tracer_pid ||
+	fail "no word of dropping capabilities: $(cat "$work/trace.err")"
+expect_eq "capability sets and no_new_privs" "0000000000000000 0000000000000000 0000000000000000 0000000000000000 0000000000000000 1" \
+	"$(awk '/^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):/ { print $2 }' /proc/$tracer_pid/status | paste -sd' ')"
+peer twins -c unprivileged 127.0.0.1 1
+sleep 0.3
+the_row COMM=unprivileged && expect_row PID "$(kv pid "$peer_lines")" DPORT 1
+tracer_interrupt "exit status without capabilities"
+expect_eq "programs, maps and links left" "0 0 0" "$(settled_objects)"
 
 echo "== a closed pipe: quiet exit 0, without waiting for another event"
 timeout 10 "$tcptrace" connect 2>"$work/pipe.err" | head -n 1 >"$work/pipe.out"
