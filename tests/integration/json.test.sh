@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # -j: JSON Lines that parse, one object per event, saying what the table says for the
 # same events (a second tracer, in text, beside it); null where the table has "-"; and a
-# COMM full of escape sequences read back byte for byte.
+# COMM full of escape sequences (ESC [2J, BEL, a newline): the table writes it as \xHH,
+# JSON as \u00XX, neither ever raw, and JSON reads back byte for byte.
 . "$(dirname "$0")/lib.sh"
 
 DROPPED=19
@@ -71,6 +72,22 @@ expect_eq "latencies: numbers of milliseconds, above 0" "true true true true" \
 	"$(jq -r --arg pids "$peer_pids" '(.pid | tostring) as $pid |
 		select($pids | contains(" " + $pid + " ")) |
 		(.latency_ms | type == "number" and . > 0)' "$work/json.out" | tr '\n' ' ' | sed 's/ $//')"
+
+echo "== a COMM that clears the screen, rings and breaks the line: never written raw"
+json_start connect
+tracer_start connect -x
+peer_pids=
+hostile=$'\e[2J\a\n'
+peer loop -c "$hostile" 127.0.0.1 1
+tracer_stop
+json_stop
+expect_eq "table: no control byte but the newlines" "" "$(tr -d '\n' <"$work/trace.out" | tr -d '\040-\176' | od -An -tx1)"
+expect_eq "table: the header and one line" 2 "$(grep -c . "$work/trace.out")"
+the_row PID="$(kv pid "$peer_lines")" && expect_row COMM '\x1b[2J\x07\x0a'
+expect_eq "JSON: no control byte but the newlines" "" "$(tr -d '\n' <"$work/json.out" | tr -d '\040-\176' | od -An -tx1)"
+expect_eq "JSON: escaped as \\u00XX" 1 "$(grep -cF '"comm":"\u001b[2J\u0007\u000a"' "$work/json.out")"
+expect_eq "JSON: read back byte for byte" "$(printf '%s' "$hostile" | od -An -tx1)" \
+	"$(jq -j "select(.pid == $(kv pid "$peer_lines")) | .comm" "$work/json.out" | od -An -tx1)"
 
 echo "== accept -x and -f in JSON: numbers, and null for what belongs to no process"
 json_start accept -x -f -P "$port,1"

@@ -184,7 +184,8 @@ peer() {
 	local ns=$1
 	shift
 	peer_lines=$(in_ns "$ns" "$TCP_PEER" connect "$@") || die "tcp_peer connect $* failed"
-	echo "peer: $peer_lines"
+	# cat -v: a test's hostile COMM must not act on the terminal reading the log either.
+	echo "peer: $peer_lines" | cat -v
 	peer_pids+=" $(kv pid "$peer_lines") "
 }
 
