@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,28 +154,56 @@ static bool summarizing(const struct trace_config *config)
 }
 
 /* Totals only grow: a lower bound read while tracing may dip, and is not news then. */
-static void report_loss(const char *what, __u64 total, __u64 *reported, const char *why)
+/* The kinds of loss the kernel side counts, each a __u64 of struct losses. */
+static const struct loss_kind {
+	const char *what;
+	const char *why;
+	size_t offset;
+} loss_kinds[] = {
+	{ "events", "the ring buffer was full", offsetof(struct losses, ringbuf_full) },
+	{ "connection attempts", "evicted from the in-flight map before their outcome was known",
+	  offsetof(struct losses, inflight_evicted) },
+	{ "probe runs", "the kernel skipped them, the program was already running on that CPU",
+	  offsetof(struct losses, recursion_misses) },
+};
+
+static __u64 *loss_count(struct losses *losses, const struct loss_kind *kind)
 {
-	if (total <= *reported)
-		return;
-	notice("%llu %s lost (%llu in all): %s", (unsigned long long)(total - *reported), what,
-	       (unsigned long long)total, why);
-	*reported = total;
+	return (__u64 *)((char *)losses + kind->offset);
 }
 
+/* What was lost since the last report, with the total so far. */
 static void report_losses(struct tracer *tracer)
 {
 	struct losses now;
 
 	if (session_read_losses(&tracer->session, &now))
 		return;
-	report_loss("events", now.ringbuf_full, &tracer->reported.ringbuf_full,
-		    "the ring buffer was full");
-	report_loss("connection attempts", now.inflight_evicted, &tracer->reported.inflight_evicted,
-		    "evicted from the in-flight map before their outcome was known");
-	report_loss("probe runs", now.recursion_misses, &tracer->reported.recursion_misses,
-		    "the kernel skipped them, the program was already running on that CPU");
+	for (size_t i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+		const struct loss_kind *kind = &loss_kinds[i];
+		__u64 total = *loss_count(&now, kind),
+		      *reported = loss_count(&tracer->reported, kind);
+
+		if (total > *reported)
+			notice("%llu %s lost (%llu in all): %s",
+			       (unsigned long long)(total - *reported), kind->what,
+			       (unsigned long long)total, kind->why);
+		*reported = total;
+	}
 	tracer->reported.taken_by_twin = now.taken_by_twin;
+}
+
+/* At exit, each kind of loss once more, as a total, however it was reported on the way. */
+static void report_loss_totals(struct tracer *tracer)
+{
+	for (size_t i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+		const struct loss_kind *kind = &loss_kinds[i];
+		__u64 total = *loss_count(&tracer->reported, kind);
+
+		if (total)
+			notice("in all, %llu %s lost: %s", (unsigned long long)total, kind->what,
+			       kind->why);
+	}
 }
 
 static void print_header(struct tracer *tracer)
@@ -274,6 +303,7 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 		err = flush_output(tracer, failure);
 	}
 	report_losses(tracer);
+	report_loss_totals(tracer);
 	if (tracer->config->verbose && tracer->reported.taken_by_twin)
 		notice("%llu probe runs skipped on a busy CPU were taken by their twin",
 		       (unsigned long long)tracer->reported.taken_by_twin);

@@ -2,7 +2,8 @@
 # Nothing silent: with the consumer stopped (SIGSTOP), more events arrive than the ring
 # buffer holds (-b 256K: 2,340 records of 104 bytes and an 8-byte header). The kernel
 # counts what it could not store; every attempt must be either printed or counted as
-# lost, and no more can be printed than the ring held.
+# lost, and no more can be printed than the ring held. The loss is reported while
+# tracing, and its total once more at exit.
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=2 PER_ROUND=6000 DROPPED=19 RING=$((256 * 1024)) RECORD=$((104 + 8))
@@ -18,6 +19,9 @@ for round in $(seq $ROUNDS); do
 	pids+="$(kv pid "$storm") "
 done
 kill -CONT $tracer_pid
+# The loss is reported while tracing goes on (once a second), not only at exit.
+wait_for_line "$work/trace.err" '^tcptrace: [0-9]+ events lost \(' $tracer_pid ||
+	fail "no loss reported while tracing: $(cat "$work/trace.err")"
 tracer_interrupt "tracer exit status"
 
 printed=0
@@ -27,6 +31,8 @@ done
 lost=$(sed -n 's/^tcptrace: [0-9]* events lost (\([0-9]*\) in all): the ring buffer was full$/\1/p' \
 	"$work/trace.err" | tail -n 1)
 echo "printed $printed, counted as lost ${lost:-none}"
+expect_eq "the total again at exit" "tcptrace: in all, ${lost:-0} events lost: the ring buffer was full" \
+	"$(tail -n 1 "$work/trace.err")"
 expect_between "events lost (the ring is smaller than the burst)" 1 $((ROUNDS * PER_ROUND)) "${lost:-0}"
 expect_between "printed (at most what -b 256K holds)" 1 $((RING / RECORD)) "$printed"
 expect_eq "printed + lost = attempts" $((ROUNDS * PER_ROUND)) $((printed + ${lost:-0}))
