@@ -264,10 +264,19 @@ static const struct rejection rejections[] = {
 	  "tcptrace connect: options '-4' and '-6' exclude each other" },
 	{ { "tcptrace", "accept", "--ipv6", "--ipv4" },
 	  "tcptrace accept: options '-4' and '-6' exclude each other" },
-	{ { "tcptrace", "connect", "-u", "-1" },
-	  "tcptrace connect: invalid UID '-1': expected a number from 0 to 4294967294" },
-	{ { "tcptrace", "connect", "-u", "4294967295" },
-	  "tcptrace connect: invalid UID '4294967295': expected a number from 0 to 4294967294" },
+#define BAD_UID(text)                                                                            \
+	{                                                                                        \
+		{ "tcptrace", "connect", "-u", text },                                           \
+			"tcptrace connect: invalid UID '" text "': expected a number from 0 to " \
+			"4294967294"                                                             \
+	}
+	BAD_UID("-1"),
+	BAD_UID("4294967295"),
+	BAD_UID("99999999999999999999999"),
+	BAD_UID(""),
+	BAD_UID("1.5"),
+	BAD_UID("0x10"),
+	BAD_UID(" 1"),
 	{ { "tcptrace", "accept", "--uid=root" },
 	  "tcptrace accept: invalid UID 'root': expected a number from 0 to 4294967294" },
 	{ { "tcptrace", "connect", "-P", "0" },
