@@ -26,11 +26,11 @@
 static const struct command commands[] = {
 #define TCPTRACE_COMMAND(cmd, cmd_aliases, cmd_summary, runner) \
 	{ .name = #cmd,                                         \
-	  .aliases = cmd_aliases,                               \
-	  .summary = cmd_summary,                               \
+	  .aliases = (cmd_aliases),                             \
+	  .summary = (cmd_summary),                             \
 	  .parse = cmd##_parse,                                 \
 	  .usage = cmd##_usage,                                 \
-	  .run = runner },
+	  .run = (runner) },
 #include "commands.def"
 #undef TCPTRACE_COMMAND
 };

@@ -54,11 +54,11 @@ static char *put_u8(char *p, __u8 value)
 	if (value >= 100) {
 		*p++ = '0' + value / 100;
 		value %= 100;
-		memcpy(p, &digit_pairs[value * 2], 2);
+		memcpy(p, &digit_pairs[(size_t)value * 2], 2);
 		return p + 2;
 	}
 	if (value >= 10) {
-		memcpy(p, &digit_pairs[value * 2], 2);
+		memcpy(p, &digit_pairs[(size_t)value * 2], 2);
 		return p + 2;
 	}
 	*p++ = '0' + value;
@@ -314,7 +314,7 @@ static __s64 clock_ns(clockid_t clock)
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 void format_start(struct formatter *fmt)

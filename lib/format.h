@@ -44,9 +44,9 @@ enum column_flag {
 
 struct column {
 	enum field field;
+	unsigned int width; /* minimum width; the last column is never padded */
 	const char *header;
 	const char *key;      /* in JSON; NULL for the time columns (JSON has its own) */
-	unsigned int width;   /* minimum width; the last column is never padded */
 	unsigned int show_if; /* shown when any of these flags is set (0: always) */
 	unsigned int hide_if; /* ...unless one of these is set */
 };

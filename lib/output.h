@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OUTPUT_BUFFER_SIZE (64 * 1024)
+#define OUTPUT_BUFFER_SIZE ((size_t)64 * 1024)
 
 struct output {
 	int fd;

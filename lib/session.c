@@ -393,6 +393,8 @@ static int sum_counter(struct session *session, enum counter counter, __u64 *sum
 		return ncpus;
 	__u64 values[ncpus];
 
+	/* Zeroed for valgrind: it marks one CPU's worth of a per-CPU lookup as written. */
+	memset(values, 0, sizeof(values));
 	if (bpf_map__lookup_elem(session->skel->maps.counters, &key, sizeof(key), values,
 				 sizeof(values), 0))
 		return -errno;

@@ -83,7 +83,7 @@ static struct summary_row *row_of(struct summary *summary, const struct event *e
 	return row;
 }
 
-static void count(struct summary *summary, const struct event *event, bool established)
+static void count_attempt(struct summary *summary, const struct event *event, bool established)
 {
 	struct summary_row *row = row_of(summary, event);
 	__u64 ns = event->connect_latency_ns;
@@ -111,7 +111,7 @@ void summary_add(struct summary *summary, const struct event *event)
 		event->outcome == CONNECT_ESTABLISHED && (event->flags & EVENT_HAS_DURATION);
 
 	if (summary->count)
-		count(summary, event, established);
+		count_attempt(summary, event, established);
 	if (summary->histogram && established)
 		summary->slots[summary_slot(event->connect_latency_ns / 1000)]++;
 }

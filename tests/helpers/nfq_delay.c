@@ -206,9 +206,10 @@ static int accept_packet(struct delayer *d, uint32_t id)
 static int release_due(struct delayer *d, int all)
 {
 	uint64_t now = now_ns();
-	struct pending *p;
 
 	while (ring_len(d)) {
+		struct pending *p;
+
 		if (!all && d->limit && d->released >= d->limit)
 			break;
 		p = &d->ring[d->head % RING_SIZE];

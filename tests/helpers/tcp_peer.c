@@ -337,9 +337,10 @@ static void accept_loop(int fd, const struct listen_opts *o)
 {
 	long accepted = 0;
 	long long ready = 0;
-	int c;
 
 	while (!o->count || accepted < o->count) {
+		int c;
+
 		if (o->wait_ms)
 			ready = wait_ready_then(fd, o->wait_ms);
 		c = accept_with(fd, o->method);
@@ -461,11 +462,12 @@ static int wait_outcome(int fd, long long deadline, long long *t_end)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	socklen_t len = sizeof(int);
-	long long left;
-	int err, r;
+	int err;
 
 	for (;;) {
-		left = deadline - now_us();
+		long long left = deadline - now_us();
+		int r;
+
 		if (left < 0)
 			left = 0;
 		/* Round up so we never spin on a sub-millisecond rest. */
