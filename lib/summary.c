@@ -193,7 +193,9 @@ static void print_counts(struct summary *summary, struct output *out, __u64 now_
 	for (size_t i = 0; i < summary->size; i++)
 		if (summary->rows[i].key.family)
 			summary->rows[n++] = summary->rows[i];
-	qsort(summary->rows, n, sizeof(*summary->rows), by_attempts);
+	/* No attempt yet: no table either, and qsort() and memset() take no NULL. */
+	if (n)
+		qsort(summary->rows, n, sizeof(*summary->rows), by_attempts);
 	if (summary->json) {
 		print_json_head(summary, out, "counts", now_ns);
 		print_line(out, ",\"rows\":[");
@@ -209,7 +211,8 @@ static void print_counts(struct summary *summary, struct output *out, __u64 now_
 	else if (summary->uncounted)
 		print_line(out, "(%llu attempts not counted: no memory for their rows)\n",
 			   (unsigned long long)summary->uncounted);
-	memset(summary->rows, 0, summary->size * sizeof(*summary->rows));
+	if (summary->rows)
+		memset(summary->rows, 0, summary->size * sizeof(*summary->rows));
 	summary->nr_rows = 0;
 	summary->uncounted = 0;
 }

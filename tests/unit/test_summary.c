@@ -180,6 +180,16 @@ static void test_json(void)
 	summary_free(&summary);
 }
 
+/* Nothing traced yet (the first interval of a quiet machine): headers, and no table. */
+static void test_empty(void)
+{
+	struct summary summary = { .count = true, .histogram = true };
+
+	CHECK(strstr(print(&summary), "SADDR") == printed);
+	CHECK(strstr(printed, "\n0 established attempts\n") != NULL);
+	summary_free(&summary);
+}
+
 int main(void)
 {
 	RUN(test_slots);
@@ -187,5 +197,6 @@ int main(void)
 	RUN(test_many_rows);
 	RUN(test_histogram);
 	RUN(test_json);
+	RUN(test_empty);
 	return CHECK_RESULT();
 }
