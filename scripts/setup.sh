@@ -10,8 +10,9 @@ build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-de
 # JSON checks (jq),
 # io_uring accepts (liburing-dev),
 # sysctl (procps), strace (no bpf() on bad usage), groff (man page lint), clang-format,
-# and for booting Debian's other kernels: qemu, a static busybox, cpio.
-test_packages="iproute2 nftables iptables jq libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio"
+# for booting Debian's other kernels: qemu, a static busybox, cpio;
+# and the checkers: valgrind, clang-tidy, cppcheck, libFuzzer's runtime (libclang-rt).
+test_packages="iproute2 nftables iptables jq libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio valgrind clang-tidy cppcheck libclang-rt-dev"
 
 missing=
 for package in $build_packages $test_packages; do
