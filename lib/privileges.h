@@ -12,8 +12,9 @@
 
 /*
  * Drops every capability, from every set, and forbids gaining any back (no_new_privs).
- * Kernels before 6.5 with kernel.unprivileged_bpf_disabled set refuse every bpf() call
- * without CAP_BPF, reading a map included: bpf_works() tells, run with CAP_BPF out of
+ * Kernels before 5.19 with kernel.unprivileged_bpf_disabled set refuse every bpf() call
+ * without CAP_BPF, reading a map through a descriptor already held included (5.19 let
+ * those through): bpf_works() tells, run with CAP_BPF out of
  * the effective set, and when it says no, CAP_BPF alone is kept (*kept_bpf).
  * 0 or -errno.
  */

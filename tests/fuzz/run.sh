@@ -2,7 +2,8 @@
 # run.sh TARGET: builds the libFuzzer targets with clang (-DTCPTRACE_FUZZ=ON: ASan and
 # UBSan too) in $FUZZ_BUILD_DIR, and runs fuzz_TARGET for $FUZZ_SECONDS (60). The corpus
 # is kept in the build directory, so that each run starts where the last one ended. A
-# crash fails the test, and the input that caused it is printed.
+# crash fails the test; the input that caused it is kept in $FUZZ_BUILD_DIR/crashes and
+# printed.
 set -u
 target=fuzz_$1
 : "${SOURCE_DIR:?run through ctest}" "${FUZZ_BUILD_DIR:?run through ctest}"
@@ -17,9 +18,9 @@ if ! { CC=clang cmake -S "$SOURCE_DIR" -B "$FUZZ_BUILD_DIR" -DTCPTRACE_FUZZ=ON \
 fi
 
 corpus=$FUZZ_BUILD_DIR/corpus/$target
-artifacts=$(mktemp -d)
-trap 'rm -rf "$artifacts"' EXIT
-mkdir -p "$corpus"
+# Crashing inputs stay, to be replayed: run the target with the file as its argument.
+artifacts=$FUZZ_BUILD_DIR/crashes/$target
+mkdir -p "$corpus" "$artifacts"
 # A few seeds: command lines of every shape (NUL between arguments), and events.
 seed() { printf "$2" >"$corpus/seed-$1"; }
 case $target in
@@ -37,9 +38,10 @@ esac
 "$FUZZ_BUILD_DIR/tests/fuzz/$target" -close_fd_mask=3 -artifact_prefix="$artifacts/" \
 	-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus"
 status=$?
+[ $status = 0 ] && exit 0
 for crash in "$artifacts"/*; do
 	[ -e "$crash" ] || continue
-	echo "--- $(basename "$crash"), to replay: $FUZZ_BUILD_DIR/tests/fuzz/$target FILE"
+	echo "--- to replay: $FUZZ_BUILD_DIR/tests/fuzz/$target $crash"
 	od -An -c "$crash" | head -n 20
 done
 exit $status

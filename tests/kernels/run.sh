@@ -42,6 +42,15 @@ check_connect() {
 		expect_attempt "$result"
 	done < <(section $method-PEER)
 	expect_eq "connect lines" 3 "$(trace_rows | grep -c .)"
+	# Before 5.19, kernel.unprivileged_bpf_disabled makes bpf() refuse even a map read
+	# without CAP_BPF: then CAP_BPF (bit 39) alone stays; otherwise nothing does.
+	local left=0000000000000000
+	case "$(section KERNEL)" in
+	[0-4].* | 5.[0-9].* | 5.1[0-8].*)
+		[ "$(section UNPRIVILEGED-BPF-DISABLED)" != 0 ] && left=0000008000000000 ;;
+	esac
+	expect_eq "capabilities left while tracing (permitted, effective)" "$left $left" \
+		"$(section $method-CAPS | sed 's/ *$//')"
 }
 
 check_accept() {

@@ -8,6 +8,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /tmp
 ip link set lo up
 echo "TT-KERNEL $(uname -r)"
+echo "TT-UNPRIVILEGED-BPF-DISABLED $(cat /proc/sys/kernel/unprivileged_bpf_disabled)"
 METHODS="tp_btf raw_tp tracepoint fentry kprobe"
 mount -t tracefs tracefs /sys/kernel/tracing
 tcptrace features >/tmp/features 2>&1
@@ -31,6 +32,8 @@ for method in $METHODS; do
 	tcptrace connect -x -A "$method" >/tmp/connect.out 2>/tmp/connect.err &
 	tracer=$!
 	wait_file /tmp/connect.out
+	# Attached, so the capabilities are dropped: what is left, permitted and effective.
+	echo "TT-$method-CAPS $(awk '/^Cap(Prm|Eff):/ { printf "%s ", $2 }' /proc/$tracer/status)"
 	tcp_peer listen -c srv4 127.0.0.1 0 >/tmp/srv4 &
 	tcp_peer listen -c srv6 ::1 0 >/tmp/srv6 &
 	wait_file /tmp/srv4
