@@ -8,8 +8,7 @@
 # -q (for CI): one short round of connect and of both to a file, and a failure if any
 # event was lost. Timings are printed, never judged.
 set -u
-BIN=${TCPTRACE_BIN_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-LOADGEN=${LOADGEN:-$BIN/tests/loadgen}
+. "$(dirname "$0")/common.sh"
 STAMP=${STAMP:-$BIN/tests/stamp}
 seconds=3 rounds=3 family= quick=
 while getopts "d:r:6q" opt; do
@@ -21,18 +20,7 @@ while getopts "d:r:6q" opt; do
 	*) echo "usage: run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q]" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" = 0 ] || { echo "skipped: tracing needs root"; exit 77; }
-work=$(mktemp -d /tmp/tcptrace-bench.XXXXXX)
-ns=tcptrace-bench-$$
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip netns add "$ns" && ip -n "$ns" link set lo up || { echo "cannot make a network namespace"; exit 1; }
+bench_setup bench
 # In-flight attempts: SYNs to this port are dropped, so they stay in SYN_SENT.
 DROPPED=9 IN_FLIGHT=4000
 ip netns exec "$ns" nft -f - <<EOF || { echo "cannot add the drop rule"; exit 1; }
@@ -40,7 +28,6 @@ table inet bench {
 	chain in { type filter hook input priority 0; tcp dport $DROPPED drop; }
 }
 EOF
-ticks=$(getconf CLK_TCK)
 
 # A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept" or
 # "connect+accept"; output "file" or "null"; workload "storm" or "inflight".

@@ -6,8 +6,7 @@
 # loadgen's attempts against loadgen's own count; what tcptrace reported lost. Measures,
 # never judges: a benchmark, not a test.
 set -u
-BIN=${TCPTRACE_BIN_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-LOADGEN=${LOADGEN:-$BIN/tests/loadgen}
+. "$(dirname "$0")/common.sh"
 seconds=600
 while getopts "d:" opt; do
 	case $opt in
@@ -15,19 +14,7 @@ while getopts "d:" opt; do
 	*) echo "usage: soak.sh [-d SECONDS]" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" = 0 ] || { echo "skipped: tracing needs root"; exit 77; }
-work=$(mktemp -d /tmp/tcptrace-soak.XXXXXX)
-ns=tcptrace-soak-$$
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip netns add "$ns" && ip -n "$ns" link set lo up || { echo "cannot make a network namespace"; exit 1; }
-ticks=$(getconf CLK_TCK)
+bench_setup soak
 
 # Lines counted per PID as they arrive (awk keeps up with far more than the storm makes);
 # the FIFO makes $! the tracer itself.
