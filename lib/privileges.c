@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* setresuid(), setresgid() */
 #include <errno.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,20 +51,58 @@ static int close_exec_paths(void)
 	return 0;
 }
 
-int privileges_drop(bool (*bpf_works)(void *ctx), void *ctx, bool *kept_bpf)
+/*
+ * The one capability that can let bpf() through where the kernel asks for one: CAP_BPF,
+ * or, on a process given CAP_SYS_ADMIN alone, that.
+ */
+static __u64 bpf_capability(__u64 permitted)
 {
-	__u64 permitted = 0, bpf;
+	__u64 bpf = 1ull << CAP_BPF, sys_admin = 1ull << CAP_SYS_ADMIN;
+
+	return (permitted & bpf) ? bpf : (permitted & sys_admin);
+}
+
+/*
+ * Root without capabilities still owns root's files: /etc, /root, cron. Run as root,
+ * tcptrace gives up the user and group IDs too, for the kernel's overflow ID (nobody),
+ * by number: a static binary in an initramfs has no passwd file. PR_SET_KEEPCAPS keeps the
+ * permitted set through the change, for capset() to decide.
+ */
+static int leave_root(bool *left)
+{
+	*left = false;
+	if (geteuid() != 0 && getuid() != 0)
+		return 0;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
+	    setresgid(PRIVILEGES_NOBODY, PRIVILEGES_NOBODY, PRIVILEGES_NOBODY) ||
+	    setresuid(PRIVILEGES_NOBODY, PRIVILEGES_NOBODY, PRIVILEGES_NOBODY) ||
+	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0))
+		return -errno;
+	*left = true;
+	return 0;
+}
+
+int privileges_drop(bool (*bpf_works)(void *ctx), void *ctx, struct privileges_dropped *dropped)
+{
+	__u64 permitted = 0, keep;
 	int err = capabilities(&permitted);
 
 	if (!err)
 		err = close_exec_paths();
+	if (!err)
+		err = leave_root(&dropped->left_root);
 	if (err)
 		return err;
-	/* CAP_BPF stays permitted, not effective, while the kernel is asked. */
-	bpf = permitted & (1ull << CAP_BPF);
-	err = set_capabilities(bpf, 0);
+	/* That capability stays permitted, not effective, while the kernel is asked. */
+	keep = bpf_capability(permitted);
+	err = set_capabilities(keep, 0);
 	if (err)
 		return err;
-	*kept_bpf = bpf && !bpf_works(ctx);
-	return *kept_bpf ? set_capabilities(bpf, bpf) : set_capabilities(0, 0);
+	dropped->kept = NULL;
+	if (bpf_works(ctx))
+		return set_capabilities(0, 0);
+	if (!keep)
+		return 0;
+	dropped->kept = keep == 1ull << CAP_BPF ? "CAP_BPF" : "CAP_SYS_ADMIN";
+	return set_capabilities(keep, keep);
 }

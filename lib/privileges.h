@@ -10,14 +10,22 @@
 
 #include <stdbool.h>
 
+/* The kernel's overflow UID and GID: nobody, nogroup. */
+#define PRIVILEGES_NOBODY 65534
+
+struct privileges_dropped {
+	const char *kept; /* the capability kept for bpf(), or NULL: none was */
+	bool left_root;	  /* the user and group IDs were root's, and are nobody's now */
+};
+
 /*
- * Drops every capability, from every set, and forbids gaining any back (no_new_privs).
- * Kernels before 5.19 with kernel.unprivileged_bpf_disabled set refuse every bpf() call
- * without CAP_BPF, reading a map through a descriptor already held included (5.19 let
- * those through): bpf_works() tells, run with CAP_BPF out of
- * the effective set, and when it says no, CAP_BPF alone is kept (*kept_bpf).
- * 0 or -errno.
+ * Drops every capability, from every set, and forbids gaining any back (no_new_privs);
+ * run as root, becomes nobody too. Kernels before 5.19 with
+ * kernel.unprivileged_bpf_disabled set refuse every bpf() call without CAP_BPF (or
+ * CAP_SYS_ADMIN), reading a map through a descriptor already held included (5.19 let
+ * those through): bpf_works() tells, run with that capability out of the effective set,
+ * and when it says no, the capability alone is kept. 0 or -errno.
  */
-int privileges_drop(bool (*bpf_works)(void *ctx), void *ctx, bool *kept_bpf);
+int privileges_drop(bool (*bpf_works)(void *ctx), void *ctx, struct privileges_dropped *dropped);
 
 #endif /* TCPTRACE_PRIVILEGES_H */

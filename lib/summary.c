@@ -10,8 +10,11 @@
 #include "output.h"
 #include "summary.h"
 
-/* Widest line printed here: two addresses and six numbers, or a histogram row. */
-#define SUMMARY_LINE_MAX   256
+/*
+ * Room for the widest line printed here: a JSON row with two IPv6 addresses, two 20-digit
+ * counts and three latencies comes to about 290 bytes.
+ */
+#define SUMMARY_LINE_MAX   512
 #define SUMMARY_FIRST_SIZE 64
 #define HISTOGRAM_BAR	   40
 

@@ -27,6 +27,7 @@ struct tracer {
 	struct formatter formatter;
 	struct output out;
 	struct losses reported;
+	bool loss_read_failed; /* said once */
 	__u64 next_loss_check_ns;
 	const struct trace_config *config;
 	/* -n: events left to take; without -n, more than any run will see. */
@@ -172,22 +173,32 @@ static __u64 *loss_count(struct losses *losses, const struct loss_kind *kind)
 	return (__u64 *)((char *)losses + kind->offset);
 }
 
-/* What was lost since the last report, with the total so far. */
+/*
+ * What was lost since the last report, with the total so far. While tracing, a total is
+ * a lower bound that can dip (evictions are derived from counters read one after the
+ * other), so only a rise is news: the reports add up to the last total.
+ */
 static void report_losses(struct tracer *tracer)
 {
 	struct losses now;
+	int err = session_read_losses(&tracer->session, &now);
 
-	if (session_read_losses(&tracer->session, &now))
+	if (err) {
+		if (!tracer->loss_read_failed)
+			notice("cannot read the loss counters: %s: losses go unreported",
+			       strerror(-err));
+		tracer->loss_read_failed = true;
 		return;
+	}
 	for (size_t i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
 		const struct loss_kind *kind = &loss_kinds[i];
 		__u64 total = *loss_count(&now, kind),
 		      *reported = loss_count(&tracer->reported, kind);
 
-		if (total > *reported)
-			notice("%llu %s lost (%llu in all): %s",
-			       (unsigned long long)(total - *reported), kind->what,
-			       (unsigned long long)total, kind->why);
+		if (total <= *reported)
+			continue;
+		notice("%llu %s lost (%llu in all): %s", (unsigned long long)(total - *reported),
+		       kind->what, (unsigned long long)total, kind->why);
 		*reported = total;
 	}
 	tracer->reported.taken_by_twin = now.taken_by_twin;
@@ -310,23 +321,26 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	return err == -EPIPE || err == -EINTR ? 0 : err;
 }
 
-/* Attached and mapped: no capability is needed any more (lib/privileges.h). */
+/* Attached and mapped: no privilege is needed any more (lib/privileges.h). */
 static int drop_privileges(struct tracer *tracer, struct failure *failure)
 {
-	bool kept_bpf;
-	int err = privileges_drop(session_bpf_works, &tracer->session, &kept_bpf);
+	struct privileges_dropped dropped;
+	int err = privileges_drop(session_bpf_works, &tracer->session, &dropped);
 
 	if (err) {
-		failure_step(failure, "drop", "capabilities");
+		failure_step(failure, "drop", "privileges");
 		return err;
 	}
 	if (!tracer->config->verbose)
 		return 0;
-	if (kept_bpf)
-		notice("dropped every capability but CAP_BPF: this kernel's bpf() refuses "
-		       "reading the loss counters without it (kernel.unprivileged_bpf_disabled)");
+	if (dropped.kept)
+		notice("dropped every capability but %s: this kernel's bpf() refuses reading the "
+		       "loss counters without it (kernel.unprivileged_bpf_disabled)",
+		       dropped.kept);
 	else
 		notice("dropped every capability");
+	if (dropped.left_root)
+		notice("running as user and group %d (nobody), no longer root", PRIVILEGES_NOBODY);
 	return 0;
 }
 

@@ -5,9 +5,11 @@
  * one of its three results, and a command line it accepts must leave a configuration the
  * tracer can trust: the checks below abort (a crash to libFuzzer) when it does not.
  *
- * --cgroup and --netns open what they are given: an argument with a '/' beyond argv[0]
- * is skipped, and the fuzzer runs in an empty directory of its own, so that no path can
- * reach a device or anything else outside it.
+ * --cgroup and --netns open what they are given: an input with an argument beyond
+ * argv[0] that holds a '/' or is "." or ".." is skipped, and the fuzzer runs in an empty
+ * directory of its own (removed: nothing can be made in it), so that no path can reach a
+ * device or anything else outside it. An option's value after '=' ("--netns=..") gets
+ * no further than the directory's parent, read-only.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +18,7 @@
 #include <sys/socket.h>
 #include "../../cmd/cli.h"
 
-#define FUZZ_ARGS_MAX 16
+#define FUZZ_ARGS_MAX  16
 #define FUZZ_INPUT_MAX 4096
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -67,10 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return -1;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	for (char *arg = text; argc < FUZZ_ARGS_MAX && arg <= text + size;
-	     arg += strlen(arg) + 1) {
-		if (argc > 0 && strchr(arg, '/'))
-			return -1; /* a path: see above */
+	for (char *arg = text; argc < FUZZ_ARGS_MAX && arg <= text + size; arg += strlen(arg) + 1) {
+		if (argc > 0 && (strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, "..")))
+			return -1; /* a path out of the directory: see above */
 		argv[argc++] = arg;
 	}
 	argv[argc] = NULL;

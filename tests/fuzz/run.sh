@@ -21,6 +21,8 @@ corpus=$FUZZ_BUILD_DIR/corpus/$target
 # Crashing inputs stay, to be replayed: run the target with the file as its argument.
 artifacts=$FUZZ_BUILD_DIR/crashes/$target
 mkdir -p "$corpus" "$artifacts"
+started=$(mktemp)
+trap 'rm -f "$started"' EXIT
 # A few seeds: command lines of every shape (NUL between arguments), and events.
 seed() { printf "$2" >"$corpus/seed-$1"; }
 case $target in
@@ -39,8 +41,8 @@ esac
 	-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus"
 status=$?
 [ $status = 0 ] && exit 0
-for crash in "$artifacts"/*; do
-	[ -e "$crash" ] || continue
+# This run's crashes only: those of earlier runs stay, but are not this failure.
+find "$artifacts" -type f -newer "$started" | while read -r crash; do
 	echo "--- to replay: $FUZZ_BUILD_DIR/tests/fuzz/$target $crash"
 	od -An -c "$crash" | head -n 20
 done

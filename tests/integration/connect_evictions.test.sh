@@ -34,14 +34,19 @@ lost=$(sed -n 's/^tcptrace: [0-9]* connection attempts lost (\([0-9]*\) in all):
 echo "reported $reported, counted as lost ${lost:-none}"
 expect_between "attempts lost (the map is smaller than the storm)" 1 $ATTEMPTS "${lost:-0}"
 expect_eq "reported + lost = attempts" $ATTEMPTS $((reported + ${lost:-0}))
+expect_eq "the reports add up to the total" "${lost:-0}" \
+	"$(sed -n 's/^tcptrace: \([0-9]*\) connection attempts lost (.*/\1/p' "$work/trace.err" |
+		awk '{ s += $1 } END { print s + 0 }')"
 expect_eq "the total again at exit" \
 	"tcptrace: in all, ${lost:-0} connection attempts lost: evicted from the in-flight map before their outcome was known" \
 	"$(tail -n 1 "$work/trace.err")"
 expect_eq "other stderr lines" "" "$(grep -v 'connection attempts lost' "$work/trace.err")"
-# No outcome paired with another attempt's start: each line is a port of its own, and
-# each attempt was held for 2 s before being abandoned.
+# No outcome paired with a later attempt's start: every attempt was held at least 2 s
+# (from the storm's last connect() to its first close()), so no latency may be shorter.
+# (Neither an upper bound nor local ports can say more: opening 5,000 attempts takes the
+# storms seconds under load, and a port freed by one storm's close is taken by another's
+# connect before the close's own event is stamped.)
 lines=$(for i in $(seq $storms); do trace_rows PID="$(kv pid "$(cat "$work/storm.$i")")"; done)
-expect_eq "no local port twice" "" "$(sed -n 's/.* SPORT=\([0-9]*\) .*/\1/p' <<<"$lines" | sort | uniq -d)"
 expect_eq "latencies read" "$reported" "$(grep -c ' LAT(ms)=[0-9]' <<<"$lines")"
 expect_eq "every latency at least the 2 s hold" "" \
 	"$(sed -n 's/.* LAT(ms)=\([0-9.]*\) .*/\1/p' <<<"$lines" | awk '$1 < 1990')"

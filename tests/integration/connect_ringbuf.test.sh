@@ -31,6 +31,8 @@ done
 lost=$(sed -n 's/^tcptrace: [0-9]* events lost (\([0-9]*\) in all): the ring buffer was full$/\1/p' \
 	"$work/trace.err" | tail -n 1)
 echo "printed $printed, counted as lost ${lost:-none}"
+expect_eq "the reports add up to the total" "${lost:-0}" \
+	"$(sed -n 's/^tcptrace: \([0-9]*\) events lost (.*/\1/p' "$work/trace.err" | awk '{ s += $1 } END { print s + 0 }')"
 expect_eq "the total again at exit" "tcptrace: in all, ${lost:-0} events lost: the ring buffer was full" \
 	"$(tail -n 1 "$work/trace.err")"
 expect_between "events lost (the ring is smaller than the burst)" 1 $((ROUNDS * PER_ROUND)) "${lost:-0}"

@@ -26,7 +26,7 @@ residue() {
 # Map names are the object's own (cut to 15 characters); links, those of its programs.
 objects() {
 	local ids
-	ids=$(bpftool -j prog show | jq -c '[.[] | select(.name | test("^(connect|accept)_")) | .id]')
+	ids=$(bpftool -j prog show | jq -c '[.[] | select((.name // "") | test("^(connect|accept)_")) | .id]')
 	echo "$(programs)" \
 		"$(bpftool map show | grep -cE 'name (events|counters|filter_ports|filter_cgroup|connect_|accept_|tcptrace\.)')" \
 		"$(bpftool -j link show | jq --argjson ids "$ids" '[.[] | select(.prog_id as $p | $ids | index($p))] | length')"
@@ -127,12 +127,16 @@ expect_eq "first tracer: and the two after the second ended" 2 "$(trace_rows COM
 expect_eq "first tracer: nothing on stderr" "" "$(cat "$work/first.err")"
 expect_eq "programs, maps and links left after both" "0 0 0" "$(settled_objects)"
 
-echo "== attached and mapped: every capability dropped, and tracing goes on"
+echo "== attached and mapped: every capability dropped, root left, and tracing goes on"
 tracer_start connect -v
 wait_for_line "$work/trace.err" '^tcptrace: dropped every capability' $tracer_pid ||
 	fail "no word of dropping capabilities: $(cat "$work/trace.err")"
 expect_eq "capability sets and no_new_privs" "0000000000000000 0000000000000000 0000000000000000 0000000000000000 0000000000000000 1" \
 	"$(awk '/^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):/ { print $2 }' /proc/$tracer_pid/status | paste -sd' ')"
+expect_eq "user and group: nobody, no supplementary group" "65534 65534 65534 65534|65534 65534 65534 65534|" \
+	"$(awk -F'\t' '/^(Uid|Gid|Groups):/ { print $2, $3, $4, $5 }' /proc/$tracer_pid/status |
+		sed 's/ *$//' | paste -sd'|')"
+expect_eq "-v says so" 1 "$(grep -c '^tcptrace: running as user and group 65534 (nobody), no longer root$' "$work/trace.err")"
 peer twins -c unprivileged 127.0.0.1 1
 sleep 0.3
 the_row COMM=unprivileged && expect_row PID "$(kv pid "$peer_lines")" DPORT 1

@@ -90,6 +90,9 @@ expect_eq "rows: as the text table counts them" \
 	"$(jq -rs '[.[] | select(.event == "counts") | .rows[]] | group_by([.saddr, .daddr, .dport])[] |
 		[.[0].saddr, .[0].daddr, .[0].dport, (map(.connects) | add), (map(.failed) | add)] |
 		map(tostring) | join(" ")' "$work/json.out" | sort)"
+expect_eq "JSON rows: the two, ten attempts in all" "2 10" \
+	"$(jq -rs '[.[] | select(.event == "counts") | .rows[]] |
+		"\(group_by([.daddr, .dport]) | length) \(map(.connects) | add)"' "$work/json.out")"
 expect_eq "refused rows: no latency, null" "" \
 	"$(jq -c '.rows[]? | select(.dport == 1 and (.latency_min_ms, .latency_avg_ms, .latency_max_ms) != null)' \
 		"$work/json.out")"
