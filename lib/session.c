@@ -63,17 +63,6 @@ static int check_kernel(struct failure *failure)
 	return 0;
 }
 
-static bool needs_tracefs(struct tcptrace *skel)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, skel->obj)
-		if (bpf_program__autoload(prog) &&
-		    attach_method_of_section(bpf_program__section_name(prog)) == ATTACH_TRACEPOINT)
-			return true;
-	return false;
-}
-
 /*
  * Classic tracepoints are attached by their ID, which only tracefs tells. A fresh boot
  * often has it unmounted; mount it where libbpf looks. It stays mounted: other tools
@@ -279,7 +268,8 @@ static int load(struct session *session, const struct trace_config *config,
 	err = size_maps(session->skel);
 	if (err)
 		return fail(failure, "size", "the BPF maps", err);
-	if (needs_tracefs(session->skel))
+	/* Classic tracepoints are attached through tracefs. */
+	if (uses_method(session->skel, ATTACH_TRACEPOINT))
 		err = ensure_tracefs(session, failure);
 	if (!err)
 		err = drop_missing_events(session, config, failure);
