@@ -16,9 +16,9 @@
  * change the other was skipped for. Where the kernel keeps one guard for all programs
  * (classic tracepoints, kprobes), or a program may be preempted mid-run and its twin run
  * on another CPU (fentry), a third program on tcp_destroy_sock removes the entry a
- * missed end leaves, and counts the attempt as missed. The map is an LRU besides, so that a flood of unanswered SYNs
- * evicts the oldest attempts instead of refusing new ones; user space counts the
- * evictions (see enum counter).
+ * missed end leaves, and counts the attempt as missed. The map is an LRU besides, so
+ * that a flood of unanswered SYNs evicts the oldest attempts instead of refusing new
+ * ones; user space counts the evictions (see enum counter).
  */
 #include "tcptrace.bpf.h"
 
