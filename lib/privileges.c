@@ -10,7 +10,7 @@
 #include "privileges.h"
 
 /* glibc wraps neither capget() nor capset(), and libcap is not worth a dependency. */
-static int capabilities(__u64 *permitted)
+static int capabilities(__u64 *permitted, __u64 *effective)
 {
 	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
@@ -18,6 +18,7 @@ static int capabilities(__u64 *permitted)
 	if (syscall(SYS_capget, &header, data))
 		return -errno;
 	*permitted = data[0].permitted | (__u64)data[1].permitted << 32;
+	*effective = data[0].effective | (__u64)data[1].effective << 32;
 	return 0;
 }
 
@@ -65,13 +66,16 @@ static __u64 bpf_capability(__u64 permitted)
 /*
  * Root without capabilities still owns root's files: /etc, /root, cron. Run as root,
  * tcptrace gives up the user and group IDs too, for the kernel's overflow ID (nobody),
- * by number: a static binary in an initramfs has no passwd file. PR_SET_KEEPCAPS keeps the
- * permitted set through the change, for capset() to decide.
+ * by number: a static binary in an initramfs has no passwd file. That takes CAP_SETUID
+ * and CAP_SETGID; root given only CAP_BPF and CAP_PERFMON stays root (*left false).
+ * PR_SET_KEEPCAPS keeps the permitted set through the change, for capset() to decide.
  */
-static int leave_root(bool *left)
+static int leave_root(__u64 effective, bool *left)
 {
+	__u64 needed = 1ull << CAP_SETUID | 1ull << CAP_SETGID;
+
 	*left = false;
-	if (geteuid() != 0 && getuid() != 0)
+	if ((geteuid() != 0 && getuid() != 0) || (effective & needed) != needed)
 		return 0;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
 	    setresgid(PRIVILEGES_NOBODY, PRIVILEGES_NOBODY, PRIVILEGES_NOBODY) ||
@@ -84,13 +88,13 @@ static int leave_root(bool *left)
 
 int privileges_drop(bool (*bpf_works)(void *ctx), void *ctx, struct privileges_dropped *dropped)
 {
-	__u64 permitted = 0, keep;
-	int err = capabilities(&permitted);
+	__u64 permitted = 0, effective = 0, keep;
+	int err = capabilities(&permitted, &effective);
 
 	if (!err)
 		err = close_exec_paths();
 	if (!err)
-		err = leave_root(&dropped->left_root);
+		err = leave_root(effective, &dropped->left_root);
 	if (err)
 		return err;
 	/* That capability stays permitted, not effective, while the kernel is asked. */

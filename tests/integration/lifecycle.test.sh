@@ -143,6 +143,18 @@ the_row COMM=unprivileged && expect_row PID "$(kv pid "$peer_lines")" DPORT 1
 tracer_interrupt "exit status without capabilities"
 expect_eq "programs, maps and links left" "0 0 0" "$(settled_objects)"
 
+echo "== root given only CAP_BPF and CAP_PERFMON: traces, and stays root (it cannot leave it)"
+setpriv --bounding-set=-all,+bpf,+perfmon --inh-caps=-all "$tcptrace" connect -v \
+	>"$work/trace.out" 2>"$work/trace.err" &
+tracer_pid=$!
+wait_for_line "$work/trace.out" . $tracer_pid || fail "no header: $(grep -v libbpf "$work/trace.err")"
+expect_eq "user IDs" "0 0 0 0" "$(awk -F'\t' '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$tracer_pid/status)"
+expect_eq "capabilities left" "0000000000000000 0000000000000000" \
+	"$(awk '/^Cap(Prm|Eff):/ { print $2 }' /proc/$tracer_pid/status | paste -sd' ')"
+tracer_interrupt "exit status as root with two capabilities"
+expect_eq "-v: capabilities dropped, no word of leaving root" "1 0" \
+	"$(grep -c '^tcptrace: dropped every capability$' "$work/trace.err") $(grep -c 'no longer root' "$work/trace.err")"
+
 echo "== a closed pipe: quiet exit 0, without waiting for another event"
 timeout 10 "$tcptrace" connect 2>"$work/pipe.err" | head -n 1 >"$work/pipe.out"
 statuses=("${PIPESTATUS[@]}")
