@@ -60,7 +60,8 @@ measure() {
 		local begin=$(date +%s%N)
 		if [ "$output" = file ]; then
 			# Through a FIFO, so that $! is the tracer and stamp notes each line's arrival.
-			rm -f "$work/fifo.$n"
+			# A file left by an earlier case would pass for this tracer's header.
+			rm -f "$work/fifo.$n" "$work/out.$n"
 			mkfifo "$work/fifo.$n"
 			"$STAMP" <"$work/fifo.$n" >"$work/out.$n" &
 			"$BIN/tcptrace" $cmd -t >"$work/fifo.$n" 2>"$work/err.$n" &
