@@ -14,6 +14,7 @@ port=$server_port
 # json_start ARGS...: a tracer writing JSON to $work/json.out; JSON has no header, so -v's
 # "attached" lines on stderr tell when the probes are in place.
 json_start() {
+	fresh "$work/json.out" "$work/json.err"
 	"$TCPTRACE_BIN_DIR/tcptrace" "$@" -j -v >"$work/json.out" 2>"$work/json.err" &
 	json_pid=$!
 	background+=($json_pid)

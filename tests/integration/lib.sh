@@ -107,6 +107,14 @@ wait_ipv6_ready() {
 	die "IPv6 did not come up on $dev in $ns"
 }
 
+# fresh FILE...: empties the files a process about to start in the background will write,
+# here, before it starts: the shell truncates them only once the child runs, and a
+# wait_for_line() meanwhile would take an earlier process's lines for its own.
+fresh() {
+	local file
+	for file; do : >"$file"; done
+}
+
 # wait_for_line FILE REGEX PID: until FILE has a line matching REGEX, while PID lives.
 wait_for_line() {
 	local file=$1 regex=$2 pid=$3 i
@@ -123,6 +131,7 @@ wait_for_line() {
 tracer_start() {
 	local name=tcptrace
 	case "${1:-}" in tcp*) name=$1; shift ;; esac
+	fresh "$work/trace.out" "$work/trace.err"
 	"$TCPTRACE_BIN_DIR/$name" "$@" >"$work/trace.out" 2>"$work/trace.err" &
 	tracer_pid=$!
 	wait_for_line "$work/trace.out" . "$tracer_pid" ||

@@ -76,6 +76,7 @@ expect_eq "programs left after accept" 0 "$(settled_residue)"
 
 echo "== tracefs missing: accept mounts it, and says so under -v"
 # In a mount namespace of its own, so that the machine's mounts stay as they are.
+fresh "$work/trace.out"
 unshare -m --propagation private sh -c '
 	umount /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null
 	exec "$0" accept -v' "$tcptrace" >"$work/trace.out" 2>"$work/tracefs.err" &
@@ -86,6 +87,7 @@ expect_eq "what -v said" 1 \
 	"$(grep -c '^tcptrace: tracefs was not mounted: mounted it on /sys/kernel/tracing$' "$work/tracefs.err")"
 
 echo "== tracefs only under debugfs: accept uses it there, mounts nothing"
+fresh "$work/trace.out"
 unshare -m --propagation private sh -c '
 	umount /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null
 	mount -t debugfs debugfs /sys/kernel/debug || exit 99
@@ -144,6 +146,7 @@ tracer_interrupt "exit status without capabilities"
 expect_eq "programs, maps and links left" "0 0 0" "$(settled_objects)"
 
 echo "== root given only CAP_BPF and CAP_PERFMON: traces, and stays root (it cannot leave it)"
+fresh "$work/trace.out" "$work/trace.err"
 setpriv --bounding-set=-all,+bpf,+perfmon --inh-caps=-all "$tcptrace" connect -v \
 	>"$work/trace.out" 2>"$work/trace.err" &
 tracer_pid=$!

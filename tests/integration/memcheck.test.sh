@@ -14,6 +14,7 @@ server_start loop 127.0.0.1 vg-srv
 memcheck_start() {
 	local name=$1
 	shift
+	fresh "$work/trace.out" "$work/trace.err"
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect --suppressions="$supp" \
 		--log-file="$work/$name.vg" "$TCPTRACE_BIN_DIR/tcptrace" "$@" -v \

@@ -45,6 +45,7 @@ for method in tp_btf raw_tp tracepoint; do
 done
 echo "== auto falls back: a kernel that refuses tp_btf programs gets raw_tp"
 server_start loop 127.0.0.1 srv-fallback
+fresh "$work/trace.out" "$work/trace.err"
 LD_PRELOAD=$REFUSE_TP_BTF "$TCPTRACE_BIN_DIR/tcptrace" connect -x -v >"$work/trace.out" \
 	2>"$work/trace.err" &
 tracer_pid=$!

@@ -18,6 +18,7 @@ summary_start() {
 		name=$2
 		shift 2
 	fi
+	fresh "$work/$name.out" "$work/$name.err"
 	"$TCPTRACE_BIN_DIR/tcptrace" connect --netns "$netns" -v "$@" >"$work/$name.out" \
 		2>"$work/$name.err" &
 	tracer_pid=$!
