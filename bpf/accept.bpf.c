@@ -21,7 +21,6 @@
  */
 #include "tcptrace.bpf.h"
 
-#define PF_IO_WORKER  0x00000010 /* include/linux/sched.h: an io_uring worker thread */
 #define IPPROTO_MPTCP 262
 
 /* -x: measure the accept-queue wait and read the listener's backlog. */
@@ -190,23 +189,18 @@ static __always_inline void set_queue_wait(struct event *event, const struct soc
 	event->flags |= EVENT_HAS_DURATION;
 }
 
-/* An io_uring worker thread is named iou-wrk-N: name the process that owns the ring. */
-static __always_inline void set_task(struct event *event, struct task_struct *task)
+static __always_inline void set_task(struct event *event)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	event->pid = pid_tgid >> 32;
 	event->tid = (__u32)pid_tgid;
 	event->uid = (__u32)bpf_get_current_uid_gid();
-	if (BPF_CORE_READ(task, flags) & PF_IO_WORKER)
-		BPF_CORE_READ_STR_INTO(&event->comm, task, group_leader, comm);
-	else
-		bpf_get_current_comm(event->comm, sizeof(event->comm));
+	get_process_comm(event->comm);
 }
 
 /* Report the connection sk, just accepted by the current task from listener. */
-static __always_inline int report_accepted(struct task_struct *task, const struct sock *sk,
-					   const struct sock *listener)
+static __always_inline int report_accepted(const struct sock *sk, const struct sock *listener)
 {
 	struct event *event;
 
@@ -221,7 +215,7 @@ static __always_inline int report_accepted(struct task_struct *task, const struc
 		return 0;
 	event->ts_ns = bpf_ktime_get_ns();
 	event->outcome = ACCEPT_ACCEPTED;
-	set_task(event, task);
+	set_task(event);
 	event_set_addresses(event, sk, false);
 	if (report_queue) {
 		set_queue_wait(event, sk);
@@ -252,7 +246,7 @@ static __always_inline int accept_returned(long fd)
 	if (fd < 0 || task_filtered_out(bpf_get_current_pid_tgid()))
 		return 0;
 	task = bpf_get_current_task_btf();
-	return report_accepted(task, sock_of_fd(task, fd), listener_of_syscall(task));
+	return report_accepted(sock_of_fd(task, fd), listener_of_syscall(task));
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
@@ -337,7 +331,7 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 		bpf_map_delete_elem(&accept_uring_requests, &key); /* its last completion */
 	if (fd < 0 || task_filtered_out(bpf_get_current_pid_tgid()))
 		return 0;
-	return report_accepted(task, sock_of_fd(task, fd), listener);
+	return report_accepted(sock_of_fd(task, fd), listener);
 }
 
 /*

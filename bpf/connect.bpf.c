@@ -25,9 +25,11 @@
 struct connect_start {
 	__u64 sk; /* the key, again: an LRU may hand the entry to another socket meanwhile */
 	__u64 start_ns;
+	__u64 soft_error_ns; /* when soft_error came */
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;
+	__s32 soft_error; /* an ICMP error kept for SO_ERROR (see connect_error_reported()) */
 	char comm[EVENT_COMM_LEN];
 };
 
@@ -87,7 +89,7 @@ static __always_inline int connect_begin(const struct sock *sk, bool typed)
 	start.pid = pid_tgid >> 32;
 	start.tid = (__u32)pid_tgid;
 	start.uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(start.comm, sizeof(start.comm));
+	get_process_comm(start.comm);
 	/*
 	 * Counted once per entry, so that user space's arithmetic holds. An entry already
 	 * there is this attempt's, taken by both twins (see connect_twin_notes), or one whose
@@ -100,38 +102,116 @@ static __always_inline int connect_begin(const struct sock *sk, bool typed)
 	return 0;
 }
 
+/* Before 6.6, TCP Fast Open's deferred connect was a bit field of its own. */
+struct inet_sock___bitfields {
+	__u8 defer_connect : 1;
+} __attribute__((preserve_access_index));
+
 /*
- * Leaving SYN_SENT for CLOSE without sk_err set: if a SYN is out (packets_out), the
- * application gave up on it (close(), shutdown(), SO_LINGER 0). If none is, connect()
- * itself failed after entering SYN_SENT and before sending one: in practice, no free
- * local port (inet_hash_connect(): EADDRNOTAVAIL); the port shown would be left over
- * from an earlier attempt on the same socket, so none is.
+ * connect() with TCP_FASTOPEN_CONNECT and a cookie in hand returns 0 at once and leaves
+ * the SYN, with the data, to the first write.
  */
-static __always_inline void set_outcome(struct event *event, const struct sock *sk, int newstate,
-					bool typed)
+static __always_inline bool syn_deferred(const struct sock *sk)
 {
-	if (newstate != TCP_CLOSE) {
-		/* SYN_RECV after a bare SYN (simultaneous open) is an answer too. */
-		event->outcome = CONNECT_ESTABLISHED;
+	const struct inet_sock___bitfields *old = (const void *)sk;
+	const struct inet_sock *inet = (const void *)sk;
+
+	if (bpf_core_field_exists(old->defer_connect))
+		return BPF_CORE_READ_BITFIELD_PROBED(old, defer_connect);
+	/*
+	 * Since 6.6 a bit of inet_flags, numbered by an enum without a name, which CO-RE
+	 * cannot relocate: its value is the build kernel's (checked on each tested kernel).
+	 */
+	return BPF_CORE_READ(inet, inet_flags) & (1UL << INET_FLAGS_DEFER_CONNECT);
+}
+
+/* How an attempt ended, worked out before an event is reserved (min_ms needs it). */
+struct outcome {
+	__u64 latency_ns;
+	__s32 error;
+	__u8 kind;	    /* enum connect_outcome */
+	bool has_latency;   /* a round trip was measured */
+	bool no_local_port; /* connect() failed before it chose one */
+};
+
+/*
+ * A SYN carrying TCP Fast Open may have left at the first write, long after connect()
+ * (syn_deferred()). Its round trip is then the SYN-ACK's RTT sample, which the kernel
+ * takes before it enters ESTABLISHED: exact unless the SYN was sent again.
+ */
+static __always_inline __u64 established_latency(const struct sock *sk, __u64 elapsed_ns)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	__u32 srtt_us;
+
+	if (!BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen) || BPF_CORE_READ(tp, total_retrans))
+		return elapsed_ns;
+	srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the first sample, unsmoothed */
+	if (!srtt_us || srtt_us * 1000ULL > elapsed_ns)
+		return elapsed_ns;
+	return srtt_us * 1000ULL;
+}
+
+/*
+ * Leaving SYN_SENT for CLOSE, in order of what the application was told:
+ * - sk_err set: refused (RST), timed out, or an ICMP error while connect() did not hold
+ *   the socket;
+ * - an ICMP error kept as the soft error (connect() held the socket when it came), and
+ *   sk_err_soft since cleared: the application took it with SO_ERROR, as event loops do
+ *   after poll() says POLLERR. The latency is the ICMP's. Still set: the application
+ *   closed without asking, and gave up on the attempt like any other;
+ * - a SYN out (packets_out): the application gave up on it (close(), shutdown(),
+ *   SO_LINGER 0);
+ * - no SYN out, and Fast Open's connect waiting for data: closed before writing;
+ * - no SYN out otherwise: connect() itself failed after entering SYN_SENT and before
+ *   sending one, in practice for lack of a free local port (inet_hash_connect():
+ *   EADDRNOTAVAIL). The port would be left over from an earlier attempt on the same
+ *   socket, so none is shown.
+ */
+static __always_inline void closed_outcome(struct outcome *outcome, const struct sock *sk,
+					   const struct connect_start *start, bool typed)
+{
+	outcome->kind = CONNECT_FAILED;
+	outcome->error = sk_read(typed, sk, sk_err);
+	if (outcome->error)
+		return;
+	if (start->soft_error && !sk_read(typed, sk, sk_err_soft)) {
+		outcome->error = start->soft_error;
+		outcome->latency_ns = start->soft_error_ns - start->start_ns;
 		return;
 	}
-	event->error = sk_read(typed, sk, sk_err);
-	if (event->error) {
-		event->outcome = CONNECT_FAILED;
-	} else if (BPF_CORE_READ((const struct tcp_sock *)sk, packets_out)) {
-		/* (through the helper even when typed: tcp_sock lies beyond struct sock) */
-		event->outcome = CONNECT_ABANDONED;
+	/* (through the helper even when typed: tcp_sock lies beyond struct sock) */
+	if (BPF_CORE_READ((const struct tcp_sock *)sk, packets_out)) {
+		outcome->kind = CONNECT_ABANDONED;
+	} else if (syn_deferred(sk)) {
+		outcome->kind = CONNECT_UNSENT;
+		outcome->has_latency = false;
 	} else {
-		event->outcome = CONNECT_FAILED;
-		event->error = EADDRNOTAVAIL;
-		event->lport = 0;
+		outcome->error = EADDRNOTAVAIL;
+		outcome->no_local_port = true;
 	}
+}
+
+static __always_inline void get_outcome(struct outcome *outcome, const struct sock *sk,
+					int newstate, const struct connect_start *start, __u64 now,
+					bool typed)
+{
+	outcome->latency_ns = now - start->start_ns;
+	outcome->has_latency = true;
+	if (newstate == TCP_CLOSE) {
+		closed_outcome(outcome, sk, start, typed);
+		return;
+	}
+	/* SYN_RECV after a bare SYN (simultaneous open) is an answer too. */
+	outcome->kind = CONNECT_ESTABLISHED;
+	outcome->latency_ns = established_latency(sk, outcome->latency_ns);
 }
 
 static __always_inline int connect_end(const struct sock *sk, int newstate, bool typed)
 {
 	struct connect_start start, *entry;
 	__u64 key = (__u64)sk, now;
+	struct outcome outcome = {};
 	struct event *event;
 
 	entry = bpf_map_lookup_elem(&connect_in_flight, &key);
@@ -144,20 +224,28 @@ static __always_inline int connect_end(const struct sock *sk, int newstate, bool
 		return 0; /* evicted while we read it: counted as such */
 	count(COUNTER_CONNECT_FINISHED);
 	now = bpf_ktime_get_ns();
-	if (now - start.start_ns < filter_min_latency_ns)
+	get_outcome(&outcome, sk, newstate, &start, now, typed);
+	/* min_ms: an attempt without a round trip took no time to compare. */
+	if (filter_min_latency_ns &&
+	    (!outcome.has_latency || outcome.latency_ns < filter_min_latency_ns))
 		return 0;
 	event = event_reserve(EVENT_CONNECT);
 	if (!event)
 		return 0;
 	event->ts_ns = now;
-	event->connect_latency_ns = now - start.start_ns;
-	event->flags = EVENT_HAS_DURATION;
+	if (outcome.has_latency) {
+		event->connect_latency_ns = outcome.latency_ns;
+		event->flags = EVENT_HAS_DURATION;
+	}
 	event->pid = start.pid;
 	event->tid = start.tid;
 	event->uid = start.uid;
 	__builtin_memcpy(event->comm, start.comm, sizeof(event->comm));
 	event_set_addresses(event, sk, typed);
-	set_outcome(event, sk, newstate, typed);
+	event->outcome = outcome.kind;
+	event->error = outcome.error;
+	if (outcome.no_local_port)
+		event->lport = 0;
 	event_submit(event);
 	return 0;
 }
@@ -287,4 +375,81 @@ SEC("kprobe/tcp_v4_destroy_sock")
 int BPF_KPROBE(connect_destroy_kprobe, struct sock *sk)
 {
 	return connect_destroyed(sk);
+}
+
+/*
+ * An ICMP error for an attempt's SYN (unreachable, prohibited, port unreachable) that
+ * comes while connect() still holds the socket: on a veth pair or loopback it comes
+ * within connect() itself, and a REJECT rule in the local output path always does. The
+ * kernel cannot close the socket then: tcp_v4_err() and tcp_v6_err() keep the error as
+ * the soft error, which SO_ERROR hands to the application (and clears), the socket left
+ * in SYN_SENT. Before that, they queue it on the socket's error queue and report it:
+ * this is where it is seen, on an event that fires only for socket errors.
+ */
+#define SO_EE_ORIGIN_ICMP  2
+#define SO_EE_ORIGIN_ICMP6 3
+
+/* The errno of the ICMP error just queued on the socket (the queue's tail), or 0. */
+static __always_inline __s32 queued_icmp_error(const struct sock *sk)
+{
+	struct sk_buff *skb = BPF_CORE_READ(sk, sk_error_queue.prev);
+	struct sock_exterr_skb *serr;
+	__u8 origin;
+
+	if (!skb || (void *)skb == (void *)&sk->sk_error_queue)
+		return 0; /* empty: the queue's head links to itself */
+	serr = (struct sock_exterr_skb *)skb->cb;
+	origin = BPF_CORE_READ(serr, ee.ee_origin);
+	if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6)
+		return 0;
+	return BPF_CORE_READ(serr, ee.ee_errno);
+}
+
+static __always_inline int connect_error_reported(const struct sock *sk)
+{
+	struct connect_start *entry;
+	__u64 key = (__u64)sk;
+	__s32 error;
+
+	/* With sk_err set the error is hard: the change to CLOSE that follows reports it. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT || BPF_CORE_READ(sk, sk_err) ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	entry = bpf_map_lookup_elem(&connect_in_flight, &key);
+	if (!entry || entry->sk != key)
+		return 0;
+	error = queued_icmp_error(sk);
+	if (!error)
+		return 0;
+	entry->soft_error = error;
+	entry->soft_error_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/*
+ * sk_error_report() fires the tracepoint (Linux 5.13 and later). Its classic form's record
+ * has no socket to find the attempt by: no "tracepoint" variant.
+ */
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(connect_error_btf, const struct sock *sk)
+{
+	return connect_error_reported(sk);
+}
+
+SEC("raw_tp/inet_sk_error_report")
+int BPF_PROG(connect_error_raw, const struct sock *sk)
+{
+	return connect_error_reported(sk);
+}
+
+SEC("fentry/sk_error_report")
+int BPF_PROG(connect_error_fentry, struct sock *sk)
+{
+	return connect_error_reported(sk);
+}
+
+SEC("kprobe/sk_error_report")
+int BPF_KPROBE(connect_error_kprobe, struct sock *sk)
+{
+	return connect_error_reported(sk);
 }

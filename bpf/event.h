@@ -29,6 +29,7 @@ enum connect_outcome {
 	CONNECT_ESTABLISHED = 0, /* the peer answered with a SYN-ACK (or a SYN) */
 	CONNECT_FAILED = 1,	 /* RST, timeout or ICMP error: see error */
 	CONNECT_ABANDONED = 2,	 /* the application closed it before any answer */
+	CONNECT_UNSENT = 3,	 /* closed before its SYN left (TCP Fast Open's connect) */
 };
 
 /* What became of a passive connection; the last two only with accept -f. */

@@ -18,6 +18,7 @@
 #define AF_INET6      10
 #define IPPROTO_TCP   6
 #define EADDRNOTAVAIL 99
+#define PF_IO_WORKER  0x00000010 /* include/linux/sched.h: an io_uring worker thread */
 
 /* Named types, so that the definitions in common.bpf.c match these declarations. */
 struct events_map {
@@ -101,6 +102,21 @@ static __always_inline void event_submit(struct event *event)
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
+}
+
+/*
+ * The name of the current task's process. io_uring runs a request in a thread of the
+ * process that owns the ring (iou-wrk-N with IOSQE_ASYNC or when it would block,
+ * iou-sqp-N with SQPOLL): what names the process is its main thread's name.
+ */
+static __always_inline void get_process_comm(char comm[EVENT_COMM_LEN])
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (BPF_CORE_READ(task, flags) & PF_IO_WORKER)
+		BPF_CORE_READ_STR_INTO((char(*)[EVENT_COMM_LEN])comm, task, group_leader, comm);
+	else
+		bpf_get_current_comm(comm, EVENT_COMM_LEN);
 }
 
 /* -p, -u, --cgroup: the filters on the task, which must be the current one. */

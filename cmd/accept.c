@@ -82,8 +82,12 @@ static void enable_options_programs(struct trace_config *config)
 
 	config->report_queue = config->column_flags & COLUMN_EXTENDED;
 	/* A kernel without io_uring, or too old to show multishot submissions. */
-	config->optional_programs[0] = "accept_uring_submit";
-	config->optional_programs[1] = "accept_uring_complete";
+	static const char uring_lost[] = "io_uring accepts go unseen";
+
+	config->optional_programs[0] =
+		(struct optional_program){ "accept_uring_submit", uring_lost };
+	config->optional_programs[1] =
+		(struct optional_program){ "accept_uring_complete", uring_lost };
 	/* A probe's name stands for all its variants (_btf, _raw, _tp). */
 	if (!config->report_queue)
 		config->disabled_programs[n++] = "accept_queue";

@@ -79,6 +79,15 @@ static const struct option connect_options[] = {
 	{},
 };
 
+/*
+ * Before Linux 5.13 no event shows an ICMP error that comes while connect() holds the
+ * socket (bpf/connect.bpf.c): the attempt then ends as the application leaves it.
+ */
+static const struct optional_program icmp_soft_errors = {
+	.name = "connect_error",
+	.lost = "an ICMP error that a non-blocking connect takes with SO_ERROR shows as ABANDONED",
+};
+
 enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv,
 			      struct trace_config *config)
 {
@@ -86,6 +95,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
+	config->optional_programs[0] = icmp_soft_errors;
 	while ((opt = cli_getopt(ctx, argc, argv,
 				 ":p:P:u:46UjtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {
 		switch (opt) {

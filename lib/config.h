@@ -24,14 +24,19 @@ enum attach_method {
 
 #define CONFIG_PROGRAM_LIST 4
 
+/* A probe the command can do without where the kernel lacks its event, and at what cost. */
+struct optional_program {
+	const char *name; /* a probe's name stands for all its variants */
+	const char *lost; /* what goes unseen without it, told when it is left out */
+};
+
 struct trace_config {
 	/* Programs named "<command>_*" in the BPF object are loaded, the rest are not. */
 	const char *command;
 	/* Programs of the command that its options leave out (a probe's name stands for all
-	 * its variants), and those it can do without where the kernel lacks their event;
-	 * both end early with NULL. */
+	 * its variants), and those it can do without; both end early with NULL. */
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
-	const char *optional_programs[CONFIG_PROGRAM_LIST];
+	struct optional_program optional_programs[CONFIG_PROGRAM_LIST];
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
 	__u32 filter_uid;	 /* FILTER_UID_ANY: every user (UID 0 is root's) */

@@ -79,23 +79,31 @@ static const char *offered(enum attach_method method, const char *target, const 
 
 /*
  * The probe a program attaches, as its tracepoint is named ("category/name"): fentry and
- * kprobe variants name a function, so they take their classic sibling's ("<base>_tp").
+ * kprobe variants name a function, so they take their classic sibling's ("<base>_tp"),
+ * or, for a tracepoint whose classic record cannot serve, their tp_btf sibling's (the
+ * name alone).
  */
 static const char *probe_event(struct tcptrace *skel, const struct bpf_program *prog,
 			       enum attach_method method)
 {
+	static const enum attach_method siblings[] = { ATTACH_TRACEPOINT, ATTACH_TP_BTF };
 	const char *program = bpf_program__name(prog);
 	const char *section = bpf_program__section_name(prog);
-	const struct bpf_program *sibling;
-	char name[64];
 
 	if (method != ATTACH_FENTRY && method != ATTACH_KPROBE)
 		return strchr(section, '/') + 1;
-	snprintf(name, sizeof(name), "%.*s%s",
-		 (int)(strlen(program) - strlen(attach_method_suffix(method))), program,
-		 attach_method_suffix(ATTACH_TRACEPOINT));
-	sibling = bpf_object__find_program_by_name(skel->obj, name);
-	return sibling ? strchr(bpf_program__section_name(sibling), '/') + 1 : NULL;
+	for (unsigned int i = 0; i < sizeof(siblings) / sizeof(siblings[0]); i++) {
+		const struct bpf_program *sibling;
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s%s",
+			 (int)(strlen(program) - strlen(attach_method_suffix(method))), program,
+			 attach_method_suffix(siblings[i]));
+		sibling = bpf_object__find_program_by_name(skel->obj, name);
+		if (sibling)
+			return strchr(bpf_program__section_name(sibling), '/') + 1;
+	}
+	return NULL;
 }
 
 static void add_program(struct probe_row *rows, unsigned int *n, struct tcptrace *skel,

@@ -130,6 +130,8 @@ static const char *connect_result(const struct event *event)
 		return "ESTABLISHED";
 	case CONNECT_ABANDONED:
 		return "ABANDONED";
+	case CONNECT_UNSENT:
+		return "UNSENT";
 	}
 	return strerrorname_np(event->error);
 }

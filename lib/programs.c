@@ -87,8 +87,7 @@ static enum attach_method variant_of(const char *name)
 	return ATTACH_AUTO;
 }
 
-/* A program is disabled by its name, or, for a probe's variant, by the probe's name. */
-static bool disabled_as(const char *name, const char *entry)
+bool program_is(const char *name, const char *entry)
 {
 	size_t len = strlen(entry);
 
@@ -101,7 +100,7 @@ static bool disabled_as(const char *name, const char *entry)
 static bool disabled(const struct trace_config *config, const char *name)
 {
 	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && config->disabled_programs[i]; i++)
-		if (disabled_as(name, config->disabled_programs[i]))
+		if (program_is(name, config->disabled_programs[i]))
 			return true;
 	return false;
 }
@@ -123,7 +122,7 @@ int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 		bool found = false;
 
 		bpf_object__for_each_program(prog, skel->obj)
-			found |= disabled_as(bpf_program__name(prog), entry);
+			found |= program_is(bpf_program__name(prog), entry);
 		if (!found) {
 			failure_step(failure, "find", entry);
 			return -ENOENT;

@@ -20,6 +20,8 @@ const char *attach_method_suffix(enum attach_method method);
 int attach_method_parse(const char *text, enum attach_method *method);
 /* How a program with this section attaches; ATTACH_AUTO for none of the five. */
 enum attach_method attach_method_of_section(const char *section);
+/* Is the program called name this entry of a list, or a variant of the probe it names? */
+bool program_is(const char *name, const char *entry);
 /* A name in config->disabled_programs that no program has is a typo: -ENOENT. */
 int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure);

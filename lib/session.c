@@ -85,12 +85,12 @@ static int ensure_tracefs(struct session *session, struct failure *failure)
 	return 0;
 }
 
-static bool listed(const char *const *list, size_t size, const char *name)
+static const struct optional_program *optional(const struct trace_config *config, const char *name)
 {
-	for (size_t i = 0; i < size && list[i]; i++)
-		if (!strcmp(list[i], name))
-			return true;
-	return false;
+	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->optional_programs[i].name; i++)
+		if (program_is(name, config->optional_programs[i].name))
+			return &config->optional_programs[i];
+	return NULL;
 }
 
 static bool event_offered(const struct session *session, const char *section)
@@ -125,20 +125,24 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 
 	bpf_object__for_each_program(prog, session->skel->obj) {
 		const char *section = bpf_program__section_name(prog);
-		const char *name = bpf_program__name(prog);
+		const struct optional_program *optional_program;
 
 		if (!bpf_program__autoload(prog) || event_offered(session, section))
 			continue;
-		if (!listed(config->optional_programs, CONFIG_PROGRAM_LIST, name)) {
+		optional_program = optional(config, bpf_program__name(prog));
+		if (!optional_program) {
 			char what[96];
 
 			snprintf(what, sizeof(what), "%s (this kernel does not offer it)", section);
 			return fail(failure, "attach", what, -EOPNOTSUPP);
 		}
 		bpf_program__set_autoload(prog, false);
-		if (n < 4)
-			snprintf(session->missing_events[n++], sizeof(session->missing_events[0]),
-				 "%s", strchr(section, '/') + 1);
+		if (n < CONFIG_PROGRAM_LIST) {
+			snprintf(session->missing_events[n].event,
+				 sizeof(session->missing_events[n].event), "%s",
+				 strchr(section, '/') + 1);
+			session->missing_events[n++].lost = optional_program->lost;
+		}
 	}
 	return 0;
 }

@@ -28,9 +28,12 @@ struct session {
 	unsigned int nr_links;
 	bool mounted_tracefs; /* tracefs was missing and this session mounted it */
 	const char *tracefs;  /* where tracefs is, when a program needs it */
-	/* For -v: optional programs left out (this kernel lacks their event), and the
+	/* Optional programs left out (this kernel lacks their event), and, for -v, the
 	 * attach methods tried before the one that worked, with what went wrong. */
-	char missing_events[4][64];
+	struct {
+		char event[64];
+		const char *lost;
+	} missing_events[CONFIG_PROGRAM_LIST];
 	char fallbacks[5][256];
 };
 

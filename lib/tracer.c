@@ -101,16 +101,29 @@ static void describe_attachment(const struct session *session, int err)
 	     i++)
 		if (session->fallbacks[i][0])
 			notice("%s", session->fallbacks[i]);
-	for (unsigned int i = 0; i < 4; i++)
-		if (session->missing_events[i][0])
-			notice("this kernel has no tracepoint %s: its program is left out",
-			       session->missing_events[i]);
 	if (err)
 		return;
 	for (unsigned int i = 0; i < session->nr_links; i++) {
 		const struct bpf_program *prog = session->programs[i];
 
 		notice("attached %s: %s", bpf_program__name(prog), bpf_program__section_name(prog));
+	}
+}
+
+/*
+ * What this kernel cannot show, said once, -v or not: a probe left out for want of its
+ * event. Probes that share a consequence share the line.
+ */
+static void tell_missing_events(const struct session *session)
+{
+	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && session->missing_events[i].lost; i++) {
+		bool told = false;
+
+		for (unsigned int j = 0; j < i; j++)
+			told |= session->missing_events[j].lost == session->missing_events[i].lost;
+		if (!told)
+			notice("this kernel has no tracepoint %s: %s",
+			       session->missing_events[i].event, session->missing_events[i].lost);
 	}
 }
 
@@ -363,6 +376,8 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
 	if (config->verbose)
 		describe_attachment(&tracer.session, err);
+	if (!err)
+		tell_missing_events(&tracer.session);
 	if (!err)
 		err = drop_privileges(&tracer, failure);
 	if (!err) {

@@ -4,11 +4,20 @@
  * integration tests.
  *
  *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] [-m METHOD] [-W MS] [-H] [-D] [-M]
- *                    ADDR PORT
+ *                    [-F] ADDR PORT
+ *     -F: accept TCP Fast Open (TCP_FASTOPEN)
  *   tcp_peer not-tcp DIR
  *   tcp_peer connect [-c COMM] [-t] [-N] [-a MS] [-w MS] [-r REPEAT]
- *                    [-i MS] [-R PORT] ADDR PORT
+ *                    [-i MS] [-R PORT] [-Z MS] [-F [-s MS]] [-U MODE] ADDR PORT
  *     -R PORT: if the attempt fails, connect the same socket again, to PORT
+ *     -Z MS: non-blocking, and give up after MS without asking how it went: no poll(),
+ *         no SO_ERROR
+ *     -F: connect with TCP_FASTOPEN_CONNECT; with a cookie from an earlier connection,
+ *         connect() returns at once and the SYN waits for the first write. Without -s
+ *         the socket is closed at once: "unsent" if no SYN had left by then.
+ *     -s MS: then write one byte MS milliseconds after connect() returned
+ *     -U MODE: connect through io_uring (IORING_OP_CONNECT), the request run by a
+ *         worker thread (async: IOSQE_ASYNC) or the ring's polling thread (sqpoll)
  *
  * The test scripts compare the tracer's events against what this program
  * prints, so every printed field is what the kernel actually saw: the comm
@@ -21,7 +30,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <liburing.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -43,8 +54,9 @@
 #define DEFAULT_BACKLOG 128
 #define DEFAULT_WAIT_MS 5000
 
-/* Outcome of one attempt: 0 is ESTABLISHED, > 0 an errno, or this. */
+/* Outcome of one attempt: 0 is ESTABLISHED, > 0 an errno, or one of these. */
 #define RESULT_ABANDONED (-1)
+#define RESULT_UNSENT	 (-2) /* -F: closed with its SYN still waiting for data */
 
 struct peer_addr {
 	int family; /* AF_INET or AF_INET6 */
@@ -65,11 +77,18 @@ struct listen_opts {
 	int backlog;
 	long count; /* 0: accept forever */
 	enum accept_method method;
-	long wait_ms; /* -W: wait this long once a connection is ready */
-	bool hold;    /* -H: never accept */
-	bool dual;    /* -D: an IPv6 listener takes IPv4 clients too (v4-mapped) */
-	bool mptcp;   /* -M: an MPTCP socket */
+	long wait_ms;  /* -W: wait this long once a connection is ready */
+	bool hold;     /* -H: never accept */
+	bool dual;     /* -D: an IPv6 listener takes IPv4 clients too (v4-mapped) */
+	bool mptcp;    /* -M: an MPTCP socket */
+	bool fastopen; /* -F: TCP_FASTOPEN */
 	struct peer_addr addr;
+};
+
+enum uring_mode {
+	URING_NONE,
+	URING_ASYNC,  /* IOSQE_ASYNC: an io-wq worker (iou-wrk-N) runs connect() */
+	URING_SQPOLL, /* IORING_SETUP_SQPOLL: the ring's thread (iou-sqp-N) submits it */
 };
 
 struct connect_opts {
@@ -82,6 +101,10 @@ struct connect_opts {
 	long repeat;
 	long interval_ms;
 	long again_port; /* -R: then connect the same socket again, to this port; 0: no */
+	long blind_ms;	 /* -Z: give up after this long without looking; -1: no */
+	bool fastopen;	 /* -F: TCP_FASTOPEN_CONNECT */
+	long send_ms;	 /* -s: write one byte this long after connect(); -1: never */
+	enum uring_mode uring;
 	struct peer_addr dst;
 };
 
@@ -213,6 +236,8 @@ static const char *result_name(int result, char *buf, size_t len)
 		return "ESTABLISHED";
 	if (result == RESULT_ABANDONED)
 		return "abandoned";
+	if (result == RESULT_UNSENT)
+		return "unsent";
 	return errno_name(result, buf, len);
 }
 
@@ -250,6 +275,8 @@ static int open_listener(const struct listen_opts *o)
 	if (o->addr.family == AF_INET6 && !o->dual &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		die_sys("setsockopt(IPV6_V6ONLY)", errno);
+	if (o->fastopen && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &(int){ 16 }, sizeof(int)))
+		die_sys("setsockopt(TCP_FASTOPEN)", errno);
 	if (bind(fd, (const struct sockaddr *)&o->addr.ss, o->addr.len))
 		die_sys("bind", errno);
 	if (listen(fd, o->backlog))
@@ -372,8 +399,11 @@ static int cmd_listen(int argc, char **argv)
 	struct listen_opts o = { .backlog = DEFAULT_BACKLOG, .method = ACCEPT4_CLOEXEC };
 	int fd, opt;
 
-	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HDM")) != -1) {
+	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HDMF")) != -1) {
 		switch (opt) {
+		case 'F':
+			o.fastopen = true;
+			break;
 		case 'c':
 			o.comm = optarg;
 			break;
@@ -511,6 +541,11 @@ static int connect_nonblocking(int fd, const struct connect_opts *o, long long *
 			errno_name(err, buf, sizeof(buf)));
 		return err;
 	}
+	if (o->blind_ms >= 0) {
+		sleep_ms(o->blind_ms);
+		*t_end = now_us();
+		return RESULT_ABANDONED;
+	}
 	return wait_outcome(fd, *t_start + timeout * 1000LL, t_end);
 }
 
@@ -523,6 +558,66 @@ static int connect_blocking(int fd, const struct connect_opts *o, long long *t_s
 	r = connect(fd, (const struct sockaddr *)&o->dst.ss, o->dst.len);
 	*t_end = now_us();
 	return r ? errno : 0;
+}
+
+/* -U: the connect() runs in one of the ring's threads, not in ours. */
+static int connect_uring(int fd, const struct connect_opts *o, long long *t_start, long long *t_end)
+{
+	struct io_uring_params params = { 0 };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int err, res;
+
+	if (o->uring == URING_SQPOLL) {
+		params.flags = IORING_SETUP_SQPOLL;
+		params.sq_thread_idle = 1000;
+	}
+	err = io_uring_queue_init_params(4, &ring, &params);
+	if (err)
+		die_sys("io_uring_queue_init", -err);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&o->dst.ss, o->dst.len);
+	if (o->uring == URING_ASYNC)
+		sqe->flags |= IOSQE_ASYNC;
+	*t_start = now_us();
+	err = io_uring_submit(&ring);
+	if (err < 0)
+		die_sys("io_uring_submit", -err);
+	err = io_uring_wait_cqe(&ring, &cqe);
+	if (err)
+		die_sys("io_uring_wait_cqe", -err);
+	*t_end = now_us();
+	res = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	return res < 0 ? -res : 0;
+}
+
+/* -F: connect() returned 0; is the SYN still waiting for the first write? */
+static bool syn_waiting(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+		die_sys("getsockopt(TCP_INFO)", errno);
+	return info.tcpi_state == TCP_SYN_SENT;
+}
+
+/*
+ * -F -s: the first write sends the SYN, with the byte; on a blocking socket it returns
+ * once the handshake is done (the time taken includes the wait before it).
+ */
+static int send_first_byte(int fd, const struct connect_opts *o, long long *t_end)
+{
+	int result = 0;
+
+	sleep_ms(o->send_ms);
+	if (write(fd, "x", 1) != 1)
+		result = errno;
+	*t_end = now_us();
+	return result;
 }
 
 /* The local endpoint, or "-"/0 when the socket has none (any more). */
@@ -574,10 +669,16 @@ static int attempt_on(int fd, const struct connect_opts *o)
 	long long t_start, t_end;
 	int result;
 
-	if (o->nonblock)
+	if (o->uring)
+		result = connect_uring(fd, o, &t_start, &t_end);
+	else if (o->nonblock)
 		result = connect_nonblocking(fd, o, &t_start, &t_end);
 	else
 		result = connect_blocking(fd, o, &t_start, &t_end);
+	if (o->fastopen && result == 0 && o->send_ms >= 0)
+		result = send_first_byte(fd, o, &t_end);
+	else if (o->fastopen && result == 0 && syn_waiting(fd))
+		result = RESULT_UNSENT;
 	/* getsockname before close: afterwards there is nothing to read. */
 	report(fd, o, result, t_end - t_start);
 	return result;
@@ -593,6 +694,9 @@ static void one_attempt(const struct connect_opts *o)
 	fd = socket(o->dst.family, type, 0);
 	if (fd < 0)
 		die_sys("socket", errno);
+	if (o->fastopen &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &(int){ 1 }, sizeof(int)))
+		die_sys("setsockopt(TCP_FASTOPEN_CONNECT)", errno);
 	/* -R: a failed attempt leaves the socket reusable for another connect(). */
 	if (attempt_on(fd, o) != 0 && o->again_port) {
 		struct connect_opts again = *o;
@@ -623,8 +727,26 @@ static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+:c:tNa:w:r:i:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "+:c:tNa:w:r:i:R:Z:Fs:U:")) != -1) {
 		switch (opt) {
+		case 'Z':
+			o->blind_ms = parse_num(optarg, "-Z MS", 0, INT_MAX);
+			o->nonblock = true;
+			break;
+		case 'F':
+			o->fastopen = true;
+			break;
+		case 's':
+			o->send_ms = parse_num(optarg, "-s MS", 0, INT_MAX);
+			break;
+		case 'U':
+			if (!strcmp(optarg, "async"))
+				o->uring = URING_ASYNC;
+			else if (!strcmp(optarg, "sqpoll"))
+				o->uring = URING_SQPOLL;
+			else
+				die_usage("connect: -U takes async or sqpoll, not '%s'", optarg);
+			break;
 		case 'c':
 			o->comm = optarg;
 			break;
@@ -660,6 +782,10 @@ static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
 	/* A blocking connect has no wait of ours to bound. */
 	if (o->wait_set && !o->nonblock)
 		die_usage("connect: -w needs -N or -a");
+	if (o->send_ms >= 0 && !o->fastopen)
+		die_usage("connect: -s needs -F");
+	if (o->uring && o->nonblock)
+		die_usage("connect: -U waits for the completion: not with -N or -a");
 	if (argc - optind != 2)
 		die_usage("connect: expected ADDR PORT");
 	parse_addr(&o->dst, argv[optind], argv[optind + 1]);
@@ -669,6 +795,8 @@ static int cmd_connect(int argc, char **argv)
 {
 	struct connect_opts o = {
 		.abandon_ms = -1,
+		.send_ms = -1,
+		.blind_ms = -1,
 		.wait_ms = DEFAULT_WAIT_MS,
 		.repeat = 1,
 	};

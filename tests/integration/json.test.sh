@@ -12,15 +12,14 @@ server_start loop 127.0.0.1 json-srv
 port=$server_port
 
 # json_start ARGS...: a tracer writing JSON to $work/json.out; JSON has no header, so -v's
-# "attached" lines on stderr tell when the probes are in place.
+# notice of the privileges given up, written once every probe is attached, says when.
 json_start() {
 	fresh "$work/json.out" "$work/json.err"
 	"$TCPTRACE_BIN_DIR/tcptrace" "$@" -j -v >"$work/json.out" 2>"$work/json.err" &
 	json_pid=$!
 	background+=($json_pid)
-	wait_for_line "$work/json.err" '^tcptrace: attached' $json_pid ||
+	wait_for_line "$work/json.err" '^tcptrace: dropped every capability' $json_pid ||
 		die "JSON tracer did not start: $(cat "$work/json.err")"
-	sleep 0.2 # the last attach line is written after the first
 }
 json_stop() {
 	kill -INT $json_pid

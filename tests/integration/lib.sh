@@ -138,6 +138,16 @@ tracer_start() {
 		die "tracer did not start: $(cat "$work/trace.err")"
 }
 
+# tracer_start_json ARGS...: the same with -j, which prints no header: -v's notice of the
+# privileges given up, written once every probe is attached, says when.
+tracer_start_json() {
+	fresh "$work/trace.out" "$work/trace.err"
+	"$TCPTRACE_BIN_DIR/tcptrace" "$@" -j -v >"$work/trace.out" 2>"$work/trace.err" &
+	tracer_pid=$!
+	wait_for_line "$work/trace.err" '^tcptrace: dropped every capability' "$tracer_pid" ||
+		die "tracer did not start: $(cat "$work/trace.err")"
+}
+
 # tracer_interrupt [WHAT]: SIGINT to the tracer in $tracer_pid; it must exit 0.
 tracer_interrupt() {
 	local status

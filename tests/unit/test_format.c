@@ -152,6 +152,21 @@ static void test_results(void)
 	CHECK_STR(result_of(CONNECT_FAILED, EHOSTUNREACH), "EHOSTUNREACH\n");
 	CHECK_STR(result_of(CONNECT_FAILED, 4095), "E4095\n");
 	CHECK_STR(result_of(CONNECT_ABANDONED, 0), "ABANDONED\n");
+	CHECK_STR(result_of(CONNECT_UNSENT, 0), "UNSENT\n");
+	CHECK_STR(result_of(CONNECT_FAILED, EACCES), "EACCES\n");
+	CHECK_STR(result_of(CONNECT_FAILED, ENETUNREACH), "ENETUNREACH\n");
+}
+
+/* Closed before its SYN left: a real local port, no round trip to show. */
+static void test_unsent(void)
+{
+	struct event event = ipv4_event();
+
+	event.outcome = CONNECT_UNSENT;
+	event.flags = 0;
+	CHECK_STR(render(&event, COLUMN_EXTENDED, 0),
+		  "4242    curl             4  192.0.2.1                               40001 "
+		  "198.51.100.7                            443   -        1000   UNSENT\n");
 }
 
 /* -L alone shows LPORT; with -x too, the same column is not shown twice. */
@@ -336,6 +351,12 @@ static void test_json(void)
 	strcpy(plain, line);
 	CHECK_STR(render_json("connect", &event, COLUMN_EXTENDED | COLUMN_TIMESTAMP | COLUMN_LPORT),
 		  plain);
+	event.outcome = CONNECT_UNSENT;
+	event.error = 0;
+	event.flags = 0;
+	CHECK(strstr(render_json("connect", &event, 0),
+		     "\"sport\":40001,\"daddr\":\"198.51.100.7\",\"dport\":443,\"latency_ms\":null,"
+		     "\"uid\":1000,\"result\":\"UNSENT\"}\n") != NULL);
 	event = ipv6_event();
 	event.flags = 0;
 	memcpy(event.comm, "\x1b[2J\a\n\"\\\xff", 10);
@@ -386,6 +407,7 @@ int main(void)
 	RUN(test_timestamp);
 	RUN(test_extended);
 	RUN(test_results);
+	RUN(test_unsent);
 	RUN(test_lport);
 	RUN(test_hostile_comm);
 	RUN(test_ipv4_extremes);
