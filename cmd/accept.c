@@ -82,12 +82,14 @@ static void enable_options_programs(struct trace_config *config)
 
 	config->report_queue = config->column_flags & COLUMN_EXTENDED;
 	/* A kernel without io_uring, or too old to show multishot submissions. */
-	static const char uring_lost[] = "io_uring accepts go unseen";
-
-	config->optional_programs[0] =
-		(struct optional_program){ "accept_uring_submit", uring_lost };
-	config->optional_programs[1] =
-		(struct optional_program){ "accept_uring_complete", uring_lost };
+	config->optional_programs[0] = (struct optional_program){
+		.name = "accept_uring_submit",
+		.lost = "multishot io_uring accepts go unseen",
+	};
+	config->optional_programs[1] = (struct optional_program){
+		.name = "accept_uring_complete",
+		.lost = "io_uring accepts go unseen",
+	};
 	/* A probe's name stands for all its variants (_btf, _raw, _tp). */
 	if (!config->report_queue)
 		config->disabled_programs[n++] = "accept_queue";
@@ -130,7 +132,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 		}
 	}
 	if (optind < argc)
-		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind]));
 	enable_options_programs(config);
 	if ((config->column_flags & COLUMN_FAILED) && process_option(config))
 		return cli_bad_usage(ctx,

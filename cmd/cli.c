@@ -97,6 +97,19 @@ static enum cli_result top_level_error(const char *fmt, const char *arg)
 	return CLI_BAD_USAGE;
 }
 
+const char *cli_quote(const char *value)
+{
+	static char quoted[2][CLI_QUOTE_MAX * 4 + sizeof("...")];
+	static unsigned int next;
+	char *start = quoted[next++ % 2];
+	char *end = format_escaped(start, value, CLI_QUOTE_MAX);
+
+	*end = '\0';
+	if (strnlen(value, CLI_QUOTE_MAX + 1) > CLI_QUOTE_MAX)
+		memcpy(end, "...", sizeof("..."));
+	return start;
+}
+
 enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -118,23 +131,32 @@ int cli_getopt(struct command_context *ctx, int argc, char **argv, const char *o
 	return getopt_long(argc, argv, optstring, longopts, NULL);
 }
 
+/* A long option's name, without its "=value", quoted. */
+static const char *quote_option_name(const char *option)
+{
+	char name[CLI_QUOTE_MAX + 2];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(option, "="), option);
+	return cli_quote(name);
+}
+
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv)
 {
 	/* cli_getopt() is called with a leading ':' in optstring and opterr = 0. */
 	const char *culprit = argv[ctx->current];
 	bool long_option = !strncmp(culprit, "--", 2);
-	int name_len = strcspn(culprit, "=");
+	const char letter[] = { '-', (char)optopt, '\0' };
 
 	if (opt == ':' && long_option)
-		return cli_bad_usage(ctx, "option '%.*s' needs a value", name_len, culprit);
+		return cli_bad_usage(ctx, "option '%s' needs a value", quote_option_name(culprit));
 	if (opt == ':')
-		return cli_bad_usage(ctx, "option '-%c' needs a value", optopt);
+		return cli_bad_usage(ctx, "option '%s' needs a value", cli_quote(letter));
 	if (!long_option)
-		return cli_bad_usage(ctx, "unknown option '-%c'", optopt);
+		return cli_bad_usage(ctx, "unknown option '%s'", cli_quote(letter));
 	/* A known long option sets optopt: it was given a value it does not take. */
 	if (optopt)
-		return cli_bad_usage(ctx, "option '%.*s' takes no value", name_len, culprit);
-	return cli_bad_usage(ctx, "unknown option '%s'", culprit);
+		return cli_bad_usage(ctx, "option '%s' takes no value", quote_option_name(culprit));
+	return cli_bad_usage(ctx, "unknown option '%s'", cli_quote(culprit));
 }
 
 /* Runs a command's parser on argv, argv[0] being how the user named it. */
@@ -164,7 +186,7 @@ static enum cli_result help(int argc, char **argv)
 	}
 	command = find_command(argv[2]);
 	if (!command)
-		return top_level_error("unknown command '%s'", argv[2]);
+		return top_level_error("unknown command '%s'", cli_quote(argv[2]));
 	snprintf(prog, sizeof(prog), "tcptrace %s", command->name);
 	ctx.prog = prog;
 	ctx.command = command;
@@ -192,10 +214,10 @@ enum cli_result cli_parse(int argc, char **argv, struct trace_config *config)
 		return CLI_DONE;
 	}
 	if (argv[1][0] == '-')
-		return top_level_error("options go after the command: '%s'", argv[1]);
+		return top_level_error("options go after the command: '%s'", cli_quote(argv[1]));
 	command = find_command(argv[1]);
 	if (!command)
-		return top_level_error("unknown command '%s'", argv[1]);
+		return top_level_error("unknown command '%s'", cli_quote(argv[1]));
 	snprintf(prog, sizeof(prog), "tcptrace %s", command->name);
 	return parse_command(command, prog, argc - 1, argv + 1, config);
 }
@@ -396,13 +418,13 @@ static enum cli_result parse_ports_option(const struct command_context *ctx, con
 	int err = cli_parse_ports(text, config->filter_ports, &config->nr_filter_ports);
 
 	if (err == -E2BIG)
-		return cli_bad_usage(ctx, "too many ports in '%s': at most %d", text,
+		return cli_bad_usage(ctx, "too many ports in '%s': at most %d", cli_quote(text),
 				     FILTER_PORTS_MAX);
 	if (err)
 		return cli_bad_usage(ctx,
 				     "invalid port list '%s': expected ports from 1 to 65535, "
 				     "separated by commas",
-				     text);
+				     cli_quote(text));
 	return CLI_RUN;
 }
 
@@ -422,9 +444,10 @@ static enum cli_result cgroup_option(const struct command_context *ctx, const ch
 
 	if (err == -EMEDIUMTYPE)
 		return cli_bad_usage(ctx, "invalid cgroup '%s': not on a cgroup v2 filesystem",
-				     path);
+				     cli_quote(path));
 	if (err)
-		return cli_bad_usage(ctx, "invalid cgroup '%s': %s", path, strerror(-err));
+		return cli_bad_usage(ctx, "invalid cgroup '%s': %s", cli_quote(path),
+				     strerror(-err));
 	config->cgroup_path = path;
 	return CLI_RUN;
 }
@@ -438,9 +461,9 @@ static enum cli_result netns_option(const struct command_context *ctx, const cha
 		return cli_bad_usage(ctx,
 				     "invalid network namespace '%s': not a network namespace "
 				     "file (/proc/PID/ns/net, /run/netns/NAME)",
-				     path);
+				     cli_quote(path));
 	if (err)
-		return cli_bad_usage(ctx, "invalid network namespace '%s': %s", path,
+		return cli_bad_usage(ctx, "invalid network namespace '%s': %s", cli_quote(path),
 				     strerror(-err));
 	return CLI_RUN;
 }
@@ -452,7 +475,7 @@ enum cli_result cli_seconds_option(const struct command_context *ctx, const char
 		return cli_bad_usage(ctx,
 				     "invalid %s '%s': expected seconds, more than 0 and at most "
 				     "31536000, with up to 6 decimals",
-				     what, text);
+				     what, cli_quote(text));
 	return CLI_RUN;
 }
 
@@ -466,7 +489,7 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		if (cli_parse_pid(optarg, &config->filter_pid))
 			return cli_bad_usage(
 				ctx, "invalid PID '%s': expected a number from 1 to 4194304",
-				optarg);
+				cli_quote(optarg));
 		return CLI_RUN;
 	case 't':
 		config->column_flags |= COLUMN_TIMESTAMP;
@@ -485,14 +508,14 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 			return cli_bad_usage(ctx,
 					     "invalid attach method '%s': expected auto, tp_btf, "
 					     "raw_tp, tracepoint, fentry or kprobe",
-					     optarg);
+					     cli_quote(optarg));
 		return CLI_RUN;
 	case 'b':
 		if (cli_parse_ring_size(optarg, &config->ring_size))
 			return cli_bad_usage(ctx,
 					     "invalid ring size '%s': expected a power of two from "
 					     "%ldK to 1G, in bytes or with K, M or G",
-					     optarg, sysconf(_SC_PAGESIZE) / 1024);
+					     cli_quote(optarg), sysconf(_SC_PAGESIZE) / 1024);
 		return CLI_RUN;
 	case 'P':
 		return parse_ports_option(ctx, optarg, config);
@@ -500,7 +523,7 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		if (cli_parse_uid(optarg, &config->filter_uid))
 			return cli_bad_usage(
 				ctx, "invalid UID '%s': expected a number from 0 to 4294967294",
-				optarg);
+				cli_quote(optarg));
 		return CLI_RUN;
 	case '4':
 	case '6':
@@ -519,8 +542,9 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		return cli_seconds_option(ctx, "duration", optarg, &config->duration_ns);
 	case 'n':
 		if (cli_parse_count(optarg, &config->max_events))
-			return cli_bad_usage(
-				ctx, "invalid event count '%s': expected a number from 1", optarg);
+			return cli_bad_usage(ctx,
+					     "invalid event count '%s': expected a number from 1",
+					     cli_quote(optarg));
 		return CLI_RUN;
 	case 'h':
 		ctx->command->usage(ctx, stdout);

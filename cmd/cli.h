@@ -49,6 +49,12 @@ int (*cli_runner(const char *command))(const struct trace_config *, struct failu
 /* Parses the whole command line, whichever name it was run by. */
 enum cli_result cli_parse(int argc, char **argv, struct trace_config *config);
 
+/*
+ * A value as a usage error quotes it: its first CLI_QUOTE_MAX bytes escaped (see
+ * format_escaped()), "..." when there is more. Two calls may share a message.
+ */
+#define CLI_QUOTE_MAX ((size_t)64)
+const char *cli_quote(const char *value);
 /* Shared by the subcommands' parsers: print "<prog>: <message>" and the usage. */
 enum cli_result cli_bad_usage(const struct command_context *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -122,11 +122,11 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	if (config->interval_ns && !config->count_mode && !config->histogram)
 		return cli_bad_usage(ctx, "option '-i' needs -c or -H: it is how often they print");
 	if (argc - optind > 1)
-		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind + 1]);
+		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind + 1]));
 	if (argc - optind == 1 && cli_parse_ms(argv[optind], &config->filter_min_latency_ns))
 		return cli_bad_usage(ctx,
 				     "invalid min_ms '%s': expected milliseconds from 0 to "
 				     "86400000, with up to 6 decimals",
-				     argv[optind]);
+				     cli_quote(argv[optind]));
 	return CLI_RUN;
 }

@@ -33,6 +33,6 @@ enum cli_result features_parse(struct command_context *ctx, int argc, char **arg
 		return CLI_DONE;
 	}
 	if (optind < argc)
-		return cli_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind]));
 	return CLI_RUN;
 }

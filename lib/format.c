@@ -83,17 +83,12 @@ char *format_ms(char *p, __u64 ns)
 	return put_thousandths(p, ns / 1000);
 }
 
-/*
- * Any process may name itself with escape sequences or newlines (PR_SET_NAME); never
- * hand those to the operator's terminal. Backslash is escaped too, so the output can be
- * read back unambiguously.
- */
-static char *put_comm(char *p, const char *comm)
+char *format_escaped(char *p, const char *text, size_t max_len)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	for (int i = 0; i < EVENT_COMM_LEN && comm[i]; i++) {
-		unsigned char c = comm[i];
+	for (size_t i = 0; i < max_len && text[i]; i++) {
+		unsigned char c = text[i];
 
 		if (c >= 0x20 && c < 0x7f && c != '\\') {
 			*p++ = c;
@@ -234,7 +229,8 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 	case FIELD_PID:
 		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->pid);
 	case FIELD_COMM:
-		return no_task(event) ? put_str(p, unknown(fmt)) : put_comm(p, event->comm);
+		return no_task(event) ? put_str(p, unknown(fmt))
+				      : format_escaped(p, event->comm, EVENT_COMM_LEN);
 	case FIELD_IP:
 		*p++ = event->family == AF_INET6 ? '6' : '4';
 		return p;

@@ -79,6 +79,13 @@ void format_start(struct formatter *fmt);
  */
 #define FORMAT_MS_MAX 24
 char *format_address(char *p, __u16 family, const __u8 *addr);
+/*
+ * Text others chose, such as a COMM (any process may name itself with escape sequences
+ * or newlines): at most max_len bytes, each outside printable ASCII, and the backslash,
+ * as \xHH, so that nothing acts on the operator's terminal and the text reads back
+ * unambiguously. Up to 4 * max_len bytes; not terminated.
+ */
+char *format_escaped(char *p, const char *text, size_t max_len);
 char *format_ms(char *p, __u64 ns);
 /*
  * The start of every JSON object: '{', "time_ns" and "time" for a CLOCK_MONOTONIC

@@ -138,9 +138,13 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 		}
 		bpf_program__set_autoload(prog, false);
 		if (n < CONFIG_PROGRAM_LIST) {
-			snprintf(session->missing_events[n].event,
-				 sizeof(session->missing_events[n].event), "%s",
+			char *event = session->missing_events[n].event;
+
+			/* As tracefs and perf name it: "category:name". */
+			snprintf(event, sizeof(session->missing_events[n].event), "%s",
 				 strchr(section, '/') + 1);
+			if (strchr(event, '/'))
+				*strchr(event, '/') = ':';
 			session->missing_events[n++].lost = optional_program->lost;
 		}
 	}

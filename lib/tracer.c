@@ -376,10 +376,10 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
 	if (config->verbose)
 		describe_attachment(&tracer.session, err);
-	if (!err)
+	if (!err) {
 		tell_missing_events(&tracer.session);
-	if (!err)
 		err = drop_privileges(&tracer, failure);
+	}
 	if (!err) {
 		tracer.formatter.columns = config->columns;
 		tracer.formatter.flags = config->column_flags;

@@ -12,7 +12,7 @@ build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-de
 # sysctl (procps), strace (no bpf() on bad usage), groff (man page lint), clang-format,
 # for booting Debian's other kernels: qemu, a static busybox, cpio;
 # and the checkers: valgrind, clang-tidy, cppcheck, libFuzzer's runtime (libclang-rt).
-test_packages="iproute2 nftables iptables jq libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio valgrind clang-tidy cppcheck libclang-rt-dev"
+test_packages="iproute2 nftables xz-utils iptables jq libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio valgrind clang-tidy cppcheck libclang-rt-dev"
 
 missing=
 for package in $build_packages $test_packages; do

@@ -5,7 +5,8 @@
  *
  *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] [-m METHOD] [-W MS] [-H] [-D] [-M]
  *                    [-F] ADDR PORT
- *     -F: accept TCP Fast Open (TCP_FASTOPEN)
+ *     -F: accept TCP Fast Open (TCP_FASTOPEN), and read each connection to its end
+ *         before closing it: closed with the SYN's data unread, it would be reset
  *   tcp_peer not-tcp DIR
  *   tcp_peer connect [-c COMM] [-t] [-N] [-a MS] [-w MS] [-r REPEAT]
  *                    [-i MS] [-R PORT] [-Z MS] [-F [-s MS]] [-U MODE] ADDR PORT
@@ -362,6 +363,7 @@ static long long wait_ready_then(int fd, long wait_ms)
 
 static void accept_loop(int fd, const struct listen_opts *o)
 {
+	char buf[512];
 	long accepted = 0;
 	long long ready = 0;
 
@@ -378,6 +380,8 @@ static void accept_loop(int fd, const struct listen_opts *o)
 			die_sys("accept", errno);
 		}
 		report_accepted(c, ready ? now_us() - ready : 0);
+		while (o->fastopen && read(c, buf, sizeof(buf)) > 0)
+			;
 		close(c);
 		accepted++;
 	}

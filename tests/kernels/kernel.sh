@@ -35,6 +35,24 @@ fetch_kernel() {
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/kernel" --wildcards './boot/vmlinuz-*' ||
 		die "no kernel image in $deb"
 	vmlinuz=$(ls "$work"/kernel/boot/vmlinuz-*)
+	extract_reject_modules "$deb"
+}
+
+# What a REJECT rule needs, in the order insmod loads them (Debian builds them as
+# modules): uncompressed into $work/modules.
+REJECT_MODULES="libcrc32c nfnetlink nf_tables nf_reject_ipv4 nf_reject_ipv6 nft_reject nft_reject_inet"
+extract_reject_modules() {
+	local deb=$1 module patterns=()
+	for module in $REJECT_MODULES; do
+		patterns+=("*/$module.ko*")
+	done
+	mkdir -p "$work/modules"
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/kernel" --wildcards "${patterns[@]}" ||
+		die "no netfilter modules in $deb"
+	find "$work/kernel/lib" \( -name '*.ko' -o -name '*.ko.xz' \) -exec mv {} "$work/modules/" \;
+	for module in "$work"/modules/*.xz; do
+		[ -e "$module" ] && xz -d "$module"
+	done
 }
 
 newest_package() {

@@ -10,6 +10,20 @@ ip link set lo up
 echo "TT-KERNEL $(uname -r)"
 echo "TT-UNPRIVILEGED-BPF-DISABLED $(cat /proc/sys/kernel/unprivileged_bpf_disabled)"
 METHODS="tp_btf raw_tp tracepoint fentry kprobe"
+# A REJECT rule in the output path, as kube-proxy's: its ICMP error answers a SYN to
+# port 10 while connect() still holds the socket. Fast Open, for clients and servers.
+for module in $(cat /lib/reject/order); do insmod /lib/reject/$module.ko; done
+nft -f - <<NFT
+table inet tt {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 10 reject with icmpx type admin-prohibited
+	}
+}
+NFT
+echo "TT-REJECT-RULE $?"
+echo 0 >/proc/sys/net/ipv4/icmp_ratelimit
+echo 3 >/proc/sys/net/ipv4/tcp_fastopen
 mount -t tracefs tracefs /sys/kernel/tracing
 tcptrace features >/tmp/features 2>&1
 while IFS= read -r line; do echo "TT-FEATURES $line"; done </tmp/features
@@ -27,7 +41,8 @@ report() {
 
 # Each attach method in turn: the same connections must come out the same.
 for method in $METHODS; do
-	rm -f /tmp/*.out /tmp/*.err /tmp/srv4 /tmp/srv6 /tmp/peers /tmp/acc-srv /tmp/uring-srv /tmp/acc-refused
+	rm -f /tmp/*.out /tmp/*.err /tmp/srv4 /tmp/srv6 /tmp/peers /tmp/acc-srv /tmp/uring-srv /tmp/acc-refused \
+		/tmp/fo-*
 	echo "== connect -A $method"
 	tcptrace connect -x -A "$method" >/tmp/connect.out 2>/tmp/connect.err &
 	tracer=$!
@@ -36,19 +51,29 @@ for method in $METHODS; do
 	echo "TT-$method-CAPS $(awk '/^Cap(Prm|Eff):/ { printf "%s ", $2 }' /proc/$tracer/status)"
 	tcp_peer listen -c srv4 127.0.0.1 0 >/tmp/srv4 &
 	tcp_peer listen -c srv6 ::1 0 >/tmp/srv6 &
+	tcp_peer listen -F -c fo-srv 127.0.0.1 0 >/tmp/fo-srv &
 	wait_file /tmp/srv4
 	wait_file /tmp/srv6
+	wait_file /tmp/fo-srv
 	port4=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv4)
 	port6=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv6)
+	foport=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/fo-srv)
 	tcp_peer connect -c cli4 127.0.0.1 "$port4" >/tmp/peers
 	tcp_peer connect -c cli6 ::1 "$port6" >>/tmp/peers
 	tcp_peer connect -c refused 127.0.0.1 9 >>/tmp/peers
+	tcp_peer connect -c icmp -N 127.0.0.1 10 >>/tmp/peers
+	tcp_peer connect -c uring -U async 127.0.0.1 "$port4" >>/tmp/peers
+	tcp_peer connect -c fo-prime -F -s 0 127.0.0.1 "$foport" >>/tmp/peers
+	tcp_peer connect -c fo-late -F -s 300 127.0.0.1 "$foport" >/tmp/fo-late
+	tcp_peer connect -c fo-unsent -F 127.0.0.1 "$foport" >/tmp/fo-unsent
 	kill -INT $tracer
 	wait $tracer
 	echo "TT-$method-CONNECT-STATUS $?"
 	report $method-CONNECT /tmp/connect.out
 	report $method-CONNECT-ERR /tmp/connect.err
 	report $method-PEER /tmp/peers
+	report $method-FO-LATE /tmp/fo-late
+	report $method-FO-UNSENT /tmp/fo-unsent
 
 	echo "== accept -A $method"
 	tcptrace accept -x -f -A "$method" >/tmp/accept.out 2>/tmp/accept.err &

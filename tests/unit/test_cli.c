@@ -329,8 +329,18 @@ static const struct rejection rejections[] = {
 	    "31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,"
 	    "58,59,60,61,62,63,64,65" },
 	  "tcptrace accept: too many ports in '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
-	  "20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,"
-	  "48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65': at most 64" },
+	  "20,21,22,23,24,2...': at most 64" },
+	/* A value is quoted escaped, at most its first 64 bytes. */
+	{ { "tcpconnect", "-u", "\x1b[2J\a\\" },
+	  "tcpconnect: invalid UID '\\x1b[2J\\x07\\x5c': expected a number from 0 to 4294967294" },
+	{ { "tcpconnect", "-\x1b" }, "tcpconnect: unknown option '-\\x1b'" },
+	{ { "tcptrace", "\x1b]0;x\a" }, "tcptrace: unknown command '\\x1b]0;x\\x07'" },
+	{ { "tcpconnect", "--a-long-option-that-is-not-there-and-goes-on-and-on-and-on-and-on=1" },
+	  "tcpconnect: unknown option "
+	  "'--a-long-option-that-is-not-there-and-goes-on-and-on-and-on-and-...'" },
+	{ { "tcpconnect", "--duration-of-the-run-that-is-not-an-option-at-all-but-goes-on-and-on" },
+	  "tcpconnect: unknown option "
+	  "'--duration-of-the-run-that-is-not-an-option-at-all-but-goes-on-a...'" },
 	{ { "tcptrace", "accept", "-p", "abc" },
 	  "tcptrace accept: invalid PID 'abc': expected a number from 1 to 4194304" },
 	{ { "tcptrace", "accept", "-L" }, "tcptrace accept: unknown option '-L'" },
@@ -367,6 +377,22 @@ static void test_rejections(void)
 		CHECK_STR(captured, r->first_line);
 		CHECK(strncmp(newline + 1, "Usage: ", 7) == 0);
 	}
+}
+
+/* A 131 KB argument makes a line of at most 64 of its bytes, not a 131 KB one. */
+static void test_huge_value(void)
+{
+	static char huge[131072];
+	char *argv[] = { "tcptrace", "connect", "-p", huge, NULL };
+	struct trace_config config;
+
+	memset(huge, '7', sizeof(huge) - 1);
+	CHECK(parse(argv, &config) == CLI_BAD_USAGE);
+	*strchr(captured, '\n') = '\0';
+	CHECK_STR(captured,
+		  "tcptrace connect: invalid PID "
+		  "'7777777777777777777777777777777777777777777777777777777777777777...': "
+		  "expected a number from 1 to 4194304");
 }
 
 static void test_attach_methods(void)
@@ -551,6 +577,7 @@ int main(void)
 	RUN(test_accepted_values);
 	RUN(test_attach_methods);
 	RUN(test_accept_options);
+	RUN(test_huge_value);
 	RUN(test_summaries);
 	RUN(test_filters);
 	RUN(test_accept_dispatch);
