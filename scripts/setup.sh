@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.."
 # Build: the compiler for both sides, libbpf and what it links, bpftool for the skeleton.
 build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev"
 # Tests: namespaces and veth (iproute2), packet rules (nftables, iptables for NFQUEUE),
-# JSON checks (jq),
-# io_uring accepts (liburing-dev),
-# sysctl (procps), strace (no bpf() on bad usage), groff (man page lint), clang-format,
-# for booting Debian's other kernels: qemu, a static busybox, cpio;
+# JSON checks (jq), a real client (curl),
+# io_uring accepts and connects (liburing-dev),
+# sysctl (procps), strace (no bpf() on bad usage), groff and mandoc (man page lint),
+# clang-format, for booting Debian's other kernels: qemu, a static busybox, cpio, xz;
 # and the checkers: valgrind, clang-tidy, cppcheck, libFuzzer's runtime (libclang-rt).
-test_packages="iproute2 nftables xz-utils iptables jq libnetfilter-queue-dev liburing-dev procps strace groff-base clang-format qemu-system-x86 busybox-static cpio valgrind clang-tidy cppcheck libclang-rt-dev"
+test_packages="iproute2 nftables iptables jq curl libnetfilter-queue-dev liburing-dev procps strace groff-base mandoc clang-format qemu-system-x86 busybox-static cpio xz-utils valgrind clang-tidy cppcheck libclang-rt-dev"
 
 missing=
 for package in $build_packages $test_packages; do

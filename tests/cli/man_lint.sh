@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The man pages: each renders without a single groff warning, has its sections in the
-# expected order, and every alias page (.so) points at a page that exists.
-# Exit 0 when all is well, 1 with one line per problem (groff-base must be installed).
+# The man pages: each renders without a single groff or mandoc warning, glues no two
+# words together, has its sections in the expected order, and every alias page (.so)
+# points at a page that exists.
+# Exit 0 when all is well, 1 with one line per problem (groff-base and mandoc must be
+# installed).
 set -u
 
 man_dir=$(cd "$(dirname "$0")/../../man" && pwd) || exit 1
@@ -16,6 +18,44 @@ if ! command -v groff >/dev/null || ! groff -man -z </dev/null 2>/dev/null; then
 	echo "FAIL: groff with the man macros is needed: install groff-base" >&2
 	exit 1
 fi
+if ! command -v mandoc >/dev/null; then
+	echo "FAIL: mandoc is needed: install mandoc" >&2
+	exit 1
+fi
+
+# Alternating font macros (.BR, .IR, ...) glue their arguments: two words in a row lose
+# the space between them (".BR f() ) and was" renders "f())andwas"), which neither groff
+# nor mandoc warns of. Escapes (\(lq, \fR, \e, \&) count as no letters.
+glued_words() {
+	awk '
+	function bare(text) {
+		gsub(/\\\(..|\\\[[^]]*\]|\\f.|\\./, "", text)
+		return text
+	}
+	/^\.(BR|RB|BI|IB|IR|RI)[ \t]/ {
+		line = substr($0, 4)
+		n = 0
+		while (1) {
+			sub(/^[ \t]+/, "", line)
+			if (line == "")
+				break
+			if (substr(line, 1, 1) == "\"") {
+				match(line, /^"[^"]*"?/)
+				arg = substr(line, 2, RLENGTH - 2)
+			} else {
+				match(line, /^[^ \t]+/)
+				arg = substr(line, 1, RLENGTH)
+			}
+			line = substr(line, RLENGTH + 1)
+			args[++n] = bare(arg)
+		}
+		for (i = 1; i < n; i++)
+			if (args[i] ~ /[A-Za-z][A-Za-z]$/ && args[i + 1] ~ /^[A-Za-z][A-Za-z]/) {
+				print "line " FNR ": " $0
+				break
+			}
+	}' "$1"
+}
 
 # Sections each page must have, in this order; "optional" lists the ones it may add.
 declare -A required=(
@@ -62,6 +102,12 @@ check_sections() {
 			"(expected ${want//|/,})"
 }
 
+# The glue check itself catches what it is for, and lets alone what is meant to glue.
+sample=$(printf '%s\n' '.BR tcp_set_state() ) and was queued' '.BR accept (2)' \
+	'.RB \(lq "tcptrace: attached" \(rq' '.BI \ex HH')
+[ "$(glued_words /dev/stdin <<<"$sample")" = "line 1: .BR tcp_set_state() ) and was queued" ] ||
+	fail "the glue check misses glued words, or finds some where there are none"
+
 shopt -s nullglob
 pages=("$man_dir"/*.[1-9])
 [ "${#pages[@]}" -gt 0 ] || fail "no man pages in $man_dir"
@@ -86,6 +132,11 @@ for file in "${pages[@]}"; do
 
 	warnings=$(groff -man -ww -z -t "$file" 2>&1 >/dev/null)
 	[ -z "$warnings" ] || fail "$page: groff says:"$'\n'"$warnings"
+	# -W warning: mandoc's style remarks (lines over 80 bytes) are not faults.
+	warnings=$(mandoc -T lint -W warning "$file" 2>&1)
+	[ -z "$warnings" ] || fail "$page: mandoc says:"$'\n'"$warnings"
+	warnings=$(glued_words "$file")
+	[ -z "$warnings" ] || fail "$page: words glued together (quote them as one argument):"$'\n'"$warnings"
 
 	# .TH NAME SECTION: the file's name in capitals, and its section.
 	th=$(grep -m 1 '^\.TH ' "$file")
