@@ -48,7 +48,7 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"  -t, --timestamp    print TIME(s): when the answer came, in seconds since start\n"
 		"  -T, --time         print TIME: when the answer came, as HH:MM:SS\n"
 		"  -x, --extended     print SPORT, UID and RESULT (ESTABLISHED, an errno name\n"
-		"                     such as ECONNREFUSED, or ABANDONED)\n"
+		"                     such as ECONNREFUSED, ABANDONED or UNSENT)\n"
 		"  -L, --lport        print LPORT, the local port\n"
 		"  -c, --count        count attempts per source, destination and port, with\n"
 		"                     failures and latency, instead of a line each\n"

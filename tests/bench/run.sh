@@ -1,41 +1,60 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q]: what tracing a connection storm
+# tests/bench/run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q] [-o DIR]: what tracing a connection storm
 # costs. The same loopback storm (loadgen, in a network namespace of its own) runs with
 # no tracer, tcptrace connect, tcptrace accept, and both, writing to a file and to
 # /dev/null, interleaved round after round (A, B, A, B...) so that drift in the
-# machine's speed hits every case alike; and attempts held in flight by the thousand,
-# to load connect's in-flight map. Prints one table of medians.
+# machine's speed hits every case alike; attempts held in flight by the thousand, to load
+# connect's in-flight map; and attempts each answered by an ICMP error within connect()
+# (a REJECT rule), which runs connect's program on the socket error report. Prints one
+# table of medians.
 # -q (for CI): one short round of connect and of both to a file, and a failure if any
-# event was lost. Timings are printed, never judged.
+# event was lost. -o DIR: connect's cases again with DIR/tcptrace (another build), as
+# "other:" cases interleaved with the rest, for a comparison in one run. Timings are
+# printed, never judged.
 set -u
 . "$(dirname "$0")/common.sh"
 STAMP=${STAMP:-$BIN/tests/stamp}
-seconds=3 rounds=3 family= quick=
-while getopts "d:r:6q" opt; do
+seconds=3 rounds=3 family= quick= other=
+while getopts "d:r:6qo:" opt; do
 	case $opt in
 	d) seconds=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	6) family=-6 ;;
 	q) quick=1 seconds=2 rounds=1 ;;
-	*) echo "usage: run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q]" >&2; exit 2 ;;
+	o) other=$OPTARG ;;
+	*) echo "usage: run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q] [-o DIR]" >&2; exit 2 ;;
 	esac
 done
+[ -z "$other" ] || [ -x "$other/tcptrace" ] || { echo "no tcptrace in $other" >&2; exit 2; }
 bench_setup bench
-# In-flight attempts: SYNs to this port are dropped, so they stay in SYN_SENT.
-DROPPED=9 IN_FLIGHT=4000
-ip netns exec "$ns" nft -f - <<EOF || { echo "cannot add the drop rule"; exit 1; }
+# In-flight attempts: SYNs to this port are dropped, so they stay in SYN_SENT. SYNs to
+# the other are answered by an ICMP error, which the kernel keeps as a soft error.
+DROPPED=9 REJECTED=10 IN_FLIGHT=4000 REJECTED_IN_FLIGHT=16
+ip netns exec "$ns" nft -f - <<EOF || { echo "cannot add the packet rules"; exit 1; }
 table inet bench {
 	chain in { type filter hook input priority 0; tcp dport $DROPPED drop; }
+	chain out {
+		type filter hook output priority 0;
+		tcp dport $REJECTED reject with icmpx type host-unreachable
+	}
 }
 EOF
+# Every SYN gets its error: no rate limit (per destination) nor global one (by type).
+ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 \
+	net.ipv6.icmp.ratelimit=0 net.ipv6.icmp.ratemask=
 
 # A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept" or
-# "connect+accept"; output "file" or "null"; workload "storm" or "inflight".
+# "connect+accept" ("other:connect": -o's build); output "file" or "null"; workload
+# "storm", "inflight" or "icmp".
 cases=("none - - storm" "connect/file connect file storm" "connect/null connect null storm"
 	"accept/file accept file storm" "accept/null accept null storm"
 	"both/file connect+accept file storm" "none/inflight - - inflight"
-	"connect/inflight connect file inflight")
+	"connect/inflight connect file inflight" "none/icmp - - icmp"
+	"connect/icmp connect file icmp")
 [ -n "$quick" ] && cases=("connect/file connect file storm" "both/file connect+accept file storm")
+[ -n "$other" ] && cases+=("other:connect/file other:connect file storm"
+	"other:connect/inflight other:connect file inflight"
+	"other:connect/icmp other:connect file icmp")
 
 # The workload, in its namespace: prints loadgen's one line.
 workload() {
@@ -43,6 +62,9 @@ workload() {
 		# Two threads, each keeping IN_FLIGHT attempts open: the fds need a higher limit.
 		ip netns exec "$ns" bash -c 'ulimit -n $((2 * $1 + 64)) && shift && exec "$@"' _ \
 			$IN_FLIGHT "$LOADGEN" $family -t 2 -i -n $IN_FLIGHT -d "$seconds" $DROPPED
+	elif [ "$1" = icmp ]; then
+		ip netns exec "$ns" "$LOADGEN" $family -t 2 -i -n $REJECTED_IN_FLIGHT -d "$seconds" \
+			$REJECTED
 	else
 		ip netns exec "$ns" "$LOADGEN" $family -t 2 -d "$seconds"
 	fi
@@ -56,6 +78,8 @@ measure() {
 	local startup= p50=- p99=-
 	for cmd in ${commands//+/ }; do
 		[ "$cmd" = - ] && continue
+		local tcptrace=$BIN/tcptrace
+		[ "${cmd#other:}" != "$cmd" ] && tcptrace=$other/tcptrace
 		n=$((n + 1))
 		local begin=$(date +%s%N)
 		if [ "$output" = file ]; then
@@ -64,9 +88,9 @@ measure() {
 			rm -f "$work/fifo.$n" "$work/out.$n"
 			mkfifo "$work/fifo.$n"
 			"$STAMP" <"$work/fifo.$n" >"$work/out.$n" &
-			"$BIN/tcptrace" $cmd -t >"$work/fifo.$n" 2>"$work/err.$n" &
+			"$tcptrace" ${cmd#other:} -t >"$work/fifo.$n" 2>"$work/err.$n" &
 		else
-			"$BIN/tcptrace" $cmd -t >/dev/null 2>"$work/err.$n" &
+			"$tcptrace" ${cmd#other:} -t >/dev/null 2>"$work/err.$n" &
 		fi
 		pids+=($!)
 		# Started: the header reached the file (to /dev/null: its programs attached).
@@ -104,7 +128,7 @@ measure() {
 	for cmd in ${commands//+/ }; do
 		[ "$cmd" = - ] && continue
 		i=$((i + 1))
-		if [ "$output" = file ] && [ "$cmd" = connect ]; then
+		if [ "$output" = file ] && [ "${cmd#other:}" = connect ]; then
 			connect_runs=1
 			connect_lines=$(awk -v p="$loadgen_pid" 'NR > 1 && $3 == p' "$work/out.$i" | wc -l)
 		fi
@@ -159,7 +183,7 @@ for c in "${cases[@]}"; do
 	lost=$(awk -v n="$name" '$1 == n { s += $3 } END { print s + 0 }' "$work/results")
 	total_lost=$((total_lost + lost))
 	total_extra=$((total_extra + $(awk -v n="$name" '$1 == n { s += $9 } END { print s + 0 }' "$work/results")))
-	base=$(baseline "$([ "$kind" = inflight ] && echo none/inflight || echo none)")
+	base=$(baseline "$([ "$kind" = storm ] && echo none || echo "none/$kind")")
 	overhead=-
 	[ -n "$base" ] && [ "$base" != - ] && [ "${name%%/*}" != none ] &&
 		overhead=$(awk -v b=$base -v r=$rate 'BEGIN { printf "%.1f%%", (b - r) * 100 / b }')

@@ -27,11 +27,7 @@ for mode in async sqpoll; do
 done
 tracer_stop
 
-for attempt in "${attempts[@]}"; do
-	peer_lines=${attempt% *}
-	expect_eq "$(kv comm "$peer_lines"): the peer saw" "${attempt##* }" "$(kv result "$peer_lines")"
-	expect_attempt "${attempt##* }"
-done
+expect_attempts "${attempts[@]}"
 expect_eq "no worker's name" 0 "$(grep -c 'iou-' "$work/trace.out")"
 expect_eq "lines traced" 8 "$(our_rows)"
 finish

@@ -287,6 +287,18 @@ expect_attempt() {
 	expect_between "LAT(ms)" "${2:-0.001}" "${3:-$elapsed_ms}" "$(kv 'LAT(ms)' "$row")"
 }
 
+# expect_attempts ENTRY...: each ENTRY is a peer's report line and, last, the RESULT the
+# peer must have seen; the tracer's line for it must say the same (expect_attempt).
+expect_attempts() {
+	local entry
+	for entry; do
+		peer_lines=${entry% *}
+		expect_eq "$(kv comm "$peer_lines"): the peer saw" "${entry##* }" \
+			"$(kv result "$peer_lines")"
+		expect_attempt "${entry##* }"
+	done
+}
+
 # build_static: tcptrace built with -DTCPTRACE_STATIC=ON, in a build directory of its own
 # kept between runs ($STATIC_BUILD_DIR); its path in $static_tcptrace.
 build_static() {

@@ -5,6 +5,12 @@
 . "$(dirname "$0")/lib.sh"
 
 ns_add loop
+# An ICMP error that comes within connect(): a REJECT rule in the output path.
+ICMP_PORT=10
+in_ns loop nft add table inet tt &&
+	in_ns loop nft add chain inet tt out '{ type filter hook output priority 0; }' &&
+	in_ns loop nft add rule inet tt out tcp dport $ICMP_PORT reject with icmpx type port-unreachable ||
+	die "cannot reject port $ICMP_PORT"
 for method in tp_btf raw_tp tracepoint; do
 	echo "== connect -A $method"
 	server_start loop 127.0.0.1 srv4
@@ -18,11 +24,17 @@ for method in tp_btf raw_tp tracepoint; do
 	established6=$peer_lines
 	peer loop -c refused -N 127.0.0.1 9
 	refused=$peer_lines
+	peer loop -c rejected -N 127.0.0.1 $ICMP_PORT
+	rejected=${peer_lines/saddr=-/saddr=127.0.0.1}
 	tracer_stop
 	for peer_lines in "$established4" "$established6"; do
 		expect_attempt ESTABLISHED
 	done
 	peer_lines=$refused
+	expect_attempt ECONNREFUSED
+	# A classic tracepoint's record of the error report has no socket: the tp_btf program
+	# serves every method.
+	peer_lines=$rejected
 	expect_attempt ECONNREFUSED
 
 	echo "== accept -A $method"

@@ -23,6 +23,7 @@ table inet tt {
 NFT
 echo "TT-REJECT-RULE $?"
 echo 0 >/proc/sys/net/ipv4/icmp_ratelimit
+echo 0 >/proc/sys/net/ipv4/icmp_ratemask
 echo 3 >/proc/sys/net/ipv4/tcp_fastopen
 mount -t tracefs tracefs /sys/kernel/tracing
 tcptrace features >/tmp/features 2>&1
