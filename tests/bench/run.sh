@@ -173,8 +173,8 @@ median() {
 }
 baseline() { awk -v n="$1" '$1 == n { print $2 }' "$work/results" | median; }
 echo "$(nproc) CPUs, Linux $(uname -r), $([ -n "$family" ] && echo IPv6 || echo IPv4), $rounds round(s) of ${seconds} s"
-printf "%-17s %9s %9s %6s %11s %8s %10s %9s %9s\n" CASE "RATE/S" OVERHEAD LOST "CPU/EVENT" "RSS" STARTUP "DELAY50" "DELAY99"
-printf "%-17s %9s %9s %6s %11s %8s %10s %9s %9s\n" "" "" "" "" "(us)" "(KiB)" "(ms)" "(ms)" "(ms)"
+printf "%-22s %9s %9s %6s %11s %8s %10s %9s %9s\n" CASE "RATE/S" OVERHEAD LOST "CPU/EVENT" "RSS" STARTUP "DELAY50" "DELAY99"
+printf "%-22s %9s %9s %6s %11s %8s %10s %9s %9s\n" "" "" "" "" "(us)" "(KiB)" "(ms)" "(ms)" "(ms)"
 total_lost=0 total_extra=0
 for c in "${cases[@]}"; do
 	read -r name _ _ kind <<<"$c"
@@ -187,7 +187,7 @@ for c in "${cases[@]}"; do
 	overhead=-
 	[ -n "$base" ] && [ "$base" != - ] && [ "${name%%/*}" != none ] &&
 		overhead=$(awk -v b=$base -v r=$rate 'BEGIN { printf "%.1f%%", (b - r) * 100 / b }')
-	printf "%-17s %9s %9s %6s %11s %8s %10s %9s %9s\n" "$name" "$rate" "$overhead" "$lost" \
+	printf "%-22s %9s %9s %6s %11s %8s %10s %9s %9s\n" "$name" "$rate" "$overhead" "$lost" \
 		"$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)"
 done
 echo "events lost: $total_lost"
