@@ -5,9 +5,11 @@
 # before writing sent nothing: UNSENT, with its real local port, and no latency.
 . "$(dirname "$0")/lib.sh"
 
-# fastopen_check NS SERVER_NS ADDR CLIENT_ADDR: the three cases against a server at ADDR.
+# fastopen_check NS SERVER_NS ADDR CLIENT_ADDR: the three cases against a server at ADDR,
+# and curl --tcp-fastopen, whose request goes in the SYN (the server never answers it:
+# curl gives up after its --max-time, the connection made).
 fastopen_check() {
-	local ns=$1 server_ns=$2 addr=$3 client=$4 prime unsent late
+	local ns=$1 server_ns=$2 addr=$3 client=$4 prime unsent late host=$3 curl_pid
 	server_start "$server_ns" "$addr" fo-srv -F
 	tracer_start connect -x
 	# The first connection gets the cookie; its SYN asks for one at connect().
@@ -17,6 +19,9 @@ fastopen_check() {
 	unsent=$peer_lines
 	peer "$ns" -c fo-late -F -s 300 "$addr" $server_port
 	late=$peer_lines
+	[[ $addr == *:* ]] && host="[$addr]"
+	curl_pid=$(in_ns "$ns" sh -c 'echo $$; exec curl -s --tcp-fastopen --max-time 0.5 "$1" >/dev/null' \
+		sh "http://$host:$server_port/")
 	tracer_stop
 
 	peer_lines=$prime
@@ -32,6 +37,9 @@ fastopen_check() {
 	expect_eq "late: the peer saw" ESTABLISHED "$(kv result "$peer_lines")"
 	expect_between "late: the peer waited" 300 5000 "$(ms_of "$(kv elapsed_us "$peer_lines")")"
 	expect_attempt ESTABLISHED 0.001 100
+	the_row PID="$curl_pid" && expect_row COMM curl SADDR "$client" DADDR "$addr" \
+		DPORT $server_port RESULT ESTABLISHED &&
+		expect_between "curl --tcp-fastopen: LAT(ms)" 0.001 100 "$(kv 'LAT(ms)' "$row")"
 }
 
 echo "== over veth, IPv4 and IPv6"

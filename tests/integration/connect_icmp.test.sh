@@ -73,6 +73,13 @@ curl_to() {
 curl_to client "http://$SERVER4:$HOST/"
 curl_to client "http://[$SERVER6]:$ADMIN/"
 curl_to loop "http://127.0.0.1:$PORT/"
+# busybox wget connects blocking: connect() gets the error when it comes again, after the
+# SYN is sent again (1 s), and says so in its own words.
+wget_out=$(in_ns client sh -c 'echo "pid=$$"; exec busybox wget -O /dev/null "$1"' sh \
+	"http://$SERVER4:$HOST/" 2>&1)
+echo "$wget_out"
+wget_pid=$(sed -n 's/^pid=//p' <<<"$wget_out")
+peer_pids+=" $wget_pid "
 
 # Closed without asking: the error was there for the taking, the application gave up.
 peer client -c blind -Z 100 $SERVER4 $HOST
@@ -99,9 +106,13 @@ read -r pid words <<<"${curls[2]}"
 expect_curl "$pid" 127.0.0.1 $PORT ECONNREFUSED "$words"
 expect_row SADDR 127.0.0.1 IP 4
 
+expect_match "busybox wget said" "No route to host" "$wget_out"
+the_row PID="$wget_pid" && expect_row COMM busybox SADDR $CLIENT4 DADDR $SERVER4 DPORT $HOST \
+	RESULT EHOSTUNREACH && expect_between "busybox wget: LAT(ms)" 1000 3000 "$(kv 'LAT(ms)' "$row")"
+
 peer_lines=$blind
 expect_eq "blind: the peer saw" abandoned "$(kv result "$peer_lines")"
 expect_attempt ABANDONED 100 200
 
-expect_eq "lines traced" 18 "$(our_rows)"
+expect_eq "lines traced" 19 "$(our_rows)"
 finish
