@@ -96,7 +96,7 @@ static __always_inline int connect_begin(const struct sock *sk, bool typed)
 	 * end was missed, which this attempt takes over.
 	 */
 	if (bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_NOEXIST) == 0)
-		count(COUNTER_CONNECT_STARTED);
+		count(COUNTER_INFLIGHT_STARTED);
 	else
 		bpf_map_update_elem(&connect_in_flight, &key, &start, BPF_ANY);
 	return 0;
@@ -222,7 +222,7 @@ static __always_inline int connect_end(const struct sock *sk, int newstate, bool
 	bpf_map_delete_elem(&connect_in_flight, &key);
 	if (start.sk != key)
 		return 0; /* evicted while we read it: counted as such */
-	count(COUNTER_CONNECT_FINISHED);
+	count(COUNTER_INFLIGHT_FINISHED);
 	now = bpf_ktime_get_ns();
 	get_outcome(&outcome, sk, newstate, &start, now, typed);
 	/* min_ms: an attempt without a round trip took no time to compare. */
@@ -354,7 +354,7 @@ static __always_inline int connect_destroyed(const struct sock *sk)
 	__u64 key = (__u64)sk;
 
 	if (!bpf_map_delete_elem(&connect_in_flight, &key))
-		count(COUNTER_CONNECT_MISSED);
+		count(COUNTER_INFLIGHT_MISSED);
 	return 0;
 }
 

@@ -72,15 +72,16 @@ struct event {
 };
 
 /*
- * Per-CPU counters, summed by user space. Evictions from the in-flight map are not
- * counted by the kernel (an LRU map evicts silently); user space derives them as
- * CONNECT_STARTED - CONNECT_FINISHED - CONNECT_MISSED - entries still in the map.
+ * Per-CPU counters, summed by user space. A command that keeps its events' starts in an
+ * LRU map (an in-flight map: connect's) counts them: the kernel evicts from it silently,
+ * and user space derives the evictions as INFLIGHT_STARTED - INFLIGHT_FINISHED -
+ * INFLIGHT_MISSED - entries still in the map.
  */
 enum counter {
-	COUNTER_RINGBUF_FULL,	  /* events dropped: no room in the ring buffer */
-	COUNTER_CONNECT_STARTED,  /* attempts entered into the in-flight map */
-	COUNTER_CONNECT_MISSED,	  /* entries a destroyed socket left: its outcome was missed */
-	COUNTER_CONNECT_FINISHED, /* attempts found there when their outcome was known */
+	COUNTER_RINGBUF_FULL,	   /* events dropped: no room in the ring buffer */
+	COUNTER_INFLIGHT_STARTED,  /* attempts entered into the in-flight map */
+	COUNTER_INFLIGHT_MISSED,   /* entries a destroyed socket left: its outcome was missed */
+	COUNTER_INFLIGHT_FINISHED, /* attempts found there when their outcome was known */
 	COUNTER_MAX,
 };
 

@@ -36,6 +36,15 @@ static const struct column accept_columns[] = {
 	{ .field = FIELD_NONE },
 };
 
+static const struct event_names accept_names = {
+	.event = "accept",
+	.outcomes = {
+		[ACCEPT_ACCEPTED] = "ACCEPTED",
+		[ACCEPT_REFUSED] = "REFUSED",
+		[ACCEPT_DROPPED] = "DROPPED",
+	},
+};
+
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
@@ -119,6 +128,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	int opt;
 
 	config->columns = accept_columns;
+	config->names = &accept_names;
 	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UjtTxfvhA:b:d:n:", accept_options)) !=
 	       -1) {
 		switch (opt) {

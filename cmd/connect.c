@@ -30,6 +30,16 @@ static const struct column connect_columns[] = {
 	{ .field = FIELD_NONE },
 };
 
+static const struct event_names connect_names = {
+	.event = "connect",
+	.outcomes = {
+		[CONNECT_ESTABLISHED] = "ESTABLISHED",
+		[CONNECT_FAILED] = FORMAT_OUTCOME_ERRNO,
+		[CONNECT_ABANDONED] = "ABANDONED",
+		[CONNECT_UNSENT] = "UNSENT",
+	},
+};
+
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
@@ -95,6 +105,12 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	int opt;
 
 	config->columns = connect_columns;
+	config->names = &connect_names;
+	/* bpf/connect.bpf.c: the state program's twin, or its cleanup, and the attempts. */
+	config->twinned_probe = "connect_state";
+	config->twin_probe = "connect_twin";
+	config->cleanup_probe = "connect_destroy";
+	config->in_flight_map = "connect_in_flight";
 	config->optional_programs[0] = icmp_soft_errors;
 	while ((opt = cli_getopt(ctx, argc, argv,
 				 ":p:P:u:46UjtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {

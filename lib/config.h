@@ -37,6 +37,15 @@ struct trace_config {
 	 * its variants), and those it can do without; both end early with NULL. */
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
 	struct optional_program optional_programs[CONFIG_PROGRAM_LIST];
+	/* Probes that run as twins where the attach method allows (lib/programs.c): the
+	 * first's twin, and the cleanup program that stands in for the twin elsewhere;
+	 * NULL for a command without. */
+	const char *twinned_probe;
+	const char *twin_probe;
+	const char *cleanup_probe;
+	/* The LRU map the command keeps its events' starts in, whose evictions are counted
+	 * (bpf/event.h's INFLIGHT counters); NULL for none. */
+	const char *in_flight_map;
 	/* In-kernel filters; 0 means off. */
 	__u32 filter_pid;
 	__u32 filter_uid;	 /* FILTER_UID_ANY: every user (UID 0 is root's) */
@@ -48,8 +57,10 @@ struct trace_config {
 	unsigned int nr_filter_ports;
 	/* accept -x: measure the accept-queue wait and read the listener's backlog. */
 	bool report_queue;
-	/* The subcommand's column table and which of its optional columns to show. */
+	/* The subcommand's column table, which of its optional columns to show, and the
+	 * names of its events and outcomes. */
 	const struct column *columns;
+	const struct event_names *names;
 	unsigned int column_flags;
 	enum attach_method attach_method;
 	/* connect -c and -H: summaries instead of lines, printed at exit and every

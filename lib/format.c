@@ -118,42 +118,22 @@ char *format_address(char *p, __u16 family, const __u8 *addr)
 	return p + strlen(p);
 }
 
-static const char *connect_result(const struct event *event)
+static char *put_result(char *p, const struct formatter *fmt, const struct event *event)
 {
-	switch (event->outcome) {
-	case CONNECT_ESTABLISHED:
-		return "ESTABLISHED";
-	case CONNECT_ABANDONED:
-		return "ABANDONED";
-	case CONNECT_UNSENT:
-		return "UNSENT";
+	const char *name = NULL;
+	__u64 number = event->outcome;
+
+	if (event->outcome < FORMAT_OUTCOMES_MAX)
+		name = fmt->names->outcomes[event->outcome];
+	if (name && !strcmp(name, FORMAT_OUTCOME_ERRNO)) {
+		name = strerrorname_np(event->error);
+		number = event->error;
 	}
-	return strerrorname_np(event->error);
-}
-
-static const char *accept_result(const struct event *event)
-{
-	switch (event->outcome) {
-	case ACCEPT_ACCEPTED:
-		return "ACCEPTED";
-	case ACCEPT_REFUSED:
-		return "REFUSED";
-	case ACCEPT_DROPPED:
-		return "DROPPED";
-	}
-	return NULL;
-}
-
-static char *put_result(char *p, const struct event *event)
-{
-	const char *name =
-		event->kind == EVENT_ACCEPT ? accept_result(event) : connect_result(event);
-
 	if (name)
 		return put_str(p, name);
 	/* An errno without a name, or an outcome this build does not know. */
 	*p++ = 'E';
-	return put_u64(p, event->kind == EVENT_ACCEPT ? event->outcome : event->error);
+	return put_u64(p, number);
 }
 
 static char *put_two_digits(char *p, int value)
@@ -255,7 +235,7 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 			return put_str(p, unknown(fmt));
 		return put_u64(p, event->max_backlog);
 	case FIELD_RESULT:
-		return put_result(p, event);
+		return put_result(p, fmt, event);
 	case FIELD_NONE:
 		break;
 	}
@@ -431,8 +411,7 @@ char *format_json_head(char *p, struct formatter *fmt, __u64 ts_ns, const char *
  */
 static size_t format_json(struct formatter *fmt, const struct event *event, char *buf)
 {
-	char *p = format_json_head(buf, fmt, event->ts_ns,
-				   event->kind == EVENT_ACCEPT ? "accept" : "connect");
+	char *p = format_json_head(buf, fmt, event->ts_ns, fmt->names->event);
 
 	for (const struct column *column = fmt->columns; column->field != FIELD_NONE; column++) {
 		if (!column->key)

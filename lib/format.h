@@ -27,8 +27,7 @@ enum field {
 	FIELD_UID,
 	FIELD_BACKLOG,	   /* accept queue length/limit (JSON: the length); - when unknown */
 	FIELD_BACKLOG_MAX, /* its limit: JSON's own column */
-	FIELD_RESULT,	   /* connect: ESTABLISHED, an errno name, ABANDONED;
-			  accept: ACCEPTED, REFUSED, DROPPED */
+	FIELD_RESULT,	   /* the outcome's name (struct event_names) */
 };
 
 /* Optional columns, switched on by options; a column with show_if 0 is always shown. */
@@ -51,6 +50,18 @@ struct column {
 	unsigned int hide_if; /* ...unless one of these is set */
 };
 
+/*
+ * What a command calls its events and their outcomes: JSON's "event", and RESULT's
+ * names by event->outcome. FORMAT_OUTCOME_ERRNO: a failure, named by its errno
+ * (event->error); an outcome without a name prints as E and its number.
+ */
+#define FORMAT_OUTCOMES_MAX  4
+#define FORMAT_OUTCOME_ERRNO ""
+struct event_names {
+	const char *event;
+	const char *outcomes[FORMAT_OUTCOMES_MAX];
+};
+
 /* Addresses get the width of the longest IPv6 text, so that mixed tables stay aligned. */
 #define FORMAT_ADDR_WIDTH 39
 
@@ -59,6 +70,7 @@ struct column {
 
 struct formatter {
 	const struct column *columns;
+	const struct event_names *names;
 	unsigned int flags;	  /* enum column_flag */
 	__u64 start_ns;		  /* CLOCK_MONOTONIC origin of FIELD_TIME_S */
 	__s64 realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for FIELD_TIME_CLOCK */

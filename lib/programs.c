@@ -33,15 +33,6 @@ static const struct {
 	[ATTACH_KPROBE] = { .name = "kprobe", .suffix = "_kprobe", .section = "kprobe/" },
 };
 
-/*
- * What a skipped run is caught by (bpf/connect.bpf.c): where the method allows, connect's
- * state program has a twin ("connect_twin*", with the map of their notes) that takes the
- * changes it was skipped for; elsewhere, a probe on socket destruction cleans up after
- * the attempts it missed.
- */
-#define TWIN_PREFIX    "connect_twin"
-#define CLEANUP_PREFIX "connect_destroy"
-
 const char *attach_method_name(enum attach_method method)
 {
 	return methods[method].name;
@@ -112,6 +103,25 @@ static bool is_command_object(const char *name, const char *command)
 	return !strncmp(name, command, len) && name[len] == '_';
 }
 
+/*
+ * Is this map another command's? Each command's programs and maps are named after it
+ * ("<command>_..."): the programs tell which prefixes are commands'.
+ */
+static bool other_commands_map(struct tcptrace *skel, const char *name, const char *command)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *program = bpf_program__name(prog);
+		size_t len = strcspn(program, "_");
+
+		if (program[len] == '_' && !strncmp(name, program, len + 1) &&
+		    !is_command_object(program, command))
+			return true;
+	}
+	return false;
+}
+
 /* A name in disabled_programs that no program has is a typo: it would disable nothing. */
 int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure)
@@ -157,10 +167,18 @@ static bool chosen_variant(struct tcptrace *skel, const char *program, enum atta
 	return false;
 }
 
-/* Is this program or map for the other way of catching skipped runs than the method's? */
-static bool other_catch(const char *name, enum attach_method method)
+/*
+ * Is this program or map for the other way of catching skipped runs than the method's?
+ * Where the method allows, the command's twin (with the map of their notes, named after
+ * it) takes the runs the kernel skipped; elsewhere its cleanup program removes what they
+ * left (bpf/connect.bpf.c).
+ */
+static bool other_catch(const struct trace_config *config, const char *name,
+			enum attach_method method)
 {
-	return has_prefix(name, methods[method].twins ? CLEANUP_PREFIX : TWIN_PREFIX);
+	const char *other = methods[method].twins ? config->cleanup_probe : config->twin_probe;
+
+	return other && has_prefix(name, other);
 }
 
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
@@ -172,7 +190,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
 		bool wanted = is_command_object(name, config->command) && !disabled(config, name) &&
-			      !other_catch(name, method);
+			      !other_catch(config, name, method);
 
 		if (wanted && variant_of(name))
 			wanted = chosen_variant(skel, name, method);
@@ -180,10 +198,9 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 	}
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
-		bool other_command = !is_command_object(name, config->command) &&
-				     (has_prefix(name, "connect_") || has_prefix(name, "accept_"));
 
-		if (other_command || other_catch(name, method))
+		if (other_commands_map(skel, name, config->command) ||
+		    other_catch(config, name, method))
 			bpf_map__set_autocreate(map, false);
 	}
 }
@@ -192,12 +209,15 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
  * Is a run the kernel skips for this program taken by its twin? True for either twin,
  * when both are loaded (bpf/connect.bpf.c).
  */
-bool has_twin(struct tcptrace *skel, const struct bpf_program *prog)
+bool has_twin(struct tcptrace *skel, const struct trace_config *config,
+	      const struct bpf_program *prog)
 {
-	static const char first[] = "connect_state", second[] = TWIN_PREFIX;
+	const char *first = config->twinned_probe, *second = config->twin_probe;
 	const char *name = bpf_program__name(prog);
 	char twin[64];
 
+	if (!first || !second)
+		return false;
 	if (has_prefix(name, first))
 		snprintf(twin, sizeof(twin), "%s%s", second, name + strlen(first));
 	else if (has_prefix(name, second))

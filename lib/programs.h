@@ -30,6 +30,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 
 bool uses_method(struct tcptrace *skel, enum attach_method method);
 /* Is a run the kernel skips for this program taken by a twin loaded with it? */
-bool has_twin(struct tcptrace *skel, const struct bpf_program *prog);
+bool has_twin(struct tcptrace *skel, const struct trace_config *config,
+	      const struct bpf_program *prog);
 
 #endif /* TCPTRACE_PROGRAMS_H */

@@ -339,6 +339,7 @@ int session_open(struct session *session, const struct trace_config *config,
 	int err, first_err = 0;
 
 	memset(session, 0, sizeof(*session));
+	session->config = config;
 	libbpf_set_print(config->verbose ? print_libbpf : NULL);
 	err = check_kernel(failure);
 	for (enum attach_method method = first; !err && method <= last; method++) {
@@ -431,15 +432,21 @@ static __u64 count_entries(const struct bpf_map *map)
  */
 static int count_evictions(struct session *session, struct losses *losses)
 {
-	const struct bpf_map *map = session->skel->maps.connect_in_flight;
+	const char *name = session->config->in_flight_map;
+	const struct bpf_map *map;
 	__u64 started = 0, finished = 0, in_flight;
 	int err;
 
-	err = sum_counter(session, COUNTER_CONNECT_STARTED, &started);
+	losses->inflight_missed = 0;
+	losses->inflight_evicted = 0;
+	map = name ? bpf_object__find_map_by_name(session->skel->obj, name) : NULL;
+	if (!map)
+		return 0;
+	err = sum_counter(session, COUNTER_INFLIGHT_STARTED, &started);
 	if (!err)
-		err = sum_counter(session, COUNTER_CONNECT_FINISHED, &finished);
+		err = sum_counter(session, COUNTER_INFLIGHT_FINISHED, &finished);
 	if (!err)
-		err = sum_counter(session, COUNTER_CONNECT_MISSED, &losses->inflight_missed);
+		err = sum_counter(session, COUNTER_INFLIGHT_MISSED, &losses->inflight_missed);
 	if (err)
 		return err;
 	finished += losses->inflight_missed;
@@ -447,7 +454,7 @@ static int count_evictions(struct session *session, struct losses *losses)
 	if (started < finished + bpf_map__max_entries(map) / 2 && session->nr_links)
 		return 0;
 	in_flight = count_entries(map);
-	err = sum_counter(session, COUNTER_CONNECT_FINISHED, &finished);
+	err = sum_counter(session, COUNTER_INFLIGHT_FINISHED, &finished);
 	if (err)
 		return err;
 	finished += losses->inflight_missed;
@@ -473,7 +480,7 @@ static void count_recursion_misses(struct session *session, struct losses *losse
 		if (bpf_program__fd(prog) < 0 ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		if (has_twin(session->skel, prog))
+		if (has_twin(session->skel, session->config, prog))
 			losses->taken_by_twin += info.recursion_misses;
 		else
 			losses->recursion_misses += info.recursion_misses;

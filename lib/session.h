@@ -21,6 +21,7 @@ struct tcptrace;
 #define SESSION_TRACEFS	  "/sys/kernel/tracing"
 
 struct session {
+	const struct trace_config *config; /* the caller's, for as long as the session */
 	struct tcptrace *skel;
 	struct ring_buffer *ring;
 	struct bpf_link *links[SESSION_MAX_LINKS];

@@ -382,6 +382,7 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	}
 	if (!err) {
 		tracer.formatter.columns = config->columns;
+		tracer.formatter.names = config->names;
 		tracer.formatter.flags = config->column_flags;
 		format_start(&tracer.formatter);
 		tracer.summary.json = config->column_flags & FORMAT_JSON;

@@ -176,7 +176,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argc = command_line(data[0], argv);
 	check(cli_parse(argc, argv, &config) == CLI_RUN);
 	memcpy(&event, data + 1, size - 1 < sizeof(event) ? size - 1 : sizeof(event));
-	fmt = (struct formatter){ .columns = config.columns, .flags = config.column_flags };
+	fmt = (struct formatter){ .columns = config.columns,
+				  .names = config.names,
+				  .flags = config.column_flags };
 	format_start(&fmt);
 	if (!(fmt.flags & FORMAT_JSON))
 		check_line(buf, format_header(&fmt, buf), false);

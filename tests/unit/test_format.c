@@ -13,25 +13,23 @@
 #include "../../lib/config.h"
 #include "../../cmd/cli.h"
 
-static const struct column *columns_of(char *command)
+/* A formatter for the command's columns and names, as its parser sets them. */
+static struct formatter formatter_of(char *command, unsigned int flags)
 {
 	static struct trace_config config;
 	char *argv[] = { "tcptrace", command, NULL };
 
 	cli_parse(2, argv, &config);
-	return config.columns;
-}
-
-static const struct column *connect_columns(void)
-{
-	return columns_of("connect");
+	return (struct formatter){ .columns = config.columns,
+				   .names = config.names,
+				   .flags = flags };
 }
 
 static char line[FORMAT_LINE_MAX];
 
 static const char *header(unsigned int flags)
 {
-	struct formatter fmt = { .columns = connect_columns(), .flags = flags };
+	struct formatter fmt = formatter_of("connect", flags);
 
 	line[format_header(&fmt, line)] = '\0';
 	return line;
@@ -39,10 +37,9 @@ static const char *header(unsigned int flags)
 
 static const char *render(const struct event *event, unsigned int flags, __u64 start_ns)
 {
-	struct formatter fmt = { .columns = connect_columns(),
-				 .flags = flags,
-				 .start_ns = start_ns };
+	struct formatter fmt = formatter_of("connect", flags);
 
+	fmt.start_ns = start_ns;
 	line[format_event(&fmt, event, line)] = '\0';
 	return line;
 }
@@ -249,7 +246,7 @@ static void test_latency_rounding(void)
 
 static const char *accept_header(unsigned int flags)
 {
-	struct formatter fmt = { .columns = columns_of("accept"), .flags = flags };
+	struct formatter fmt = formatter_of("accept", flags);
 
 	line[format_header(&fmt, line)] = '\0';
 	return line;
@@ -257,7 +254,7 @@ static const char *accept_header(unsigned int flags)
 
 static const char *render_accept(const struct event *event, unsigned int flags)
 {
-	struct formatter fmt = { .columns = columns_of("accept"), .flags = flags };
+	struct formatter fmt = formatter_of("accept", flags);
 
 	format_start(&fmt);
 	line[format_event(&fmt, event, line)] = '\0';
@@ -323,12 +320,11 @@ static void test_accept_unknowns(void)
 static const char *render_json(char *command, const struct event *event, unsigned int flags)
 {
 	/* 2026-11-22T07:30:00Z, at a monotonic time of 1000 s. */
-	struct formatter fmt = { .columns = columns_of(command),
-				 .flags = FORMAT_JSON | flags,
-				 .realtime_offset_ns = 1795332600000000000ll - 1000000000000ll,
-				 .clock_second = -1,
-				 .utc_second = -1 };
+	struct formatter fmt = formatter_of(command, FORMAT_JSON | flags);
 
+	fmt.realtime_offset_ns = 1795332600000000000ll - 1000000000000ll;
+	fmt.clock_second = -1;
+	fmt.utc_second = -1;
 	line[format_event(&fmt, event, line)] = '\0';
 	CHECK_EQ_U64(format_header(&fmt, line + 512), 0);
 	return line;
@@ -381,7 +377,7 @@ static void test_json(void)
 /* TIME is the local wall clock of the event: here, in UTC, 1 h 2 min 3 s after midnight. */
 static void test_clock(void)
 {
-	struct formatter fmt = { .columns = columns_of("accept"), .flags = COLUMN_CLOCK };
+	struct formatter fmt = formatter_of("accept", COLUMN_CLOCK);
 	struct event event = accepted_event();
 
 	setenv("TZ", "UTC", 1);
