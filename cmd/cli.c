@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include "../lib/programs.h"
+#include "../lib/methods.h"
 #include "cli.h"
 
 static const struct command commands[] = {
@@ -29,8 +29,7 @@ static const struct command commands[] = {
 	  .aliases = (cmd_aliases),                             \
 	  .summary = (cmd_summary),                             \
 	  .parse = cmd##_parse,                                 \
-	  .usage = cmd##_usage,                                 \
-	  .run = (runner) },
+	  .usage = cmd##_usage },
 #include "commands.def"
 #undef TCPTRACE_COMMAND
 };
@@ -45,11 +44,9 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-int (*cli_runner(const char *command))(const struct trace_config *, struct failure *)
+bool cli_is_command(const char *name)
 {
-	const struct command *found = find_command(command);
-
-	return found ? found->run : NULL;
+	return find_command(name) != NULL;
 }
 
 /* Is name one of the space-separated words in list? */

@@ -7,10 +7,10 @@
 #define TCPTRACE_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include "../lib/config.h"
-#include "../lib/features.h"
-#include "../lib/tracer.h"
+#include "../lib/failure.h"
 
 enum cli_result {
 	CLI_RUN,       /* config is ready: trace */
@@ -33,8 +33,6 @@ struct command {
 	enum cli_result (*parse)(struct command_context *ctx, int argc, char **argv,
 				 struct trace_config *config);
 	void (*usage)(const struct command_context *ctx, FILE *out);
-	/* What the command does once parsed: lib/'s tracer, or another runner. */
-	int (*run)(const struct trace_config *config, struct failure *failure);
 };
 
 #define TCPTRACE_COMMAND(name, aliases, summary, runner)                                 \
@@ -44,7 +42,12 @@ struct command {
 #include "commands.def"
 #undef TCPTRACE_COMMAND
 
-/* The runner of a command, by the name cli_parse() put in trace_config. */
+/* Is this the name of a command (as cli_parse() puts it in trace_config)? */
+bool cli_is_command(const char *name);
+/*
+ * What a command does once parsed: lib/'s tracer, or another runner (cmd/runners.c,
+ * linked into the program alone: the command line needs no libbpf).
+ */
 int (*cli_runner(const char *command))(const struct trace_config *, struct failure *);
 /* Parses the whole command line, whichever name it was run by. */
 enum cli_result cli_parse(int argc, char **argv, struct trace_config *config);

@@ -3,63 +3,12 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "tcptrace.skel.h"
+#include "methods.h"
 #include "programs.h"
 
 static bool has_prefix(const char *name, const char *prefix)
 {
 	return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
-/* One row per attach method: what -A calls it, and how its programs are told apart. */
-static const struct {
-	const char *name;    /* the value of -A */
-	const char *suffix;  /* a probe's variant is named "<command>_<probe><suffix>" */
-	const char *section; /* its section starts with this */
-	/* A run the kernel skips (the program was busy on that CPU) can be taken by a twin:
-	 * the kernel skips only the busy program, and runs both with preemption off. */
-	bool twins;
-} methods[] = {
-	[ATTACH_AUTO] = { .name = "auto" },
-	[ATTACH_TP_BTF] = { .name = "tp_btf",
-			    .suffix = "_btf",
-			    .section = "tp_btf/",
-			    .twins = true },
-	[ATTACH_RAW_TP] = { .name = "raw_tp",
-			    .suffix = "_raw",
-			    .section = "raw_tp/",
-			    .twins = true },
-	[ATTACH_TRACEPOINT] = { .name = "tracepoint", .suffix = "_tp", .section = "tracepoint/" },
-	[ATTACH_FENTRY] = { .name = "fentry", .suffix = "_fentry", .section = "fentry/" },
-	[ATTACH_KPROBE] = { .name = "kprobe", .suffix = "_kprobe", .section = "kprobe/" },
-};
-
-const char *attach_method_name(enum attach_method method)
-{
-	return methods[method].name;
-}
-
-const char *attach_method_suffix(enum attach_method method)
-{
-	return methods[method].suffix;
-}
-
-int attach_method_parse(const char *text, enum attach_method *method)
-{
-	for (enum attach_method m = ATTACH_AUTO; m <= ATTACH_KPROBE; m++) {
-		if (!strcmp(text, methods[m].name)) {
-			*method = m;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-enum attach_method attach_method_of_section(const char *section)
-{
-	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
-		if (has_prefix(section, methods[m].section))
-			return m;
-	return ATTACH_AUTO;
 }
 
 static bool has_suffix(const char *name, const char *suffix)
@@ -73,7 +22,7 @@ static bool has_suffix(const char *name, const char *suffix)
 static enum attach_method variant_of(const char *name)
 {
 	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
-		if (has_suffix(name, methods[m].suffix))
+		if (has_suffix(name, attach_method_suffix(m)))
 			return m;
 	return ATTACH_AUTO;
 }
@@ -85,7 +34,7 @@ bool program_is(const char *name, const char *entry)
 	if (strncmp(name, entry, len))
 		return false;
 	return !name[len] ||
-	       (variant_of(name) && !strcmp(name + len, methods[variant_of(name)].suffix));
+	       (variant_of(name) && !strcmp(name + len, attach_method_suffix(variant_of(name))));
 }
 
 static bool disabled(const struct trace_config *config, const char *name)
@@ -144,10 +93,10 @@ int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 /* Does the probe that program belongs to have a variant for method? */
 static bool has_variant(struct tcptrace *skel, const char *program, enum attach_method method)
 {
-	size_t base = strlen(program) - strlen(methods[variant_of(program)].suffix);
+	size_t base = strlen(program) - strlen(attach_method_suffix(variant_of(program)));
 	char name[64];
 
-	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, methods[method].suffix);
+	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, attach_method_suffix(method));
 	return bpf_object__find_program_by_name(skel->obj, name);
 }
 
@@ -176,7 +125,8 @@ static bool chosen_variant(struct tcptrace *skel, const char *program, enum atta
 static bool other_catch(const struct trace_config *config, const char *name,
 			enum attach_method method)
 {
-	const char *other = methods[method].twins ? config->cleanup_probe : config->twin_probe;
+	const char *other =
+		attach_method_has_twins(method) ? config->cleanup_probe : config->twin_probe;
 
 	return other && has_prefix(name, other);
 }

@@ -11,15 +11,11 @@
 #include "config.h"
 #include "failure.h"
 
+#include "methods.h"
+
 struct tcptrace;
 struct bpf_program;
 
-/* The one table of attach methods: -A's names, the variants' suffixes, their sections. */
-const char *attach_method_name(enum attach_method method);
-const char *attach_method_suffix(enum attach_method method);
-int attach_method_parse(const char *text, enum attach_method *method);
-/* How a program with this section attaches; ATTACH_AUTO for none of the five. */
-enum attach_method attach_method_of_section(const char *section);
 /* Is the program called name this entry of a list, or a variant of the probe it names? */
 bool program_is(const char *name, const char *entry);
 /* A name in config->disabled_programs that no program has is a typo: -ENOENT. */

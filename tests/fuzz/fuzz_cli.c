@@ -45,7 +45,7 @@ static void check(int ok)
 /* What the tracer relies on in a configuration cli_parse() accepted. */
 static void check_config(const struct trace_config *config)
 {
-	check(config->command && cli_runner(config->command) != NULL);
+	check(config->command && cli_is_command(config->command));
 	check(config->columns != NULL || !strcmp(config->command, "features"));
 	check(config->nr_filter_ports <= FILTER_PORTS_MAX);
 	for (unsigned int i = 0; i < config->nr_filter_ports; i++)
