@@ -2,6 +2,7 @@
 /* tcptrace accept (tcpaccept): options, usage and columns. */
 #include <errno.h>
 #include <getopt.h>
+#include "../lib/array.h"
 #include "cli.h"
 
 static const struct column accept_columns[] = {
@@ -84,12 +85,14 @@ static const struct option accept_options[] = {
 	{},
 };
 
-/* Keep in disabled_programs only what the options did not ask for. */
-static void enable_options_programs(struct trace_config *config)
+/*
+ * The programs the options call for: -x's columns need the queue wait and the backlog
+ * (report_queue), -f's the packet drops. The rest are disabled.
+ */
+static void choose_programs(struct trace_config *config, bool failed)
 {
 	unsigned int n = 0;
 
-	config->report_queue = config->column_flags & COLUMN_EXTENDED;
 	/* A kernel without io_uring, or too old to show multishot submissions. */
 	config->optional_programs[0] = (struct optional_program){
 		.name = "accept_uring_submit",
@@ -102,9 +105,9 @@ static void enable_options_programs(struct trace_config *config)
 	/* A probe's name stands for all its variants (_btf, _raw, _tp). */
 	if (!config->report_queue)
 		config->disabled_programs[n++] = "accept_queue";
-	if (!(config->column_flags & COLUMN_FAILED))
+	if (!failed)
 		config->disabled_programs[n++] = "accept_failed_drop";
-	while (n < sizeof(config->disabled_programs) / sizeof(config->disabled_programs[0]))
+	while (n < ARRAY_SIZE(config->disabled_programs))
 		config->disabled_programs[n++] = NULL;
 }
 
@@ -114,7 +117,7 @@ static void enable_options_programs(struct trace_config *config)
  */
 static const char *process_option(const struct trace_config *config)
 {
-	if (config->filter_pid)
+	if (config->filter_tgid)
 		return "-p";
 	if (config->filter_uid != FILTER_UID_ANY)
 		return "-u";
@@ -125,6 +128,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 			     struct trace_config *config)
 {
 	enum cli_result result;
+	bool failed = false;
 	int opt;
 
 	config->columns = accept_columns;
@@ -133,7 +137,8 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	       -1) {
 		switch (opt) {
 		case 'f':
-			config->column_flags |= COLUMN_FAILED;
+			failed = true;
+			config->column_flags |= COLUMN_FAILED; /* the RESULT column */
 			break;
 		default:
 			result = cli_shared_option(ctx, opt, argv, config);
@@ -143,8 +148,9 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	}
 	if (optind < argc)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind]));
-	enable_options_programs(config);
-	if ((config->column_flags & COLUMN_FAILED) && process_option(config))
+	config->report_queue = config->column_flags & COLUMN_EXTENDED;
+	choose_programs(config, failed);
+	if (failed && process_option(config))
 		return cli_bad_usage(ctx,
 				     "options '-f' and '%s' exclude each other: -f's attempts "
 				     "belong to no process (select them with -P PORTS)",

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include "../lib/array.h"
 #include "../lib/methods.h"
 #include "cli.h"
 
@@ -34,7 +35,7 @@ static const struct command commands[] = {
 #undef TCPTRACE_COMMAND
 };
 
-#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NR_COMMANDS (ARRAY_SIZE(commands))
 
 static const struct command *find_command(const char *name)
 {
@@ -483,7 +484,7 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 {
 	switch (opt) {
 	case 'p':
-		if (cli_parse_pid(optarg, &config->filter_pid))
+		if (cli_parse_pid(optarg, &config->filter_tgid))
 			return cli_bad_usage(
 				ctx, "invalid PID '%s': expected a number from 1 to 4194304",
 				cli_quote(optarg));

@@ -4,6 +4,7 @@
  * the command line (and what links it: the unit tests, the fuzzers) needs no libbpf.
  */
 #include <string.h>
+#include "../lib/array.h"
 #include "../lib/features.h"
 #include "../lib/tracer.h"
 #include "cli.h"
@@ -19,7 +20,7 @@ static const struct {
 
 int (*cli_runner(const char *command))(const struct trace_config *, struct failure *)
 {
-	for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(runners); i++)
 		if (!strcmp(runners[i].name, command))
 			return runners[i].run;
 	return NULL;

@@ -47,7 +47,7 @@ struct trace_config {
 	 * (bpf/event.h's INFLIGHT counters); NULL for none. */
 	const char *in_flight_map;
 	/* In-kernel filters; 0 means off. */
-	__u32 filter_pid;
+	__u32 filter_tgid;
 	__u32 filter_uid;	 /* FILTER_UID_ANY: every user (UID 0 is root's) */
 	__u16 filter_family;	 /* AF_INET or AF_INET6 */
 	__u32 filter_netns;	 /* the namespace file's inode number */

@@ -10,9 +10,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "array.h"
 #include "tcptrace.skel.h"
 #include "features.h"
-#include "probe.h"
+#include "kernel.h"
 #include "programs.h"
 
 #define MAX_PROBES 16
@@ -64,17 +65,17 @@ static const char *offered(enum attach_method method, const char *target, const 
 	switch (method) {
 	case ATTACH_TP_BTF:
 	case ATTACH_RAW_TP:
-		return yes_no(probe_btf_tracepoint(name));
+		return yes_no(kernel_has_btf_tracepoint(name));
 	case ATTACH_TRACEPOINT:
-		return tracefs ? yes_no(probe_tracefs_event(tracefs, target)) : "?";
+		return tracefs ? yes_no(kernel_has_tracefs_event(tracefs, target)) : "?";
 	case ATTACH_FENTRY:
 		/* Only a trial load tells, and loading takes privileges. */
-		return probe_privileges() ? "?" : yes_no(probe_fentry(name));
+		return kernel_check_privileges() ? "?" : yes_no(kernel_loads_fentry(name));
 	case ATTACH_KPROBE:
 	case ATTACH_AUTO:
 		break;
 	}
-	return yes_no(probe_kprobe(name));
+	return yes_no(kernel_has_kprobe(name));
 }
 
 /*
@@ -92,7 +93,7 @@ static const char *probe_event(struct tcptrace *skel, const struct bpf_program *
 
 	if (method != ATTACH_FENTRY && method != ATTACH_KPROBE)
 		return strchr(section, '/') + 1;
-	for (unsigned int i = 0; i < sizeof(siblings) / sizeof(siblings[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(siblings); i++) {
 		const struct bpf_program *sibling;
 		char name[64];
 
@@ -138,8 +139,8 @@ static void print_kernel(const char *tracefs, int tracefs_err)
 
 	uname(&uts);
 	printf("%-14s %s\n", "kernel", uts.release);
-	printf("%-14s %s\n", "BTF", access(PROBE_KERNEL_BTF, R_OK) ? "no" : "yes");
-	if (!probe_privileges())
+	printf("%-14s %s\n", "BTF", access(KERNEL_BTF, R_OK) ? "no" : "yes");
+	if (!kernel_check_privileges())
 		ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	printf("%-14s %s\n", "ring buffer",
 	       ringbuf < 0 ? "unknown (probing it needs root)"
@@ -169,7 +170,7 @@ int features_run(const struct trace_config *config, struct failure *failure)
 		failure_step(failure, "open", "the BPF object");
 		return err;
 	}
-	tracefs = probe_tracefs(&tracefs_err);
+	tracefs = kernel_tracefs(&tracefs_err);
 	print_kernel(tracefs, tracefs_err);
 	bpf_object__for_each_program(prog, skel->obj)
 		add_program(rows, &n, skel, prog, tracefs);

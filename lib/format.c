@@ -303,6 +303,13 @@ void format_start(struct formatter *fmt)
 	fmt->utc_second = -1;
 }
 
+void format_init(struct formatter *fmt, const struct column *columns,
+		 const struct event_names *names, unsigned int flags)
+{
+	*fmt = (struct formatter){ .columns = columns, .names = names, .flags = flags };
+	format_start(fmt);
+}
+
 /*
  * JSON strings: quote and backslash escaped, and every byte outside printable ASCII as
  * \u00XX, so that any COMM gives valid JSON (and valid UTF-8) that reads back byte for

@@ -84,6 +84,9 @@ struct formatter {
 
 /* Sets the time origins to now: TIME(s) counts from here. */
 void format_start(struct formatter *fmt);
+/* A formatter for a command's columns and names, started now (format_start()). */
+void format_init(struct formatter *fmt, const struct column *columns,
+		 const struct event_names *names, unsigned int flags);
 /*
  * Pieces of a line, for what prints its own tables (lib/summary.c): an address as the
  * columns show it (room: INET6_ADDRSTRLEN), and nanoseconds as milliseconds with three

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "tcptrace.skel.h"
-#include "probe.h"
+#include "kernel.h"
 #include "programs.h"
 #include "session.h"
 
@@ -53,9 +53,9 @@ static int check_kernel(struct failure *failure)
 {
 	int err;
 
-	if (access(PROBE_KERNEL_BTF, R_OK))
+	if (access(KERNEL_BTF, R_OK))
 		return fail_kind(failure, FAILURE_NO_BTF, -errno);
-	err = probe_privileges();
+	err = kernel_check_privileges();
 	if (err)
 		return fail_kind(failure, FAILURE_PRIVILEGES, err);
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
@@ -73,7 +73,7 @@ static int ensure_tracefs(struct session *session, struct failure *failure)
 {
 	int err;
 
-	session->tracefs = probe_tracefs(&err);
+	session->tracefs = kernel_tracefs(&err);
 	if (session->tracefs)
 		return 0;
 	if (err == -EACCES)
@@ -99,14 +99,14 @@ static bool event_offered(const struct session *session, const char *section)
 
 	switch (attach_method_of_section(section)) {
 	case ATTACH_TRACEPOINT:
-		return probe_tracefs_event(session->tracefs, target);
+		return kernel_has_tracefs_event(session->tracefs, target);
 	case ATTACH_TP_BTF:
 	case ATTACH_RAW_TP:
-		return probe_btf_tracepoint(target);
+		return kernel_has_btf_tracepoint(target);
 	case ATTACH_FENTRY:
-		return probe_fentry(target);
+		return kernel_loads_fentry(target);
 	case ATTACH_KPROBE:
-		return probe_kprobe(target);
+		return kernel_has_kprobe(target);
 	case ATTACH_AUTO:
 		break;
 	}
@@ -185,7 +185,7 @@ static int set_filters(struct tcptrace *skel, const struct trace_config *config)
 	int err = config->ring_size ? bpf_map__set_max_entries(skel->maps.events, config->ring_size)
 				    : 0;
 
-	skel->rodata->filter_tgid = config->filter_pid;
+	skel->rodata->filter_tgid = config->filter_tgid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
 	skel->rodata->filter_ports_enabled = config->nr_filter_ports > 0;
 	skel->rodata->filter_uid = config->filter_uid;
@@ -284,7 +284,7 @@ static int load(struct session *session, const struct trace_config *config,
 	if (err)
 		return err;
 	/* libbpf parses the kernel's BTF again to load: not two copies at once (5 MiB each). */
-	probe_release();
+	kernel_checks_release();
 	err = tcptrace__load(session->skel);
 	if (err)
 		return fail_libbpf(failure, "load", "the BPF programs", err);
@@ -369,7 +369,7 @@ int session_open(struct session *session, const struct trace_config *config,
 		*failure = first_failure;
 		err = first_err;
 	}
-	probe_release();
+	kernel_checks_release();
 	return err;
 }
 

@@ -35,7 +35,7 @@ struct session {
 		char event[64];
 		const char *lost;
 	} missing_events[CONFIG_PROGRAM_LIST];
-	char fallbacks[5][256];
+	char fallbacks[ATTACH_KPROBE][256];
 };
 
 struct losses {

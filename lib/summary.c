@@ -108,6 +108,17 @@ static void count_attempt(struct summary *summary, const struct event *event, bo
 	row->established++;
 }
 
+void summary_init(struct summary *summary, struct formatter *fmt, bool count, bool histogram)
+{
+	*summary = (struct summary){
+		.count = count,
+		.histogram = histogram,
+		.json = fmt->flags & FORMAT_JSON,
+		.fmt = fmt,
+		.since_ns = fmt->start_ns,
+	};
+}
+
 void summary_add(struct summary *summary, const struct event *event)
 {
 	bool established =

@@ -52,6 +52,11 @@ struct summary {
 	__u64 slots[SUMMARY_SLOTS];
 };
 
+/*
+ * A summary of -c's counts, -H's histogram or both, gathered from fmt's start and
+ * written through fmt (one JSON object each with -j).
+ */
+void summary_init(struct summary *summary, struct formatter *fmt, bool count, bool histogram);
 /* The log2 slot of a latency in microseconds: 0 for 0 and 1, then floor(log2). */
 unsigned int summary_slot(__u64 latency_us);
 void summary_add(struct summary *summary, const struct event *event);

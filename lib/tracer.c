@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <linux/types.h>
+#include "array.h"
 #include "../bpf/event.h"
 #include "format.h"
 #include "output.h"
@@ -97,8 +98,7 @@ static void describe_attachment(const struct session *session, int err)
 
 	if (!uname(&uts))
 		notice("kernel %s %s", uts.release, uts.machine);
-	for (unsigned int i = 0; i < sizeof(session->fallbacks) / sizeof(session->fallbacks[0]);
-	     i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(session->fallbacks); i++)
 		if (session->fallbacks[i][0])
 			notice("%s", session->fallbacks[i]);
 	if (err)
@@ -203,7 +203,7 @@ static void report_losses(struct tracer *tracer)
 		tracer->loss_read_failed = true;
 		return;
 	}
-	for (size_t i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(loss_kinds); i++) {
 		const struct loss_kind *kind = &loss_kinds[i];
 		__u64 total = *loss_count(&now, kind),
 		      *reported = loss_count(&tracer->reported, kind);
@@ -220,7 +220,7 @@ static void report_losses(struct tracer *tracer)
 /* At exit, each kind of loss once more, as a total, however it was reported on the way. */
 static void report_loss_totals(struct tracer *tracer)
 {
-	for (size_t i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(loss_kinds); i++) {
 		const struct loss_kind *kind = &loss_kinds[i];
 		__u64 total = *loss_count(&tracer->reported, kind);
 
@@ -366,8 +366,6 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	output_init(&tracer.out, STDOUT_FILENO, &give_up_writing);
 	tracer.config = config;
 	tracer.events_left = config->max_events ?: UINT64_MAX;
-	tracer.summary.count = config->count_mode;
-	tracer.summary.histogram = config->histogram;
 	install_signal_handlers();
 	err = session_open(&tracer.session, config,
 			   summarizing(config) ? on_summary_event : on_line_event, &tracer,
@@ -381,13 +379,10 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		err = drop_privileges(&tracer, failure);
 	}
 	if (!err) {
-		tracer.formatter.columns = config->columns;
-		tracer.formatter.names = config->names;
-		tracer.formatter.flags = config->column_flags;
-		format_start(&tracer.formatter);
-		tracer.summary.json = config->column_flags & FORMAT_JSON;
-		tracer.summary.fmt = &tracer.formatter;
-		tracer.summary.since_ns = tracer.formatter.start_ns;
+		format_init(&tracer.formatter, config->columns, config->names,
+			    config->column_flags);
+		summary_init(&tracer.summary, &tracer.formatter, config->count_mode,
+			     config->histogram);
 		if (!summarizing(config))
 			print_header(&tracer);
 		tracer.next_summary_ns = now_ns() + config->interval_ns;

@@ -49,7 +49,7 @@ static void test_defaults(void)
 
 	CHECK(parse(argv, &config) == CLI_RUN);
 	CHECK_STR(config.command, "connect");
-	CHECK_EQ_U64(config.filter_pid, 0);
+	CHECK_EQ_U64(config.filter_tgid, 0);
 	CHECK_EQ_U64(config.filter_min_latency_ns, 0);
 	CHECK_EQ_U64(config.filter_uid, FILTER_UID_ANY);
 	CHECK_EQ_U64(config.filter_family, 0);
@@ -68,7 +68,7 @@ static void test_every_short_option(void)
 	struct trace_config config;
 
 	CHECK(parse(argv, &config) == CLI_RUN);
-	CHECK_EQ_U64(config.filter_pid, 1234);
+	CHECK_EQ_U64(config.filter_tgid, 1234);
 	CHECK_EQ_U64(config.ring_size, 65536);
 	CHECK_EQ_U64(config.duration_ns, 1500000000);
 	CHECK_EQ_U64(config.max_events, 7);
@@ -86,7 +86,7 @@ static void test_long_options_and_bundling(void)
 
 	CHECK(parse(long_argv, &with_long) == CLI_RUN);
 	CHECK(parse(bundled_argv, &bundled) == CLI_RUN);
-	CHECK_EQ_U64(with_long.filter_pid, 77);
+	CHECK_EQ_U64(with_long.filter_tgid, 77);
 	CHECK_EQ_U64(with_long.column_flags, COLUMN_TIMESTAMP | COLUMN_EXTENDED | COLUMN_LPORT);
 	CHECK(memcmp(&with_long, &bundled, sizeof(bundled)) == 0);
 }
@@ -104,7 +104,7 @@ static void test_argv0_dispatch(void)
 	CHECK(parse(via_tcpconnlat, &c) == CLI_RUN);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 	CHECK(memcmp(&a, &c, sizeof(a)) == 0);
-	CHECK_EQ_U64(b.filter_pid, 1);
+	CHECK_EQ_U64(b.filter_tgid, 1);
 	CHECK_EQ_U64(b.filter_min_latency_ns, 3000000);
 }
 
@@ -481,7 +481,7 @@ static void test_accept_options(void)
 	CHECK(!config.disabled_programs[2]);
 	CHECK(!config.report_queue);
 	CHECK(parse(with_pid, &config) == CLI_RUN);
-	CHECK_EQ_U64(config.filter_pid, 42);
+	CHECK_EQ_U64(config.filter_tgid, 42);
 	CHECK(parse(argv, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.nr_filter_ports, 3);
 	CHECK_EQ_U64(config.filter_ports[0], 80);

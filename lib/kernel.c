@@ -7,7 +7,8 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include "probe.h"
+#include "array.h"
+#include "kernel.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -26,7 +27,7 @@ static bool capable(const struct __user_cap_data_struct *caps, int cap)
  * CAP_SYS_ADMIN on kernels before 5.8. Checking first turns the kernel's bare EPERM
  * at load time into advice.
  */
-int probe_privileges(void)
+int kernel_check_privileges(void)
 {
 	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
@@ -49,13 +50,13 @@ static struct btf *vmlinux_btf(void)
 	return vmlinux;
 }
 
-void probe_release(void)
+void kernel_checks_release(void)
 {
 	btf__free(vmlinux);
 	vmlinux = NULL;
 }
 
-bool probe_btf_tracepoint(const char *event)
+bool kernel_has_btf_tracepoint(const char *event)
 {
 	char type[128];
 
@@ -68,7 +69,7 @@ static int function_btf_id(const char *function)
 	return vmlinux_btf() ? btf__find_by_name_kind(vmlinux_btf(), function, BTF_KIND_FUNC) : -1;
 }
 
-bool probe_fentry(const char *function)
+bool kernel_loads_fentry(const char *function)
 {
 	/* return 0 */
 	const struct bpf_insn insns[] = {
@@ -88,20 +89,20 @@ bool probe_fentry(const char *function)
 	return true;
 }
 
-bool probe_kprobe(const char *function)
+bool kernel_has_kprobe(const char *function)
 {
 	return !access("/sys/bus/event_source/devices/kprobe/type", R_OK) &&
 	       function_btf_id(function) > 0;
 }
 
 /* The checks use the effective IDs and capabilities: tracefs is mode 0700. */
-const char *probe_tracefs(int *err)
+const char *kernel_tracefs(int *err)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	char events[64];
 
 	*err = -ENOENT;
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
 		snprintf(events, sizeof(events), "%s/events", roots[i]);
 		if (!faccessat(AT_FDCWD, events, F_OK, AT_EACCESS))
 			return *err = 0, roots[i];
@@ -111,7 +112,7 @@ const char *probe_tracefs(int *err)
 	return NULL;
 }
 
-bool probe_tracefs_event(const char *root, const char *event)
+bool kernel_has_tracefs_event(const char *root, const char *event)
 {
 	char path[256];
 

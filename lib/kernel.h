@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the running kernel offers, checked without loading anything ("probe" is kept for
+ * the attach points): shared by the session, which chooses how to attach, and by
+ * `tcptrace features`, which shows it.
+ */
+#ifndef TCPTRACE_KERNEL_H
+#define TCPTRACE_KERNEL_H
+
+#include <stdbool.h>
+
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+/* 0 with the privileges to load tracing programs; -EPERM without; -errno otherwise. */
+int kernel_check_privileges(void);
+/* Does the kernel's BTF have the tracepoint "event" (btf_trace_<event>)? */
+bool kernel_has_btf_tracepoint(const char *event);
+/* Where tracefs is mounted (NULL: nowhere), with the effective IDs' access. */
+const char *kernel_tracefs(int *err);
+/* Does tracefs at root have the event "category/name"? */
+bool kernel_has_tracefs_event(const char *root, const char *event);
+
+/* Does this kernel load fentry programs on the function (a trial load: some refuse)? */
+bool kernel_loads_fentry(const char *function);
+/* Does this kernel have kprobes (the kprobe PMU), and the function in its BTF? */
+bool kernel_has_kprobe(const char *function);
+
+/* Frees what these checks cached (the kernel's BTF: megabytes). */
+void kernel_checks_release(void);
+
+#endif /* TCPTRACE_KERNEL_H */
