@@ -48,6 +48,41 @@ static char *put_u64(char *p, __u64 value)
 	return p + (end - d);
 }
 
+char *format_str(char *p, const char *text)
+{
+	return put_str(p, text);
+}
+
+char *format_u64(char *p, __u64 value)
+{
+	return put_u64(p, value);
+}
+
+char *format_padded(char *p, const char *text, int width)
+{
+	size_t len = strlen(text), room = width < 0 ? (size_t)-width : (size_t)width;
+	size_t pad = len < room ? room - len : 0;
+
+	if (width > 0) {
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	p = put_str(p, text);
+	if (width < 0) {
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	return p;
+}
+
+char *format_padded_u64(char *p, __u64 value, int width)
+{
+	char digits[24];
+
+	*put_u64(digits, value) = '\0';
+	return format_padded(p, digits, width);
+}
+
 /* An IPv4 address's byte: eight per line, so no loop at all. */
 static char *put_u8(char *p, __u8 value)
 {

@@ -88,11 +88,17 @@ void format_start(struct formatter *fmt);
 void format_init(struct formatter *fmt, const struct column *columns,
 		 const struct event_names *names, unsigned int flags);
 /*
- * Pieces of a line, for what prints its own tables (lib/summary.c): an address as the
- * columns show it (room: INET6_ADDRSTRLEN), and nanoseconds as milliseconds with three
- * decimals (room: FORMAT_MS_MAX). Each returns the end of what it wrote, unterminated.
+ * Pieces of a line, for what prints its own tables (lib/summary.c), without printf():
+ * each writes at p and returns the end of what it wrote, unterminated. Text; a number;
+ * either padded with spaces to |width| (on the right when width < 0, as printf's "%-8s",
+ * on the left otherwise); an address as the columns show it (room: INET6_ADDRSTRLEN);
+ * nanoseconds as milliseconds with three decimals (room: FORMAT_MS_MAX).
  */
 #define FORMAT_MS_MAX 24
+char *format_str(char *p, const char *text);
+char *format_u64(char *p, __u64 value);
+char *format_padded(char *p, const char *text, int width);
+char *format_padded_u64(char *p, __u64 value, int width);
 char *format_address(char *p, __u16 family, const __u8 *addr);
 /*
  * Text others chose, such as a COMM (any process may name itself with escape sequences

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,18 +129,17 @@ void summary_add(struct summary *summary, const struct event *event)
 		summary->slots[summary_slot(event->connect_latency_ns / 1000)]++;
 }
 
-static void print_line(struct output *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void print_line(struct output *out, const char *fmt, ...)
+/* Commits the line built from line to end. */
+static void commit_line(struct output *out, const char *line, const char *end)
+{
+	output_commit(out, end - line);
+}
+
+static void print_text(struct output *out, const char *text)
 {
 	char *line = output_reserve(out, SUMMARY_LINE_MAX);
-	va_list ap;
-	int len;
 
-	va_start(ap, fmt);
-	len = vsnprintf(line, SUMMARY_LINE_MAX, fmt, ap);
-	va_end(ap);
-	output_commit(out, len < 0 ? 0 : len >= SUMMARY_LINE_MAX ? SUMMARY_LINE_MAX - 1 : len);
+	commit_line(out, line, format_str(line, text));
 }
 
 static int by_attempts(const void *a, const void *b)
@@ -160,15 +158,64 @@ static const char *ms_text(char *buf, __u64 ns, bool known, bool json)
 	return buf;
 }
 
-/* The opening of a summary's JSON object: its time, its kind and when it began. */
-static void print_json_head(struct summary *summary, struct output *out, const char *event,
-			    __u64 now_ns)
+/* ,"key":value */
+static char *put_json_u64(char *p, const char *key, __u64 value)
 {
-	char *p = output_reserve(out, FORMAT_JSON_HEAD_MAX + SUMMARY_LINE_MAX);
-	char *end = format_json_head(p, summary->fmt, now_ns, event);
+	p = format_str(p, ",\"");
+	p = format_str(p, key);
+	p = format_str(p, "\":");
+	return format_u64(p, value);
+}
 
-	end += sprintf(end, ",\"since_ns\":%llu", (unsigned long long)summary->since_ns);
-	output_commit(out, end - p);
+/* The opening of a summary's JSON object: its time, its kind and when it began. */
+static char *put_json_head(char *p, struct summary *summary, const char *event, __u64 now_ns)
+{
+	p = format_json_head(p, summary->fmt, now_ns, event);
+	return put_json_u64(p, "since_ns", summary->since_ns);
+}
+
+static char *put_row_json(char *p, const struct summary_row *row, const char *saddr,
+			  const char *daddr, const char *const latencies[3])
+{
+	static const char *const keys[3] = { "latency_min_ms", "latency_avg_ms", "latency_max_ms" };
+
+	p = format_str(p, "{\"saddr\":\"");
+	p = format_str(p, saddr);
+	p = format_str(p, "\",\"daddr\":\"");
+	p = format_str(p, daddr);
+	*p++ = '"';
+	p = put_json_u64(p, "dport", row->key.dport);
+	p = put_json_u64(p, "connects", row->attempts);
+	p = put_json_u64(p, "failed", row->failed);
+	for (int i = 0; i < 3; i++) {
+		p = format_str(p, ",\"");
+		p = format_str(p, keys[i]);
+		p = format_str(p, "\":");
+		p = format_str(p, latencies[i]);
+	}
+	*p++ = '}';
+	return p;
+}
+
+/* The table's columns, in the widths of the header's; the last one is padded too. */
+static char *put_row_text(char *p, const char *saddr, const char *daddr, const char *dport,
+			  const char *connects, const char *failed, const char *const latencies[3])
+{
+	p = format_padded(p, saddr, -FORMAT_ADDR_WIDTH);
+	*p++ = ' ';
+	p = format_padded(p, daddr, -FORMAT_ADDR_WIDTH);
+	*p++ = ' ';
+	p = format_padded(p, dport, -5);
+	*p++ = ' ';
+	p = format_padded(p, connects, 8);
+	*p++ = ' ';
+	p = format_padded(p, failed, 8);
+	for (int i = 0; i < 3; i++) {
+		*p++ = ' ';
+		p = format_padded(p, latencies[i], 11);
+	}
+	*p++ = '\n';
+	return p;
 }
 
 static void print_row(struct summary *summary, struct output *out, const struct summary_row *row,
@@ -176,27 +223,53 @@ static void print_row(struct summary *summary, struct output *out, const struct 
 {
 	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char min[FORMAT_MS_MAX], avg[FORMAT_MS_MAX], max[FORMAT_MS_MAX];
+	char dport[8], connects[24], failed[24];
+	const char *const latencies[3] = { min, avg, max };
 	bool known = row->established > 0, json = summary->json;
 	__u64 avg_ns = known ? row->latency_sum_ns / row->established : 0;
+	char *line = output_reserve(out, SUMMARY_LINE_MAX), *p = line;
 
 	*format_address(saddr, row->key.family, row->key.saddr) = '\0';
 	*format_address(daddr, row->key.family, row->key.daddr) = '\0';
 	ms_text(min, row->latency_min_ns, known, json);
 	ms_text(avg, avg_ns, known, json);
 	ms_text(max, row->latency_max_ns, known, json);
-	if (json)
-		print_line(out,
-			   "%s{\"saddr\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,\"connects\":%llu,"
-			   "\"failed\":%llu,\"latency_min_ms\":%s,\"latency_avg_ms\":%s,"
-			   "\"latency_max_ms\":%s}",
-			   first ? "" : ",", saddr, daddr, row->key.dport,
-			   (unsigned long long)row->attempts, (unsigned long long)row->failed, min,
-			   avg, max);
+	if (json) {
+		if (!first)
+			*p++ = ',';
+		commit_line(out, line, put_row_json(p, row, saddr, daddr, latencies));
+		return;
+	}
+	*format_u64(dport, row->key.dport) = '\0';
+	*format_u64(connects, row->attempts) = '\0';
+	*format_u64(failed, row->failed) = '\0';
+	commit_line(out, line, put_row_text(p, saddr, daddr, dport, connects, failed, latencies));
+}
+
+static void print_counts_header(struct summary *summary, struct output *out, __u64 now_ns)
+{
+	static const char *const latencies[3] = { "LAT_MIN(ms)", "LAT_AVG(ms)", "LAT_MAX(ms)" };
+	char *line = output_reserve(out, SUMMARY_LINE_MAX + FORMAT_JSON_HEAD_MAX), *p;
+
+	if (summary->json)
+		p = format_str(put_json_head(line, summary, "counts", now_ns), ",\"rows\":[");
 	else
-		print_line(out, "%-*s %-*s %-5u %8llu %8llu %11s %11s %11s\n", FORMAT_ADDR_WIDTH,
-			   saddr, FORMAT_ADDR_WIDTH, daddr, row->key.dport,
-			   (unsigned long long)row->attempts, (unsigned long long)row->failed, min,
-			   avg, max);
+		p = put_row_text(line, "SADDR", "DADDR", "DPORT", "CONNECTS", "FAILED", latencies);
+	commit_line(out, line, p);
+}
+
+static void print_counts_end(struct summary *summary, struct output *out)
+{
+	char *line = output_reserve(out, SUMMARY_LINE_MAX), *p = line;
+
+	if (summary->json) {
+		p = format_str(p, "]");
+		p = format_str(put_json_u64(p, "uncounted", summary->uncounted), "}\n");
+	} else if (summary->uncounted) {
+		p = format_u64(format_str(p, "("), summary->uncounted);
+		p = format_str(p, " attempts not counted: no memory for their rows)\n");
+	}
+	commit_line(out, line, p);
 }
 
 /* -c: one row per source, destination and port, the most attempts first. */
@@ -210,21 +283,10 @@ static void print_counts(struct summary *summary, struct output *out, __u64 now_
 	/* No attempt yet: no table either, and qsort() and memset() take no NULL. */
 	if (n)
 		qsort(summary->rows, n, sizeof(*summary->rows), by_attempts);
-	if (summary->json) {
-		print_json_head(summary, out, "counts", now_ns);
-		print_line(out, ",\"rows\":[");
-	} else {
-		print_line(out, "%-*s %-*s %-5s %8s %8s %11s %11s %11s\n", FORMAT_ADDR_WIDTH,
-			   "SADDR", FORMAT_ADDR_WIDTH, "DADDR", "DPORT", "CONNECTS", "FAILED",
-			   "LAT_MIN(ms)", "LAT_AVG(ms)", "LAT_MAX(ms)");
-	}
+	print_counts_header(summary, out, now_ns);
 	for (size_t i = 0; i < n; i++)
 		print_row(summary, out, &summary->rows[i], i == 0);
-	if (summary->json)
-		print_line(out, "],\"uncounted\":%llu}\n", (unsigned long long)summary->uncounted);
-	else if (summary->uncounted)
-		print_line(out, "(%llu attempts not counted: no memory for their rows)\n",
-			   (unsigned long long)summary->uncounted);
+	print_counts_end(summary, out);
 	if (summary->rows)
 		memset(summary->rows, 0, summary->size * sizeof(*summary->rows));
 	summary->nr_rows = 0;
@@ -236,25 +298,32 @@ static void print_bucket(struct summary *summary, struct output *out, int slot, 
 	__u64 low = slot ? 1ull << slot : 0, high = (2ull << slot) - 1;
 	__u64 count = summary->slots[slot];
 	int stars = most ? (int)(count * HISTOGRAM_BAR / most) : 0;
-	char bar[HISTOGRAM_BAR + 1];
+	char *line = output_reserve(out, SUMMARY_LINE_MAX), *p = line;
 
 	if (summary->json) {
-		print_line(out, "%s{\"low_us\":%llu,\"high_us\":%llu,\"count\":%llu}",
-			   slot ? "," : "", (unsigned long long)low, (unsigned long long)high,
-			   (unsigned long long)count);
+		p = format_u64(format_str(p, slot ? ",{\"low_us\":" : "{\"low_us\":"), low);
+		p = put_json_u64(p, "high_us", high);
+		p = put_json_u64(p, "count", count);
+		commit_line(out, line, format_str(p, "}"));
 		return;
 	}
-	memset(bar, '*', stars);
-	memset(bar + stars, ' ', HISTOGRAM_BAR - stars);
-	bar[HISTOGRAM_BAR] = '\0';
-	print_line(out, "%9llu -> %-9llu : %-8llu |%s|\n", (unsigned long long)low,
-		   (unsigned long long)high, (unsigned long long)count, bar);
+	p = format_padded_u64(p, low, 9);
+	p = format_str(p, " -> ");
+	p = format_padded_u64(p, high, -9);
+	p = format_str(p, " : ");
+	p = format_padded_u64(p, count, -8);
+	p = format_str(p, " |");
+	memset(p, '*', stars);
+	memset(p + stars, ' ', HISTOGRAM_BAR - stars);
+	p = format_str(p + HISTOGRAM_BAR, "|\n");
+	commit_line(out, line, p);
 }
 
 /* -H: bcc's log2 histogram, from slot 0 to the last one used. */
 static void print_histogram(struct summary *summary, struct output *out, __u64 now_ns)
 {
 	__u64 most = 0, total = 0;
+	char *line, *p;
 	int last = -1;
 
 	for (int i = 0; i < SUMMARY_SLOTS; i++) {
@@ -265,17 +334,20 @@ static void print_histogram(struct summary *summary, struct output *out, __u64 n
 		total += summary->slots[i];
 	}
 	if (summary->json) {
-		print_json_head(summary, out, "histogram", now_ns);
-		print_line(out, ",\"buckets\":[");
+		line = output_reserve(out, SUMMARY_LINE_MAX + FORMAT_JSON_HEAD_MAX);
+		p = put_json_head(line, summary, "histogram", now_ns);
+		commit_line(out, line, format_str(p, ",\"buckets\":["));
 	} else {
-		print_line(out, "%10s%-13s: %-8s %s\n", "usecs", "", "count", "distribution");
+		print_text(out, "     usecs             : count    distribution\n");
 	}
 	for (int i = 0; i <= last; i++)
 		print_bucket(summary, out, i, most);
+	line = output_reserve(out, SUMMARY_LINE_MAX);
 	if (summary->json)
-		print_line(out, "],\"established\":%llu}\n", (unsigned long long)total);
+		p = format_str(put_json_u64(format_str(line, "]"), "established", total), "}\n");
 	else
-		print_line(out, "%llu established attempts\n", (unsigned long long)total);
+		p = format_str(format_u64(line, total), " established attempts\n");
+	commit_line(out, line, p);
 	memset(summary->slots, 0, sizeof(summary->slots));
 }
 
@@ -285,11 +357,11 @@ void summary_print(struct summary *summary, struct output *out, __u64 now_ns, bo
 		print_counts(summary, out, now_ns);
 	/* Text separates the tables with blank lines; JSON Lines has none. */
 	if (summary->count && summary->histogram && !summary->json)
-		print_line(out, "\n");
+		print_text(out, "\n");
 	if (summary->histogram)
 		print_histogram(summary, out, now_ns);
 	if (interval && !summary->json)
-		print_line(out, "\n");
+		print_text(out, "\n");
 	summary->since_ns = now_ns;
 }
 
