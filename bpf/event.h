@@ -24,19 +24,22 @@ enum event_kind {
 	EVENT_ACCEPT = 2,
 };
 
+/* Every kind's outcome 0 is its success: an attempt established, a connection accepted. */
+#define OUTCOME_SUCCESS 0
+
 /* How a connection attempt ended; error holds the errno for CONNECT_FAILED. */
 enum connect_outcome {
-	CONNECT_ESTABLISHED = 0, /* the peer answered with a SYN-ACK (or a SYN) */
-	CONNECT_FAILED = 1,	 /* RST, timeout or ICMP error: see error */
-	CONNECT_ABANDONED = 2,	 /* the application closed it before any answer */
-	CONNECT_UNSENT = 3,	 /* closed before its SYN left (TCP Fast Open's connect) */
+	CONNECT_ESTABLISHED = OUTCOME_SUCCESS, /* the peer answered with a SYN-ACK (or a SYN) */
+	CONNECT_FAILED = 1,		       /* RST, timeout or ICMP error: see error */
+	CONNECT_ABANDONED = 2,		       /* the application closed it before any answer */
+	CONNECT_UNSENT = 3, /* closed before its SYN left (TCP Fast Open's connect) */
 };
 
 /* What became of a passive connection; the last two only with accept -f. */
 enum accept_outcome {
-	ACCEPT_ACCEPTED = 0, /* returned by accept(), accept4() or io_uring */
-	ACCEPT_REFUSED = 1,  /* a SYN to a port nobody listens on, answered by RST */
-	ACCEPT_DROPPED = 2,  /* completed by the peer, dropped: the accept queue was full */
+	ACCEPT_ACCEPTED = OUTCOME_SUCCESS, /* returned by accept(), accept4() or io_uring */
+	ACCEPT_REFUSED = 1,		   /* a SYN to a port nobody listens on, answered by RST */
+	ACCEPT_DROPPED = 2, /* completed by the peer, dropped: the accept queue was full */
 };
 
 enum event_flag {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* tcptrace connect (tcpconnect, tcpconnlat): options, usage and columns. */
 #include <getopt.h>
+#include "../lib/summary.h"
 #include "cli.h"
 
 static const struct column connect_columns[] = {
@@ -38,6 +39,13 @@ static const struct event_names connect_names = {
 		[CONNECT_ABANDONED] = "ABANDONED",
 		[CONNECT_UNSENT] = "UNSENT",
 	},
+};
+
+static const struct summary_labels connect_summary_labels = {
+	.attempts_header = "CONNECTS",
+	.attempts_key = "connects",
+	.successes_key = "established",
+	.successes_text = "established attempts\n",
 };
 
 void connect_usage(const struct command_context *ctx, FILE *out)
@@ -106,6 +114,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 
 	config->columns = connect_columns;
 	config->names = &connect_names;
+	config->summary_labels = &connect_summary_labels;
 	/* bpf/connect.bpf.c: the state program's twin, or its cleanup, and the attempts. */
 	config->twinned_probe = "connect_state";
 	config->twin_probe = "connect_twin";

@@ -12,7 +12,7 @@
 #include "format.h"
 #include "../bpf/event.h"
 
-/* How the probes that come in several variants are attached (bpf/connect.bpf.c). */
+/* How the probes that come in several variants are attached (docs/kernel-support.md). */
 enum attach_method {
 	ATTACH_AUTO,	   /* the best this kernel offers, falling back on failure */
 	ATTACH_TP_BTF,	   /* typed tracepoint arguments, no tracefs */
@@ -55,7 +55,7 @@ struct trace_config {
 	__u64 filter_min_latency_ns;
 	__u16 filter_ports[FILTER_PORTS_MAX];
 	unsigned int nr_filter_ports;
-	/* accept -x: measure the accept-queue wait and read the listener's backlog. */
+	/* Measure the accept-queue wait, and read the listener's backlog. */
 	bool report_queue;
 	/* The subcommand's column table, which of its optional columns to show, and the
 	 * names of its events and outcomes. */
@@ -63,8 +63,9 @@ struct trace_config {
 	const struct event_names *names;
 	unsigned int column_flags;
 	enum attach_method attach_method;
-	/* connect -c and -H: summaries instead of lines, printed at exit and every
-	 * interval_ns (0: at exit only). */
+	/* -c and -H: summaries instead of lines, printed at exit and every interval_ns
+	 * (0: at exit only), with the command's labels. */
+	const struct summary_labels *summary_labels;
 	bool count_mode;
 	bool histogram;
 	__u64 interval_ns;

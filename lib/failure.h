@@ -20,7 +20,7 @@ enum failure_kind {
 struct failure {
 	enum failure_kind kind;
 	const char *action; /* FAILURE_STEP: "attach" */
-	/* FAILURE_STEP: "connect_state_btf". A copy: what named it is gone when it is printed. */
+	/* FAILURE_STEP: a program's name. A copy: what named it is gone when it is printed. */
 	char object[128];
 	bool from_libbpf; /* libbpf has more to say about it under -v */
 };

@@ -18,8 +18,6 @@
 
 #define MAX_PROBES 16
 
-/* How a probe's variants end (bpf/connect.bpf.c), for the functions' ones. */
-
 struct probe_row {
 	char event[64];	  /* as the classic tracepoint names it when it can: "sock:..." */
 	char name[48];	  /* the tracepoint's name alone, the key */

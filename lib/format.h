@@ -36,7 +36,7 @@ enum column_flag {
 	COLUMN_EXTENDED = 1 << 1,  /* -x */
 	COLUMN_LPORT = 1 << 2,	   /* -L */
 	COLUMN_CLOCK = 1 << 3,	   /* -T */
-	COLUMN_FAILED = 1 << 4,	   /* accept -f */
+	COLUMN_FAILED = 1 << 4,	   /* -f: RESULT, for attempts that never reached a process */
 	COLUMN_UID = 1 << 5,	   /* -U */
 	FORMAT_JSON = 1 << 6,	   /* -j: JSON Lines, every column, instead of the table */
 };

@@ -120,7 +120,7 @@ static bool chosen_variant(struct tcptrace *skel, const char *program, enum atta
  * Is this program or map for the other way of catching skipped runs than the method's?
  * Where the method allows, the command's twin (with the map of their notes, named after
  * it) takes the runs the kernel skipped; elsewhere its cleanup program removes what they
- * left (bpf/connect.bpf.c).
+ * left (docs/architecture.md, "Twins").
  */
 static bool other_catch(const struct trace_config *config, const char *name,
 			enum attach_method method)
@@ -157,7 +157,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 
 /*
  * Is a run the kernel skips for this program taken by its twin? True for either twin,
- * when both are loaded (bpf/connect.bpf.c).
+ * when both are loaded.
  */
 bool has_twin(struct tcptrace *skel, const struct trace_config *config,
 	      const struct bpf_program *prog)

@@ -88,7 +88,7 @@ static struct summary_row *row_of(struct summary *summary, const struct event *e
 static void count_attempt(struct summary *summary, const struct event *event, bool established)
 {
 	struct summary_row *row = row_of(summary, event);
-	__u64 ns = event->connect_latency_ns;
+	__u64 ns = event->duration_ns;
 
 	if (!row) {
 		summary->uncounted++;
@@ -107,9 +107,11 @@ static void count_attempt(struct summary *summary, const struct event *event, bo
 	row->established++;
 }
 
-void summary_init(struct summary *summary, struct formatter *fmt, bool count, bool histogram)
+void summary_init(struct summary *summary, struct formatter *fmt,
+		  const struct summary_labels *labels, bool count, bool histogram)
 {
 	*summary = (struct summary){
+		.labels = labels,
 		.count = count,
 		.histogram = histogram,
 		.json = fmt->flags & FORMAT_JSON,
@@ -120,13 +122,12 @@ void summary_init(struct summary *summary, struct formatter *fmt, bool count, bo
 
 void summary_add(struct summary *summary, const struct event *event)
 {
-	bool established =
-		event->outcome == CONNECT_ESTABLISHED && (event->flags & EVENT_HAS_DURATION);
+	bool established = event->outcome == OUTCOME_SUCCESS && (event->flags & EVENT_HAS_DURATION);
 
 	if (summary->count)
 		count_attempt(summary, event, established);
 	if (summary->histogram && established)
-		summary->slots[summary_slot(event->connect_latency_ns / 1000)]++;
+		summary->slots[summary_slot(event->duration_ns / 1000)]++;
 }
 
 /* Commits the line built from line to end. */
@@ -174,8 +175,8 @@ static char *put_json_head(char *p, struct summary *summary, const char *event, 
 	return put_json_u64(p, "since_ns", summary->since_ns);
 }
 
-static char *put_row_json(char *p, const struct summary_row *row, const char *saddr,
-			  const char *daddr, const char *const latencies[3])
+static char *put_row_json(char *p, const struct summary *summary, const struct summary_row *row,
+			  const char *saddr, const char *daddr, const char *const latencies[3])
 {
 	static const char *const keys[3] = { "latency_min_ms", "latency_avg_ms", "latency_max_ms" };
 
@@ -185,7 +186,7 @@ static char *put_row_json(char *p, const struct summary_row *row, const char *sa
 	p = format_str(p, daddr);
 	*p++ = '"';
 	p = put_json_u64(p, "dport", row->key.dport);
-	p = put_json_u64(p, "connects", row->attempts);
+	p = put_json_u64(p, summary->labels->attempts_key, row->attempts);
 	p = put_json_u64(p, "failed", row->failed);
 	for (int i = 0; i < 3; i++) {
 		p = format_str(p, ",\"");
@@ -199,7 +200,7 @@ static char *put_row_json(char *p, const struct summary_row *row, const char *sa
 
 /* The table's columns, in the widths of the header's; the last one is padded too. */
 static char *put_row_text(char *p, const char *saddr, const char *daddr, const char *dport,
-			  const char *connects, const char *failed, const char *const latencies[3])
+			  const char *attempts, const char *failed, const char *const latencies[3])
 {
 	p = format_padded(p, saddr, -FORMAT_ADDR_WIDTH);
 	*p++ = ' ';
@@ -207,7 +208,7 @@ static char *put_row_text(char *p, const char *saddr, const char *daddr, const c
 	*p++ = ' ';
 	p = format_padded(p, dport, -5);
 	*p++ = ' ';
-	p = format_padded(p, connects, 8);
+	p = format_padded(p, attempts, 8);
 	*p++ = ' ';
 	p = format_padded(p, failed, 8);
 	for (int i = 0; i < 3; i++) {
@@ -223,7 +224,7 @@ static void print_row(struct summary *summary, struct output *out, const struct 
 {
 	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char min[FORMAT_MS_MAX], avg[FORMAT_MS_MAX], max[FORMAT_MS_MAX];
-	char dport[8], connects[24], failed[24];
+	char dport[8], attempts[24], failed[24];
 	const char *const latencies[3] = { min, avg, max };
 	bool known = row->established > 0, json = summary->json;
 	__u64 avg_ns = known ? row->latency_sum_ns / row->established : 0;
@@ -237,13 +238,13 @@ static void print_row(struct summary *summary, struct output *out, const struct 
 	if (json) {
 		if (!first)
 			*p++ = ',';
-		commit_line(out, line, put_row_json(p, row, saddr, daddr, latencies));
+		commit_line(out, line, put_row_json(p, summary, row, saddr, daddr, latencies));
 		return;
 	}
 	*format_u64(dport, row->key.dport) = '\0';
-	*format_u64(connects, row->attempts) = '\0';
+	*format_u64(attempts, row->attempts) = '\0';
 	*format_u64(failed, row->failed) = '\0';
-	commit_line(out, line, put_row_text(p, saddr, daddr, dport, connects, failed, latencies));
+	commit_line(out, line, put_row_text(p, saddr, daddr, dport, attempts, failed, latencies));
 }
 
 static void print_counts_header(struct summary *summary, struct output *out, __u64 now_ns)
@@ -254,7 +255,8 @@ static void print_counts_header(struct summary *summary, struct output *out, __u
 	if (summary->json)
 		p = format_str(put_json_head(line, summary, "counts", now_ns), ",\"rows\":[");
 	else
-		p = put_row_text(line, "SADDR", "DADDR", "DPORT", "CONNECTS", "FAILED", latencies);
+		p = put_row_text(line, "SADDR", "DADDR", "DPORT", summary->labels->attempts_header,
+				 "FAILED", latencies);
 	commit_line(out, line, p);
 }
 
@@ -344,9 +346,12 @@ static void print_histogram(struct summary *summary, struct output *out, __u64 n
 		print_bucket(summary, out, i, most);
 	line = output_reserve(out, SUMMARY_LINE_MAX);
 	if (summary->json)
-		p = format_str(put_json_u64(format_str(line, "]"), "established", total), "}\n");
+		p = format_str(
+			put_json_u64(format_str(line, "]"), summary->labels->successes_key, total),
+			"}\n");
 	else
-		p = format_str(format_u64(line, total), " established attempts\n");
+		p = format_str(format_str(format_u64(line, total), " "),
+			       summary->labels->successes_text);
 	commit_line(out, line, p);
 	memset(summary->slots, 0, sizeof(summary->slots));
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * connect's summaries, instead of a line per attempt: -c counts attempts per source,
+ * Summaries, instead of a line per attempt: -c counts attempts per source,
  * destination and port, with failures and latency; -H draws a log2 histogram of the
  * latency. Both are printed at exit, and every interval with -i (then started afresh).
  */
@@ -36,7 +36,19 @@ struct summary_row {
 	__u64 latency_max_ns;
 };
 
+/*
+ * What the command calls what its summaries count: a column and a JSON key for the
+ * attempts, and for the successes, whose latency they gather (set in cmd/, by command).
+ */
+struct summary_labels {
+	const char *attempts_header;
+	const char *attempts_key;
+	const char *successes_key;
+	const char *successes_text;
+};
+
 struct summary {
+	const struct summary_labels *labels;
 	bool count;	/* -c */
 	bool histogram; /* -H */
 	/* -j: each summary is one JSON object, its time written by this formatter. */
@@ -56,7 +68,8 @@ struct summary {
  * A summary of -c's counts, -H's histogram or both, gathered from fmt's start and
  * written through fmt (one JSON object each with -j).
  */
-void summary_init(struct summary *summary, struct formatter *fmt, bool count, bool histogram);
+void summary_init(struct summary *summary, struct formatter *fmt,
+		  const struct summary_labels *labels, bool count, bool histogram);
 /* The log2 slot of a latency in microseconds: 0 for 0 and 1, then floor(log2). */
 unsigned int summary_slot(__u64 latency_us);
 void summary_add(struct summary *summary, const struct event *event);

@@ -33,7 +33,7 @@ struct tracer {
 	const struct trace_config *config;
 	/* -n: events left to take; without -n, more than any run will see. */
 	__u64 events_left;
-	/* connect -c, -H: events go into summaries, printed every -i. */
+	/* -c, -H: events go into summaries, printed every -i. */
 	struct summary summary;
 	__u64 next_summary_ns;
 };
@@ -381,8 +381,8 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	if (!err) {
 		format_init(&tracer.formatter, config->columns, config->names,
 			    config->column_flags);
-		summary_init(&tracer.summary, &tracer.formatter, config->count_mode,
-			     config->histogram);
+		summary_init(&tracer.summary, &tracer.formatter, config->summary_labels,
+			     config->count_mode, config->histogram);
 		if (!summarizing(config))
 			print_header(&tracer);
 		tracer.next_summary_ns = now_ns() + config->interval_ns;

@@ -13,7 +13,18 @@
 #include "../../lib/format.h"
 #include "../../lib/output.h"
 #include "../../lib/summary.h"
+#include "../../cmd/cli.h"
 #include "check.h"
+
+/* connect's labels, as its parser hands them over. */
+static const struct summary_labels *connect_labels(void)
+{
+	static struct trace_config config;
+	char *argv[] = { "tcpconnect", "-c", NULL };
+
+	cli_parse(2, argv, &config);
+	return config.summary_labels;
+}
 
 static struct output out;
 static volatile sig_atomic_t never;
@@ -67,7 +78,7 @@ static void test_slots(void)
  * established only, "-" when there are none. */
 static void test_counts(void)
 {
-	struct summary summary = { .count = true };
+	struct summary summary = { .labels = connect_labels(), .count = true };
 	struct event events[] = {
 		attempt("198.51.100.7", 443, CONNECT_ESTABLISHED, 1000),
 		attempt("198.51.100.7", 443, CONNECT_FAILED, 50),
@@ -94,7 +105,7 @@ static void test_counts(void)
 /* Many rows: the table grows, and every attempt is counted once. */
 static void test_many_rows(void)
 {
-	struct summary summary = { .count = true };
+	struct summary summary = { .labels = connect_labels(), .count = true };
 	unsigned long long total = 0, attempts;
 	const char *line;
 
@@ -122,7 +133,7 @@ static void test_many_rows(void)
 /* The histogram's counts are the established attempts', slot by slot. */
 static void test_histogram(void)
 {
-	struct summary summary = { .histogram = true };
+	struct summary summary = { .labels = connect_labels(), .histogram = true };
 	struct event fast = attempt("198.51.100.7", 443, CONNECT_ESTABLISHED, 5);
 	struct event slow = attempt("198.51.100.7", 443, CONNECT_ESTABLISHED, 1500);
 	struct event failed = attempt("198.51.100.7", 443, CONNECT_FAILED, 10);
@@ -147,9 +158,12 @@ static void test_histogram(void)
 static void test_json(void)
 {
 	struct formatter fmt = { 0 };
-	struct summary summary = {
-		.count = true, .histogram = true, .json = true, .fmt = &fmt, .since_ns = 1000000000
-	};
+	struct summary summary = { .labels = connect_labels(),
+				   .count = true,
+				   .histogram = true,
+				   .json = true,
+				   .fmt = &fmt,
+				   .since_ns = 1000000000 };
 	struct event established = attempt("198.51.100.7", 443, CONNECT_ESTABLISHED, 5);
 	struct event refused = attempt("198.51.100.8", 80, CONNECT_FAILED, 10);
 	const char *text;
@@ -183,7 +197,7 @@ static void test_json(void)
 /* Nothing traced yet (the first interval of a quiet machine): headers, and no table. */
 static void test_empty(void)
 {
-	struct summary summary = { .count = true, .histogram = true };
+	struct summary summary = { .labels = connect_labels(), .count = true, .histogram = true };
 
 	CHECK(strstr(print(&summary), "SADDR") == printed);
 	CHECK(strstr(printed, "\n0 established attempts\n") != NULL);
