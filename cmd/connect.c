@@ -115,11 +115,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	config->columns = connect_columns;
 	config->names = &connect_names;
 	config->summary_labels = &connect_summary_labels;
-	/* bpf/connect.bpf.c: the state program's twin, or its cleanup, and the attempts. */
-	config->twinned_probe = "connect_state";
-	config->twin_probe = "connect_twin";
-	config->cleanup_probe = "connect_destroy";
-	config->in_flight_map = "connect_in_flight";
+	config->in_flight_map = "connect_in_flight"; /* its evictions are counted */
 	config->optional_programs[0] = icmp_soft_errors;
 	while ((opt = cli_getopt(ctx, argc, argv,
 				 ":p:P:u:46UjtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {

@@ -37,12 +37,6 @@ struct trace_config {
 	 * its variants), and those it can do without; both end early with NULL. */
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
 	struct optional_program optional_programs[CONFIG_PROGRAM_LIST];
-	/* Probes that run as twins where the attach method allows (lib/programs.c): the
-	 * first's twin, and the cleanup program that stands in for the twin elsewhere;
-	 * NULL for a command without. */
-	const char *twinned_probe;
-	const char *twin_probe;
-	const char *cleanup_probe;
 	/* The LRU map the command keeps its events' starts in, whose evictions are counted
 	 * (bpf/event.h's INFLIGHT counters); NULL for none. */
 	const char *in_flight_map;

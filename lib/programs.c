@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "tcptrace.skel.h"
 #include "methods.h"
+#include "probes.h"
 #include "programs.h"
 
 static bool has_prefix(const char *name, const char *prefix)
@@ -11,30 +13,12 @@ static bool has_prefix(const char *name, const char *prefix)
 	return strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
-static bool has_suffix(const char *name, const char *suffix)
-{
-	size_t len = strlen(name), suffix_len = strlen(suffix);
-
-	return len >= suffix_len && !strcmp(name + len - suffix_len, suffix);
-}
-
-/* ATTACH_AUTO for a program that is no variant of anything: it always loads. */
-static enum attach_method variant_of(const char *name)
-{
-	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
-		if (has_suffix(name, attach_method_suffix(m)))
-			return m;
-	return ATTACH_AUTO;
-}
-
 bool program_is(const char *name, const char *entry)
 {
-	size_t len = strlen(entry);
+	enum attach_method variant;
+	const struct probe *probe = probe_of_program(name, &variant);
 
-	if (strncmp(name, entry, len))
-		return false;
-	return !name[len] ||
-	       (variant_of(name) && !strcmp(name + len, attach_method_suffix(variant_of(name))));
+	return !strcmp(name, entry) || (probe && !strcmp(probe->name, entry));
 }
 
 static bool disabled(const struct trace_config *config, const char *name)
@@ -45,39 +29,35 @@ static bool disabled(const struct trace_config *config, const char *name)
 	return false;
 }
 
-static bool is_command_object(const char *name, const char *command)
+/* Is this map another command's? A command's maps are named after it, as its probes are. */
+static bool other_commands_map(const char *name, const char *command)
 {
-	size_t len = strlen(command);
+	for (unsigned int i = 0; i < nr_probes; i++) {
+		size_t len = strlen(probes[i].command);
 
-	return !strncmp(name, command, len) && name[len] == '_';
-}
-
-/*
- * Is this map another command's? Each command's programs and maps are named after it
- * ("<command>_..."): the programs tell which prefixes are commands'.
- */
-static bool other_commands_map(struct tcptrace *skel, const char *name, const char *command)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *program = bpf_program__name(prog);
-		size_t len = strcspn(program, "_");
-
-		if (program[len] == '_' && !strncmp(name, program, len + 1) &&
-		    !is_command_object(program, command))
+		if (strcmp(probes[i].command, command) && !strncmp(name, probes[i].command, len) &&
+		    name[len] == '_')
 			return true;
 	}
 	return false;
 }
 
-/* A name in disabled_programs that no program has is a typo: it would disable nothing. */
-int check_disabled(struct tcptrace *skel, const struct trace_config *config,
+/* Every program of the object is a probe's variant: a name out of step is found here. */
+int check_programs(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure)
 {
+	struct bpf_program *prog;
+	enum attach_method variant;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!probe_of_program(bpf_program__name(prog), &variant)) {
+			failure_step(failure, "find", bpf_program__name(prog));
+			return -ENOENT;
+		}
+	}
+	/* A name in disabled_programs that no program has is a typo: it would disable nothing. */
 	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && config->disabled_programs[i]; i++) {
 		const char *entry = config->disabled_programs[i];
-		struct bpf_program *prog;
 		bool found = false;
 
 		bpf_object__for_each_program(prog, skel->obj)
@@ -90,45 +70,32 @@ int check_disabled(struct tcptrace *skel, const struct trace_config *config,
 	return 0;
 }
 
-/* Does the probe that program belongs to have a variant for method? */
-static bool has_variant(struct tcptrace *skel, const char *program, enum attach_method method)
+/*
+ * The probes (and the maps named after them) of the other way of catching skipped runs
+ * than the method's: where the method allows, a twin takes the runs the kernel skipped;
+ * elsewhere a cleanup program removes what they left (docs/architecture.md, "Twins").
+ */
+static enum probe_role other_catch(enum attach_method method)
 {
-	size_t base = strlen(program) - strlen(attach_method_suffix(variant_of(program)));
-	char name[64];
-
-	snprintf(name, sizeof(name), "%.*s%s", (int)base, program, attach_method_suffix(method));
-	return bpf_object__find_program_by_name(skel->obj, name);
+	return attach_method_has_twins(method) ? PROBE_CLEANUP : PROBE_TWIN;
 }
 
-/*
- * The variant of a probe for this attempt's method; a probe without one keeps its
- * tracepoint variant, the first of tp_btf, raw_tp and tracepoint that it has.
- */
-static bool chosen_variant(struct tcptrace *skel, const char *program, enum attach_method method)
+static bool other_catchs_map(const char *name, const char *command, enum attach_method method)
 {
-	enum attach_method variant = variant_of(program);
-
-	if (has_variant(skel, program, method))
-		return variant == method;
-	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_TRACEPOINT; m++)
-		if (has_variant(skel, program, m))
-			return variant == m;
+	for (unsigned int i = 0; i < nr_probes; i++)
+		if (probes[i].role == other_catch(method) && !strcmp(probes[i].command, command) &&
+		    has_prefix(name, probes[i].name))
+			return true;
 	return false;
 }
 
-/*
- * Is this program or map for the other way of catching skipped runs than the method's?
- * Where the method allows, the command's twin (with the map of their notes, named after
- * it) takes the runs the kernel skipped; elsewhere its cleanup program removes what they
- * left (docs/architecture.md, "Twins").
- */
-static bool other_catch(const struct trace_config *config, const char *name,
-			enum attach_method method)
+static bool wanted(const struct trace_config *config, const char *name, enum attach_method method)
 {
-	const char *other =
-		attach_method_has_twins(method) ? config->cleanup_probe : config->twin_probe;
+	enum attach_method variant;
+	const struct probe *probe = probe_of_program(name, &variant);
 
-	return other && has_prefix(name, other);
+	return probe && !strcmp(probe->command, config->command) && !disabled(config, name) &&
+	       probe->role != other_catch(method) && variant == probe_chosen_variant(probe, method);
 }
 
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
@@ -137,44 +104,41 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 	struct bpf_program *prog;
 	struct bpf_map *map;
 
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *name = bpf_program__name(prog);
-		bool wanted = is_command_object(name, config->command) && !disabled(config, name) &&
-			      !other_catch(config, name, method);
-
-		if (wanted && variant_of(name))
-			wanted = chosen_variant(skel, name, method);
-		bpf_program__set_autoload(prog, wanted);
-	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, wanted(config, bpf_program__name(prog), method));
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
 
-		if (other_commands_map(skel, name, config->command) ||
-		    other_catch(config, name, method))
+		if (other_commands_map(name, config->command) ||
+		    other_catchs_map(name, config->command, method))
 			bpf_map__set_autocreate(map, false);
 	}
 }
 
-/*
- * Is a run the kernel skips for this program taken by its twin? True for either twin,
- * when both are loaded.
- */
-bool has_twin(struct tcptrace *skel, const struct trace_config *config,
-	      const struct bpf_program *prog)
+/* The other of a pair of twins: same command, the other role. */
+static const struct probe *twin_of(const struct probe *probe)
 {
-	const char *first = config->twinned_probe, *second = config->twin_probe;
-	const char *name = bpf_program__name(prog);
-	char twin[64];
+	enum probe_role other = probe->role == PROBE_TWIN ? PROBE_TWINNED : PROBE_TWIN;
 
-	if (!first || !second)
+	if (probe->role != PROBE_TWIN && probe->role != PROBE_TWINNED)
+		return NULL;
+	for (unsigned int i = 0; i < nr_probes; i++)
+		if (probes[i].role == other && !strcmp(probes[i].command, probe->command))
+			return &probes[i];
+	return NULL;
+}
+
+bool has_twin(struct tcptrace *skel, const struct bpf_program *prog)
+{
+	enum attach_method variant;
+	const struct probe *probe = probe_of_program(bpf_program__name(prog), &variant);
+	const struct probe *twin = probe ? twin_of(probe) : NULL;
+	char name[64];
+
+	if (!twin || !probe_has_variant(twin, variant))
 		return false;
-	if (has_prefix(name, first))
-		snprintf(twin, sizeof(twin), "%s%s", second, name + strlen(first));
-	else if (has_prefix(name, second))
-		snprintf(twin, sizeof(twin), "%s%s", first, name + strlen(second));
-	else
-		return false;
-	prog = bpf_object__find_program_by_name(skel->obj, twin);
+	snprintf(name, sizeof(name), "%s%s", twin->name, attach_method_suffix(variant));
+	prog = bpf_object__find_program_by_name(skel->obj, name);
 	return prog && bpf_program__autoload(prog);
 }
 

@@ -18,15 +18,18 @@ struct bpf_program;
 
 /* Is the program called name this entry of a list, or a variant of the probe it names? */
 bool program_is(const char *name, const char *entry);
-/* A name in config->disabled_programs that no program has is a typo: -ENOENT. */
-int check_disabled(struct tcptrace *skel, const struct trace_config *config,
+/*
+ * -ENOENT for a program of the object that is no probe's variant (bpf/probes.def), or a
+ * name in config->disabled_programs that no program has (a typo: it would disable
+ * nothing).
+ */
+int check_programs(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure);
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		     enum attach_method method);
 
 bool uses_method(struct tcptrace *skel, enum attach_method method);
 /* Is a run the kernel skips for this program taken by a twin loaded with it? */
-bool has_twin(struct tcptrace *skel, const struct trace_config *config,
-	      const struct bpf_program *prog);
+bool has_twin(struct tcptrace *skel, const struct bpf_program *prog);
 
 #endif /* TCPTRACE_PROGRAMS_H */

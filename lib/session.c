@@ -262,7 +262,7 @@ static int load(struct session *session, const struct trace_config *config,
 	err = set_filters(session->skel, config);
 	if (err)
 		return fail(failure, "size", "the ring buffer", err);
-	err = check_disabled(session->skel, config, failure);
+	err = check_programs(session->skel, config, failure);
 	if (err)
 		return err;
 	select_programs(session->skel, config, method);
@@ -480,7 +480,7 @@ static void count_recursion_misses(struct session *session, struct losses *losse
 		if (bpf_program__fd(prog) < 0 ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		if (has_twin(session->skel, session->config, prog))
+		if (has_twin(session->skel, prog))
 			losses->taken_by_twin += info.recursion_misses;
 		else
 			losses->recursion_misses += info.recursion_misses;

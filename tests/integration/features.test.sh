@@ -19,8 +19,8 @@ expect_eq "inet_sock_set_state" "yes yes yes connect,accept" "$(row sock:inet_so
 # Only the methods without twins clean up after missed runs (bpf/connect.bpf.c).
 expect_eq "tcp_destroy_sock" "- - yes connect" "$(row tcp:tcp_destroy_sock)"
 expect_eq "kfree_skb" "yes yes yes accept" "$(row skb:kfree_skb)"
-# Its classic record has no socket: no tracepoint variant, and no category to show.
-expect_eq "inet_sk_error_report" "yes yes - connect" "$(row inet_sk_error_report)"
+# Its classic record has no socket: no tracepoint variant.
+expect_eq "inet_sk_error_report" "yes yes - connect" "$(row sock:inet_sk_error_report)"
 for event in syscalls:sys_exit_accept4 syscalls:sys_exit_accept io_uring:io_uring_complete; do
 	expect_eq "$event" "- - yes accept" "$(row $event)"
 done

@@ -93,8 +93,8 @@ expect_eq "features: tcp:tcp_destroy_sock" "- - yes yes yes" \
 	"$(awk '$1 == "tcp:tcp_destroy_sock" { print $2, $3, $4, $5, $6 }' "$work/features")"
 expect_eq "features: skb:kfree_skb" "yes yes yes - -" \
 	"$(awk '$1 == "skb:kfree_skb" { print $2, $3, $4, $5, $6 }' "$work/features")"
-expect_eq "features: inet_sk_error_report" "yes yes - yes yes" \
-	"$(awk '$1 == "inet_sk_error_report" { print $2, $3, $4, $5, $6 }' "$work/features")"
+expect_eq "features: sock:inet_sk_error_report" "yes yes - yes yes" \
+	"$(awk '$1 == "sock:inet_sk_error_report" { print $2, $3, $4, $5, $6 }' "$work/features")"
 # Debian's 6.1 names the submission event io_uring_submit_sqe: accept goes without it.
 # It says so, once.
 case "$(section KERNEL)" in
