@@ -73,7 +73,7 @@ int check_programs(struct tcptrace *skel, const struct trace_config *config,
 /*
  * The probes (and the maps named after them) of the other way of catching skipped runs
  * than the method's: where the method allows, a twin takes the runs the kernel skipped;
- * elsewhere a cleanup program removes what they left (docs/architecture.md, "Twins").
+ * elsewhere a cleanup program removes what they left (bpf/connect.bpf.c says why).
  */
 static enum probe_role other_catch(enum attach_method method)
 {
