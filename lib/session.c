@@ -14,6 +14,7 @@
 #include "../bpf/event.h"
 #include "tcptrace.skel.h"
 #include "kernel.h"
+#include "probes.h"
 #include "programs.h"
 #include "session.h"
 
@@ -138,13 +139,14 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 		}
 		bpf_program__set_autoload(prog, false);
 		if (n < CONFIG_PROGRAM_LIST) {
-			char *event = session->missing_events[n].event;
+			enum attach_method variant;
+			const struct probe *probe =
+				probe_of_program(bpf_program__name(prog), &variant);
 
-			/* As tracefs and perf name it: "category:name". */
-			snprintf(event, sizeof(session->missing_events[n].event), "%s",
-				 strchr(section, '/') + 1);
-			if (strchr(event, '/'))
-				*strchr(event, '/') = ':';
+			/* As tracefs and perf name it: "category:name" (checked at the load). */
+			snprintf(session->missing_events[n].event,
+				 sizeof(session->missing_events[n].event), "%s:%s",
+				 probe ? probe->category : "?", probe ? probe->event : section);
 			session->missing_events[n++].lost = optional_program->lost;
 		}
 	}
