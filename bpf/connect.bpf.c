@@ -405,15 +405,16 @@ static __always_inline __s32 queued_icmp_error(const struct sock *sk)
 	return BPF_CORE_READ(serr, ee.ee_errno);
 }
 
-static __always_inline int connect_error_reported(const struct sock *sk)
+/* typed: as for connect_state_change(). */
+static __always_inline int connect_error_reported(const struct sock *sk, bool typed)
 {
 	struct connect_start *entry;
 	__u64 key = (__u64)sk;
 	__s32 error;
 
 	/* With sk_err set the error is hard: the change to CLOSE that follows reports it. */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT || BPF_CORE_READ(sk, sk_err) ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk_read(typed, sk, __sk_common.skc_state) != TCP_SYN_SENT ||
+	    sk_read(typed, sk, sk_err) || sk_read(typed, sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	entry = bpf_map_lookup_elem(&connect_in_flight, &key);
 	if (!entry || entry->sk != key)
@@ -433,23 +434,23 @@ static __always_inline int connect_error_reported(const struct sock *sk)
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(connect_error_btf, const struct sock *sk)
 {
-	return connect_error_reported(sk);
+	return connect_error_reported(sk, true);
 }
 
 SEC("raw_tp/inet_sk_error_report")
 int BPF_PROG(connect_error_raw, const struct sock *sk)
 {
-	return connect_error_reported(sk);
+	return connect_error_reported(sk, false);
 }
 
 SEC("fentry/sk_error_report")
 int BPF_PROG(connect_error_fentry, struct sock *sk)
 {
-	return connect_error_reported(sk);
+	return connect_error_reported(sk, true);
 }
 
 SEC("kprobe/sk_error_report")
 int BPF_KPROBE(connect_error_kprobe, struct sock *sk)
 {
-	return connect_error_reported(sk);
+	return connect_error_reported(sk, false);
 }

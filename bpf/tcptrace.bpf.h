@@ -107,16 +107,20 @@ static __always_inline void event_submit(struct event *event)
 /*
  * The name of the current task's process. io_uring runs a request in a thread of the
  * process that owns the ring (iou-wrk-N with IOSQE_ASYNC or when it would block,
- * iou-sqp-N with SQPOLL): what names the process is its main thread's name.
+ * iou-sqp-N with SQPOLL): what names the process is its main thread's name. This runs
+ * at every connect(): the task's flags are read only for a thread named so, and a
+ * process that names itself "iou-..." keeps its name.
  */
 static __always_inline void get_process_comm(char comm[EVENT_COMM_LEN])
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task;
 
+	bpf_get_current_comm(comm, EVENT_COMM_LEN);
+	if (comm[0] != 'i' || comm[1] != 'o' || comm[2] != 'u' || comm[3] != '-')
+		return;
+	task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, flags) & PF_IO_WORKER)
 		BPF_CORE_READ_STR_INTO((char(*)[EVENT_COMM_LEN])comm, task, group_leader, comm);
-	else
-		bpf_get_current_comm(comm, EVENT_COMM_LEN);
 }
 
 /* -p, -u, --cgroup: the filters on the task, which must be the current one. */

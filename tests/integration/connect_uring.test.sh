@@ -25,9 +25,12 @@ for mode in async sqpoll; do
 	peer loop -c ur-$mode-ref -U $mode 127.0.0.1 9
 	attempts+=("${peer_lines/saddr=-/saddr=127.0.0.1} ECONNREFUSED")
 done
+# A process that names itself like a worker is no worker: it keeps its name.
+peer loop -c iou-wrk-1 127.0.0.1 $portlo
+attempts+=("$peer_lines ESTABLISHED")
 tracer_stop
 
 expect_attempts "${attempts[@]}"
-expect_eq "no worker's name" 0 "$(grep -c 'iou-' "$work/trace.out")"
-expect_eq "lines traced" 8 "$(our_rows)"
+expect_eq "no worker's name but the impostor's" 1 "$(grep -c 'iou-' "$work/trace.out")"
+expect_eq "lines traced" 9 "$(our_rows)"
 finish
