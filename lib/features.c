@@ -49,32 +49,16 @@ static void add_user(struct probe_row *row, const char *command)
 		 "%s%s", row->used_by[0] ? "," : "", command);
 }
 
-static const char *yes_no(bool yes)
-{
-	return yes ? "yes" : "no";
-}
-
-static const char *offered(enum attach_method method, const struct probe *probe,
+static const char *offered(const struct probe *probe, enum attach_method method,
 			   const char *tracefs)
 {
-	char event[96];
+	static const char *const answers[] = {
+		[KERNEL_OFFERS_NOT] = "no",
+		[KERNEL_OFFERS] = "yes",
+		[KERNEL_OFFER_UNKNOWN] = "?",
+	};
 
-	switch (method) {
-	case ATTACH_TP_BTF:
-	case ATTACH_RAW_TP:
-		return yes_no(kernel_has_btf_tracepoint(probe->event));
-	case ATTACH_TRACEPOINT:
-		snprintf(event, sizeof(event), "%s/%s", probe->category, probe->event);
-		return tracefs ? yes_no(kernel_has_tracefs_event(tracefs, event)) : "?";
-	case ATTACH_FENTRY:
-		/* Only a trial load tells, and loading takes privileges. */
-		return kernel_check_privileges() ? "?"
-						 : yes_no(kernel_loads_fentry(probe->function));
-	case ATTACH_KPROBE:
-	case ATTACH_AUTO:
-		break;
-	}
-	return yes_no(kernel_has_kprobe(probe->function));
+	return answers[kernel_offers(probe, method, tracefs)];
 }
 
 /* A probe's row is its event's, which other probes may share. */
@@ -88,7 +72,7 @@ static void add_probe(struct probe_row *rows, unsigned int *n, const struct prob
 	snprintf(row->event, sizeof(row->event), "%s:%s", probe->category, probe->event);
 	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
 		if (probe_has_variant(probe, m))
-			row->offered[m] = offered(m, probe, tracefs);
+			row->offered[m] = offered(probe, m, tracefs);
 	add_user(row, probe->command);
 }
 

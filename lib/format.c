@@ -160,7 +160,7 @@ static char *put_result(char *p, const struct formatter *fmt, const struct event
 
 	if (event->outcome < FORMAT_OUTCOMES_MAX)
 		name = fmt->names->outcomes[event->outcome];
-	if (name && !strcmp(name, FORMAT_OUTCOME_ERRNO)) {
+	if (name && !*name) { /* FORMAT_OUTCOME_ERRNO */
 		name = strerrorname_np(event->error);
 		number = event->error;
 	}

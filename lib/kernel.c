@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include "array.h"
 #include "kernel.h"
+#include "probes.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -118,4 +119,36 @@ bool kernel_has_tracefs_event(const char *root, const char *event)
 
 	snprintf(path, sizeof(path), "%s/events/%s", root, event);
 	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
+}
+
+static enum kernel_offer offer(bool yes)
+{
+	return yes ? KERNEL_OFFERS : KERNEL_OFFERS_NOT;
+}
+
+enum kernel_offer kernel_offers(const struct probe *probe, enum attach_method method,
+				const char *tracefs)
+{
+	char event[96];
+
+	switch (method) {
+	case ATTACH_TP_BTF:
+	case ATTACH_RAW_TP:
+		return offer(kernel_has_btf_tracepoint(probe->event));
+	case ATTACH_TRACEPOINT:
+		if (!tracefs)
+			return KERNEL_OFFER_UNKNOWN;
+		snprintf(event, sizeof(event), "%s/%s", probe->category, probe->event);
+		return offer(kernel_has_tracefs_event(tracefs, event));
+	case ATTACH_FENTRY:
+		/* Only a trial load tells, and loading takes privileges. */
+		if (kernel_check_privileges())
+			return KERNEL_OFFER_UNKNOWN;
+		return offer(kernel_loads_fentry(probe->function));
+	case ATTACH_KPROBE:
+		return offer(kernel_has_kprobe(probe->function));
+	case ATTACH_AUTO:
+		break;
+	}
+	return KERNEL_OFFERS;
 }

@@ -8,6 +8,7 @@
 #define TCPTRACE_KERNEL_H
 
 #include <stdbool.h>
+#include "config.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
@@ -24,6 +25,21 @@ bool kernel_has_tracefs_event(const char *root, const char *event);
 bool kernel_loads_fentry(const char *function);
 /* Does this kernel have kprobes (the kprobe PMU), and the function in its BTF? */
 bool kernel_has_kprobe(const char *function);
+
+struct probe;
+
+enum kernel_offer {
+	KERNEL_OFFERS_NOT,
+	KERNEL_OFFERS,
+	KERNEL_OFFER_UNKNOWN, /* the check needs tracefs, or privileges, this process lacks */
+};
+
+/*
+ * Does this kernel offer the probe (bpf/probes.def) the way the method attaches it? The
+ * one place each method is mapped to its check; tracefs: where it is, or NULL.
+ */
+enum kernel_offer kernel_offers(const struct probe *probe, enum attach_method method,
+				const char *tracefs);
 
 /* Frees what these checks cached (the kernel's BTF: megabytes). */
 void kernel_checks_release(void);

@@ -94,26 +94,6 @@ static const struct optional_program *optional(const struct trace_config *config
 	return NULL;
 }
 
-static bool event_offered(const struct session *session, const char *section)
-{
-	const char *slash = strchr(section, '/'), *target = slash ? slash + 1 : section;
-
-	switch (attach_method_of_section(section)) {
-	case ATTACH_TRACEPOINT:
-		return kernel_has_tracefs_event(session->tracefs, target);
-	case ATTACH_TP_BTF:
-	case ATTACH_RAW_TP:
-		return kernel_has_btf_tracepoint(target);
-	case ATTACH_FENTRY:
-		return kernel_loads_fentry(target);
-	case ATTACH_KPROBE:
-		return kernel_has_kprobe(target);
-	case ATTACH_AUTO:
-		break;
-	}
-	return true;
-}
-
 /*
  * A tracepoint this kernel does not have: an optional program is left out (and named,
  * for -v); a required one fails this attempt, saying which event is missing.
@@ -125,28 +105,31 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 	unsigned int n = 0;
 
 	bpf_object__for_each_program(prog, session->skel->obj) {
-		const char *section = bpf_program__section_name(prog);
 		const struct optional_program *optional_program;
+		const struct probe *probe;
+		enum attach_method variant;
 
-		if (!bpf_program__autoload(prog) || event_offered(session, section))
+		if (!bpf_program__autoload(prog))
+			continue;
+		/* Every program is a probe's (check_programs() made sure of it). */
+		probe = probe_of_program(bpf_program__name(prog), &variant);
+		/* Unknown is left to the load: the session has the privileges and tracefs. */
+		if (kernel_offers(probe, variant, session->tracefs) != KERNEL_OFFERS_NOT)
 			continue;
 		optional_program = optional(config, bpf_program__name(prog));
 		if (!optional_program) {
 			char what[96];
 
-			snprintf(what, sizeof(what), "%s (this kernel does not offer it)", section);
+			snprintf(what, sizeof(what), "%s (this kernel does not offer it)",
+				 bpf_program__section_name(prog));
 			return fail(failure, "attach", what, -EOPNOTSUPP);
 		}
 		bpf_program__set_autoload(prog, false);
 		if (n < CONFIG_PROGRAM_LIST) {
-			enum attach_method variant;
-			const struct probe *probe =
-				probe_of_program(bpf_program__name(prog), &variant);
-
-			/* As tracefs and perf name it: "category:name" (checked at the load). */
+			/* As tracefs and perf name it: "category:name". */
 			snprintf(session->missing_events[n].event,
-				 sizeof(session->missing_events[n].event), "%s:%s",
-				 probe ? probe->category : "?", probe ? probe->event : section);
+				 sizeof(session->missing_events[n].event), "%s:%s", probe->category,
+				 probe->event);
 			session->missing_events[n++].lost = optional_program->lost;
 		}
 	}

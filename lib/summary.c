@@ -159,13 +159,17 @@ static const char *ms_text(char *buf, __u64 ns, bool known, bool json)
 	return buf;
 }
 
-/* ,"key":value */
-static char *put_json_u64(char *p, const char *key, __u64 value)
+/* ,"key": */
+static char *put_json_key(char *p, const char *key)
 {
 	p = format_str(p, ",\"");
 	p = format_str(p, key);
-	p = format_str(p, "\":");
-	return format_u64(p, value);
+	return format_str(p, "\":");
+}
+
+static char *put_json_u64(char *p, const char *key, __u64 value)
+{
+	return format_u64(put_json_key(p, key), value);
 }
 
 /* The opening of a summary's JSON object: its time, its kind and when it began. */
@@ -188,12 +192,8 @@ static char *put_row_json(char *p, const struct summary *summary, const struct s
 	p = put_json_u64(p, "dport", row->key.dport);
 	p = put_json_u64(p, summary->labels->attempts_key, row->attempts);
 	p = put_json_u64(p, "failed", row->failed);
-	for (int i = 0; i < 3; i++) {
-		p = format_str(p, ",\"");
-		p = format_str(p, keys[i]);
-		p = format_str(p, "\":");
-		p = format_str(p, latencies[i]);
-	}
+	for (int i = 0; i < 3; i++)
+		p = format_str(put_json_key(p, keys[i]), latencies[i]);
 	*p++ = '}';
 	return p;
 }

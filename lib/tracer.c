@@ -110,21 +110,12 @@ static void describe_attachment(const struct session *session, int err)
 	}
 }
 
-/*
- * What this kernel cannot show, said once, -v or not: a probe left out for want of its
- * event. Probes that share a consequence share the line.
- */
+/* What this kernel cannot show, said once, -v or not: a probe left out for want of its event. */
 static void tell_missing_events(const struct session *session)
 {
-	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && session->missing_events[i].lost; i++) {
-		bool told = false;
-
-		for (unsigned int j = 0; j < i; j++)
-			told |= session->missing_events[j].lost == session->missing_events[i].lost;
-		if (!told)
-			notice("this kernel has no tracepoint %s: %s",
-			       session->missing_events[i].event, session->missing_events[i].lost);
-	}
+	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && session->missing_events[i].lost; i++)
+		notice("this kernel has no tracepoint %s: %s", session->missing_events[i].event,
+		       session->missing_events[i].lost);
 }
 
 /*
