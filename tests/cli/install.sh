@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cmake --install honours DESTDIR and installs the binary, the symlinks from the command
-# table, and the man pages; the installed symlinks dispatch by their name.
+# table, the man pages and the documents they point to; the installed symlinks dispatch by
+# their name.
 set -u
 . "$(dirname "$0")/../integration/assert.sh"
 
@@ -27,6 +28,17 @@ expect_match "the completion covers the aliases" "^complete -F _tcptrace tcptrac
 	"$(grep '^complete' "$completions/tcptrace")"
 for page in tcptrace.8 tcptrace-connect.8 tcptrace-accept.8 tcpconnect.8 tcpconnlat.8 tcpaccept.8; do
 	[ -f "$stage/usr/share/man/man8/$page" ] || fail "man page $page not installed"
+done
+# The shared options are copied into each page that includes them: man(1) could not find
+# the fragment where the pages are installed.
+for page in tcptrace.8 tcptrace-connect.8 tcptrace-accept.8; do
+	installed=$stage/usr/share/man/man8/$page
+	expect_eq "$page includes no fragment" "" "$(grep '^\.so man/' "$installed")"
+	expect_eq "$page holds the shared options" 1 "$(grep -c '^\.SS Options every tracing command takes' "$installed")"
+done
+# The documents the man pages point to.
+for doc in README.md json.md diagnostics.md kernel-support.md performance.md security.md; do
+	[ -f "$stage/usr/share/doc/tcptrace/$doc" ] || fail "$doc not installed in /usr/share/doc/tcptrace"
 done
 expect_eq "nothing outside DESTDIR's /usr" "usr" "$(ls "$stage")"
 finish

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Debian package (cpack -G DEB): the binary, its symlinks, the man pages and the
-# completion, the dependencies on Debian 12's libraries; what it unpacks runs.
+# The Debian package (cpack -G DEB): the binary, its symlinks, the man pages, the
+# documents they point to and the completion, the dependencies on Debian 12's libraries; what it unpacks runs.
 set -u
 . "$(dirname "$0")/../integration/assert.sh"
 [ -n "${BUILD_DIR:-}" ] || die "BUILD_DIR is not set: run the tests through ctest"
@@ -15,7 +15,8 @@ contents=$(dpkg-deb -c "$deb" | awk '{ print $6 ($7 ? " " $7 " " $8 : "") }')
 for file in ./usr/sbin/tcptrace ./usr/share/man/man8/tcptrace.8 \
 	./usr/share/man/man8/tcptrace-connect.8 ./usr/share/man/man8/tcptrace-accept.8 \
 	./usr/share/man/man8/tcpconnect.8 ./usr/share/man/man8/tcpaccept.8 \
-	./usr/share/bash-completion/completions/tcptrace; do
+	./usr/share/bash-completion/completions/tcptrace ./usr/share/doc/tcptrace/json.md \
+	./usr/share/doc/tcptrace/diagnostics.md; do
 	expect_eq "in the package: $file" 1 "$(grep -cx -- "$file" <<<"$contents")"
 done
 for alias in tcpconnect tcpconnlat tcpaccept; do
