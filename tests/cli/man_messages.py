@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The messages the man pages quote are messages tcptrace prints.
+"""The messages the man pages and docs/diagnostics.md quote are messages tcptrace prints.
 
 Each message a page quotes (a bold "tcptrace...: ..." text, as .B, .BI or .RB set it)
 must be printed by some format string of cmd/ or lib/: the page's placeholders (italic
@@ -67,6 +67,46 @@ def page_messages(page):
             yield number, message
 
 
+# The words docs/diagnostics.md writes in capitals for what a message prints in their place.
+DOC_PLACEHOLDERS = ("PROGRAM", "VALUE", "ERROR", "N", "TOTAL", "COMMAND", "METHOD", "NEXT",
+                    "PROG", "SECTION", "STEP", "EVENT", "WHAT", "CAP", "OPTION", "RELEASE",
+                    "MACHINE")
+
+
+def doc_message(text):
+    """A code span of the document as a message, placeholders marked; None for none."""
+    text = text.strip()
+    for word in DOC_PLACEHOLDERS:
+        text = re.sub(r"\b%s\b" % word, PLACEHOLDER, text)
+    text = text.replace("...", PLACEHOLDER)
+    if not text.startswith("tcptrace: ") or not re.search(r": \S+ \S+", text):
+        return None
+    return text
+
+
+def doc_messages(doc):
+    """The messages docs/diagnostics.md quotes: code spans and fenced lines that begin
+    with "tcptrace: ", and the usage errors' table, whose messages go without it."""
+    fenced, usage_table = False, False
+    for number, line in enumerate(doc.read_text().splitlines(), 1):
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if line.startswith("#"):
+            usage_table = line == "## Usage errors"
+        if fenced:
+            spans = [line]
+        elif usage_table and line.startswith("| ") and line.count("|") >= 4:
+            cell = line.split("|")[2]
+            spans = ["tcptrace: " + span for span in re.findall(r"`([^`]+)`", cell)]
+        else:
+            spans = re.findall(r"`([^`]+)`", line)
+        for span in spans:
+            message = doc_message(span)
+            if message:
+                yield number, message
+
+
 def string_macros(source_dir):
     """#define NAME "text": what such a name stands for between literals."""
     macros = {}
@@ -98,20 +138,36 @@ def format_pattern(fmt):
 
 
 def overlap(a, b):
-    """Can one string fit both patterns? A PLACEHOLDER stands for any text."""
+    """Can the quote a be printed by the format b? b's placeholders stand for any text,
+    the quote's own among it. A quote's placeholder stands for what the program fills in:
+    nothing, or a stretch of the format that holds a conversion and no letter or digit
+    ("%s:%s" for EVENT). Else a quote with a placeholder would fit any format with a few
+    conversions, its words taken for the format's placeholder and the other way round."""
     @functools.lru_cache(maxsize=None)
-    def fits(i, j):
+    def fits(i, j, absorbing, took):
+        # absorbing: 0, or a[i] is a quote's placeholder that took format text so far,
+        # 1 without a conversion among it, 2 with one. took: b[j] is a conversion that
+        # took quote text, and so cannot also be part of a quote's placeholder.
+        if absorbing:
+            if absorbing == 2 and fits(i + 1, j, 0, False):
+                return True
+            return (j < len(b) and not b[j].isalnum() and
+                    fits(i, j + 1, 2 if b[j] == PLACEHOLDER else absorbing, False))
         if i == len(a) and j == len(b):
             return True
         if i < len(a) and a[i] == PLACEHOLDER:
-            if fits(i + 1, j) or (j < len(b) and fits(i, j + 1)):
+            if fits(i + 1, j, 0, took):
+                return True
+            if (j < len(b) and not took and not b[j].isalnum() and
+                    fits(i, j + 1, 2 if b[j] == PLACEHOLDER else 1, False)):
                 return True
         if j < len(b) and b[j] == PLACEHOLDER:
-            if fits(i, j + 1) or (i < len(a) and fits(i + 1, j)):
+            if fits(i, j + 1, 0, False) or (i < len(a) and fits(i + 1, j, 0, True)):
                 return True
-        return i < len(a) and j < len(b) and a[i] == b[j] and fits(i + 1, j + 1)
+        return (i < len(a) and j < len(b) and a[i] == b[j] and
+                fits(i + 1, j + 1, 0, False))
 
-    return fits(0, 0)
+    return fits(0, 0, 0, False)
 
 
 def overlap_worth(text, pattern):
@@ -143,8 +199,13 @@ def main():
                    sorted(source_dir.glob("*/*.def")))
     words = set(re.findall(r"[A-Za-z_]{4,}", " ".join(formats) + " " + errors + " " + bpf))
     checked, failures = 0, 0
-    for page in sorted(source_dir.glob("man/*.8")):
-        for number, message in page_messages(page):
+    pages = sorted(source_dir.glob("man/*.8")) + sorted(source_dir.glob("man/*.roff"))
+    diagnostics = source_dir / "docs" / "diagnostics.md"
+    quotes = [(page, page_messages(page)) for page in pages]
+    if diagnostics.exists():
+        quotes.append((diagnostics, doc_messages(diagnostics)))
+    for page, messages in quotes:
+        for number, message in messages:
             checked += 1
             shown = message.replace(PLACEHOLDER, "...")
             # A quote that ends with its colon stands for the start of the message.
