@@ -189,16 +189,6 @@ static __always_inline void set_queue_wait(struct event *event, const struct soc
 	event->flags |= EVENT_HAS_DURATION;
 }
 
-static __always_inline void set_task(struct event *event)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	event->pid = pid_tgid >> 32;
-	event->tid = (__u32)pid_tgid;
-	event->uid = (__u32)bpf_get_current_uid_gid();
-	get_process_comm(event->comm);
-}
-
 /* Report the connection sk, just accepted by the current task from listener. */
 static __always_inline int report_accepted(const struct sock *sk, const struct sock *listener)
 {
@@ -215,7 +205,7 @@ static __always_inline int report_accepted(const struct sock *sk, const struct s
 		return 0;
 	event->ts_ns = bpf_ktime_get_ns();
 	event->outcome = ACCEPT_ACCEPTED;
-	set_task(event);
+	get_current_task(&event->task, bpf_get_current_pid_tgid());
 	event_set_addresses(event, sk, false);
 	if (report_queue) {
 		set_queue_wait(event, sk);

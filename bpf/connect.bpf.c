@@ -26,11 +26,9 @@ struct connect_start {
 	__u64 sk; /* the key, again: an LRU may hand the entry to another socket meanwhile */
 	__u64 start_ns;
 	__u64 soft_error_ns; /* when soft_error came */
-	__u32 pid;
-	__u32 tid;
-	__u32 uid;
-	__s32 soft_error; /* an ICMP error kept for SO_ERROR (see connect_error_reported()) */
-	char comm[EVENT_COMM_LEN];
+	__s32 soft_error;    /* an ICMP error kept for SO_ERROR (see connect_error_reported()) */
+	__u32 __pad;
+	struct event_task task; /* who called connect() */
 };
 
 /* Sized by user space for the number of CPUs (LRU maps keep free entries per CPU). */
@@ -86,10 +84,7 @@ static __always_inline int connect_begin(const struct sock *sk, bool typed)
 		return 0;
 	start.sk = key;
 	start.start_ns = bpf_ktime_get_ns();
-	start.pid = pid_tgid >> 32;
-	start.tid = (__u32)pid_tgid;
-	start.uid = (__u32)bpf_get_current_uid_gid();
-	get_process_comm(start.comm);
+	get_current_task(&start.task, pid_tgid);
 	/*
 	 * Counted once per entry, so that user space's arithmetic holds. An entry already
 	 * there is this attempt's, taken by both twins (see connect_twin_notes), or one whose
@@ -237,10 +232,7 @@ static __always_inline int connect_end(const struct sock *sk, int newstate, bool
 		event->connect_latency_ns = outcome.latency_ns;
 		event->flags = EVENT_HAS_DURATION;
 	}
-	event->pid = start.pid;
-	event->tid = start.tid;
-	event->uid = start.uid;
-	__builtin_memcpy(event->comm, start.comm, sizeof(event->comm));
+	event->task = start.task;
 	event_set_addresses(event, sk, typed);
 	event->outcome = outcome.kind;
 	event->error = outcome.error;

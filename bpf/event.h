@@ -48,6 +48,21 @@ enum event_flag {
 	EVENT_NO_TASK = 1 << 2,	     /* no process: the kernel handled it in softirq */
 };
 
+/*
+ * The task behind an event: the one that called connect(), or that accept() returned
+ * to. IDs as the initial namespaces see them. User space names the cgroup (its path, and
+ * the unit, container or pod that path belongs to).
+ */
+struct event_task {
+	__u64 cgroup_id; /* cgroup v2: the inode number of the cgroup's directory */
+	__u32 pid;	 /* process (tgid) */
+	__u32 tid;	 /* thread whose comm is in comm */
+	__u32 uid;
+	__u32 ppid; /* the parent process, as getppid() would say */
+	char comm[EVENT_COMM_LEN];
+	char pcomm[EVENT_COMM_LEN]; /* the parent process's name (its main thread's) */
+};
+
 struct event {
 	__u64 ts_ns; /* CLOCK_MONOTONIC when the outcome was known */
 	/* The command's duration column: connect's latency, accept's queue wait. */
@@ -56,22 +71,19 @@ struct event {
 		__u64 connect_latency_ns;   /* from SYN_SENT to the outcome */
 		__u64 accept_queue_wait_ns; /* from queued (handshake done) to accepted */
 	};
-	__u8 laddr[16]; /* local address; IPv4 uses the first 4 bytes */
-	__u8 raddr[16]; /* remote address */
-	__u32 pid;	/* process (tgid) */
-	__u32 tid;	/* thread whose comm is in comm */
-	__u32 uid;
-	__s32 error;	   /* positive errno, 0 when none */
-	__u32 backlog;	   /* accept: the listener's accept queue, after this accept */
-	__u32 max_backlog; /* accept: its limit, from listen() */
-	char comm[EVENT_COMM_LEN];
-	__u16 family; /* AF_INET or AF_INET6 */
-	__u16 lport;  /* host byte order */
-	__u16 rport;  /* host byte order */
-	__u8 kind;    /* enum event_kind */
-	__u8 outcome; /* enum connect_outcome or enum accept_outcome, by kind */
-	__u8 flags;   /* enum event_flag */
-	__u8 __pad[7];
+	struct event_task task; /* all 0 with EVENT_NO_TASK */
+	__u8 laddr[16];		/* local address; IPv4 uses the first 4 bytes */
+	__u8 raddr[16];		/* remote address */
+	__s32 error;		/* positive errno, 0 when none */
+	__u32 backlog;		/* accept: the listener's accept queue, after this accept */
+	__u32 max_backlog;	/* accept: its limit, from listen() */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 lport;		/* host byte order */
+	__u16 rport;		/* host byte order */
+	__u8 kind;		/* enum event_kind */
+	__u8 outcome;		/* enum connect_outcome or enum accept_outcome, by kind */
+	__u8 flags;		/* enum event_flag */
+	__u8 __pad[3];
 };
 
 /*

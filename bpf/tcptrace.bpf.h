@@ -123,6 +123,25 @@ static __always_inline void get_process_comm(char comm[EVENT_COMM_LEN])
 		BPF_CORE_READ_STR_INTO((char(*)[EVENT_COMM_LEN])comm, task, group_leader, comm);
 }
 
+/*
+ * Who the current task is: IDs, names, its parent and its cgroup. The parent is the
+ * thread that forked the process (real_parent, shared by all its threads); its name is
+ * its process's, the main thread's.
+ */
+static __always_inline void get_current_task(struct event_task *who, __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+
+	who->cgroup_id = bpf_get_current_cgroup_id();
+	who->pid = pid_tgid >> 32;
+	who->tid = (__u32)pid_tgid;
+	who->uid = (__u32)bpf_get_current_uid_gid();
+	who->ppid = BPF_CORE_READ(parent, tgid);
+	get_process_comm(who->comm);
+	BPF_CORE_READ_STR_INTO(&who->pcomm, parent, group_leader, comm);
+}
+
 /* -p, -u, --cgroup: the filters on the task, which must be the current one. */
 static __always_inline bool task_filtered_out(__u64 pid_tgid)
 {

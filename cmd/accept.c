@@ -10,6 +10,7 @@ static const struct column accept_columns[] = {
 	{ .field = FIELD_TIME_CLOCK, .header = "TIME", .width = 8, .show_if = COLUMN_CLOCK },
 	{ .field = FIELD_PID, .header = "PID", .key = "pid", .width = 7 },
 	{ .field = FIELD_COMM, .header = "COMM", .key = "comm", .width = 16 },
+	CLI_COLUMNS_PARENT,
 	{ .field = FIELD_IP, .header = "IP", .key = "ip", .width = 2 },
 	{ .field = FIELD_RADDR, .header = "RADDR", .key = "raddr", .width = FORMAT_ADDR_WIDTH },
 	{ .field = FIELD_RPORT, .header = "RPORT", .key = "rport", .width = 5 },
@@ -33,6 +34,7 @@ static const struct column accept_columns[] = {
 	  .show_if = COLUMN_EXTENDED },
 	/* The backlog's limit has a key of its own in JSON; the table shows it in BACKLOG. */
 	{ .field = FIELD_BACKLOG_MAX, .key = "backlog_max", .show_if = FORMAT_JSON },
+	CLI_COLUMNS_IDENTITY,
 	{ .field = FIELD_RESULT, .header = "RESULT", .key = "result", .show_if = COLUMN_FAILED },
 	{ .field = FIELD_NONE },
 };
@@ -49,8 +51,9 @@ static const struct event_names accept_names = {
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxfUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
-		"       [--netns PATH] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
+		"Usage: %s [-htTxfUIejv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
+		"       [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
 		"connection returned by accept(), accept4() or io_uring, naming the process that\n"
@@ -121,7 +124,7 @@ static const char *process_option(const struct trace_config *config)
 		return "-p";
 	if (config->filter_uid != FILTER_UID_ANY)
 		return "-u";
-	return config->cgroup_path ? "--cgroup" : NULL;
+	return config->cgroup_option;
 }
 
 enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
@@ -133,7 +136,7 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 
 	config->columns = accept_columns;
 	config->names = &accept_names;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UjtTxfvhA:b:d:n:", accept_options)) !=
+	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UIejtTxfvhA:b:d:n:", accept_options)) !=
 	       -1) {
 		switch (opt) {
 		case 'f':

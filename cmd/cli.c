@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include "../lib/array.h"
+#include "../lib/identity.h"
 #include "../lib/methods.h"
 #include "cli.h"
 
@@ -435,11 +436,24 @@ static enum cli_result family_option(const struct command_context *ctx, __u16 fa
 	return CLI_RUN;
 }
 
+/* --cgroup, --unit, --pod and --container fill the one cgroup filter the kernel has. */
+static enum cli_result one_cgroup(const struct command_context *ctx, const char *option,
+				  struct trace_config *config)
+{
+	if (config->cgroup_option && strcmp(config->cgroup_option, option))
+		return cli_bad_usage(ctx, "options '%s' and '%s' exclude each other",
+				     config->cgroup_option, option);
+	config->cgroup_option = option;
+	return CLI_RUN;
+}
+
 static enum cli_result cgroup_option(const struct command_context *ctx, const char *path,
 				     struct trace_config *config)
 {
 	int err = cli_check_cgroup(path);
 
+	if (one_cgroup(ctx, "--cgroup", config) != CLI_RUN)
+		return CLI_BAD_USAGE;
 	if (err == -EMEDIUMTYPE)
 		return cli_bad_usage(ctx, "invalid cgroup '%s': not on a cgroup v2 filesystem",
 				     cli_quote(path));
@@ -448,6 +462,73 @@ static enum cli_result cgroup_option(const struct command_context *ctx, const ch
 				     strerror(-err));
 	config->cgroup_path = path;
 	return CLI_RUN;
+}
+
+/*
+ * What --unit, --pod and --container look for, and how they say what went wrong: each
+ * message a format of one '%s', the name.
+ */
+struct cgroup_finder {
+	const char *option;
+	const char *malformed; /* what a well-formed name looks like */
+	const char *missing;   /* a well-formed one that leads nowhere */
+	const char *several;   /* one that leads to more than one cgroup */
+	int (*find)(struct identity_resolver *resolver, const char *name, char *path, size_t size);
+};
+
+static const struct cgroup_finder unit_finder = {
+	.option = "--unit",
+	.malformed = "invalid unit '%s': expected a systemd unit's name",
+	.missing = "invalid unit '%s': no cgroup has this name",
+	.several = "invalid unit '%s': several cgroups have this name (select one with --cgroup)",
+	.find = identity_find_unit,
+};
+static const struct cgroup_finder pod_finder = {
+	.option = "--pod",
+	.malformed = "invalid pod '%s': expected NAMESPACE/NAME",
+	.missing = "invalid pod '%s': no such pod on this node (/var/log/pods)",
+	.several = "invalid pod '%s': several cgroups hold its UID (select one with --cgroup)",
+	.find = identity_find_pod,
+};
+static const struct cgroup_finder container_finder = {
+	.option = "--container",
+	.malformed = "invalid container '%s': expected 12 to 64 hexadecimal digits",
+	.missing = "invalid container '%s': no cgroup holds this container",
+	.several = "invalid container '%s': several containers begin so (give more digits)",
+	.find = identity_find_container,
+};
+
+/* The cgroup directory a name leads to, found now: it is filtered as --cgroup's. */
+static enum cli_result find_cgroup(const struct command_context *ctx,
+				   const struct cgroup_finder *finder, const char *name,
+				   struct trace_config *config)
+{
+	struct identity_resolver *resolver;
+	const char *message;
+	int err;
+
+	if (one_cgroup(ctx, finder->option, config) != CLI_RUN)
+		return CLI_BAD_USAGE;
+	err = identity_resolver_new(NULL, &resolver);
+	if (err)
+		return cli_bad_usage(ctx, "cannot look up '%s': no cgroup v2 tree to search (%s)",
+				     cli_quote(name), strerror(-err));
+	err = finder->find(resolver, name, config->cgroup_found, sizeof(config->cgroup_found));
+	identity_resolver_free(resolver);
+	if (!err) {
+		config->cgroup_path = config->cgroup_found;
+		return CLI_RUN;
+	}
+	if (err == -ENOENT)
+		message = finder->missing;
+	else if (err == -E2BIG)
+		message = finder->several;
+	else if (err == -EINVAL)
+		message = finder->malformed;
+	else
+		return cli_bad_usage(ctx, "cannot look up '%s': %s", cli_quote(name),
+				     strerror(-err));
+	return cli_bad_usage(ctx, message, cli_quote(name));
 }
 
 static enum cli_result netns_option(const struct command_context *ctx, const char *path,
@@ -536,6 +617,18 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		return cgroup_option(ctx, optarg, config);
 	case CLI_OPTION_NETNS:
 		return netns_option(ctx, optarg, config);
+	case CLI_OPTION_UNIT:
+		return find_cgroup(ctx, &unit_finder, optarg, config);
+	case CLI_OPTION_POD:
+		return find_cgroup(ctx, &pod_finder, optarg, config);
+	case CLI_OPTION_CONTAINER:
+		return find_cgroup(ctx, &container_finder, optarg, config);
+	case 'I':
+		config->column_flags |= COLUMN_IDENTITY;
+		return CLI_RUN;
+	case 'e':
+		config->column_flags |= COLUMN_PARENT;
+		return CLI_RUN;
 	case 'd':
 		return cli_seconds_option(ctx, "duration", optarg, &config->duration_ns);
 	case 'n':

@@ -79,10 +79,17 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	"  -4, --ipv4         trace only IPv4 connections\n"				\
 	"  -6, --ipv6         trace only IPv6 connections\n"				\
 	"      --cgroup PATH  trace only the processes in this cgroup (v2), or below it\n"	\
+	"      --unit NAME    trace only this systemd unit's processes (nginx.service)\n"	\
+	"      --pod NAMESPACE/NAME\n"							\
+	"                     trace only this Kubernetes pod's processes\n"		\
+	"      --container ID trace only this container's processes (12 digits or more)\n"	\
 	"      --netns PATH   trace only this network namespace (/proc/PID/ns/net,\n"	\
 	"                     /run/netns/NAME)\n"
 #define CLI_USAGE_OUTPUT							\
 	"  -U, --print-uid    print UID\n"						\
+	"  -I, --identity     print IDENTITY: the pod, container, unit or cgroup of the\n"	\
+	"                     process\n"							\
+	"  -e, --parent       print PPID and PCOMM: the parent process and its name\n"	\
 	"  -j, --json         print JSON Lines: one object per event, with every field\n"
 #define CLI_USAGE_RUN								\
 	"  -d, --duration SECONDS\n"						\
@@ -98,7 +105,13 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 /* clang-format on */
 
 /* Long options without a letter. */
-enum { CLI_OPTION_CGROUP = 256, CLI_OPTION_NETNS };
+enum {
+	CLI_OPTION_CGROUP = 256,
+	CLI_OPTION_NETNS,
+	CLI_OPTION_UNIT,
+	CLI_OPTION_POD,
+	CLI_OPTION_CONTAINER,
+};
 /* Their long names, for each command's table. */
 /* clang-format off */
 #define CLI_SHARED_LONG_OPTIONS					\
@@ -109,6 +122,11 @@ enum { CLI_OPTION_CGROUP = 256, CLI_OPTION_NETNS };
 	{ "ipv6", no_argument, NULL, '6' },			\
 	{ "cgroup", required_argument, NULL, CLI_OPTION_CGROUP },	\
 	{ "netns", required_argument, NULL, CLI_OPTION_NETNS },	\
+	{ "unit", required_argument, NULL, CLI_OPTION_UNIT },	\
+	{ "pod", required_argument, NULL, CLI_OPTION_POD },	\
+	{ "container", required_argument, NULL, CLI_OPTION_CONTAINER },	\
+	{ "identity", no_argument, NULL, 'I' },			\
+	{ "parent", no_argument, NULL, 'e' },			\
 	{ "print-uid", no_argument, NULL, 'U' },		\
 	{ "json", no_argument, NULL, 'j' },			\
 	{ "timestamp", no_argument, NULL, 't' },		\
@@ -120,6 +138,22 @@ enum { CLI_OPTION_CGROUP = 256, CLI_OPTION_NETNS };
 	{ "max-events", required_argument, NULL, 'n' },		\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
+/*
+ * Who made the event, for both commands' tables: PPID and PCOMM after COMM (-e); in
+ * JSON alone, the cgroup and what it names; IDENTITY, the most specific of those (-I).
+ */
+#define CLI_COLUMNS_PARENT										\
+	{ .field = FIELD_PPID, .header = "PPID", .key = "ppid", .width = 7, .show_if = COLUMN_PARENT },	\
+	{ .field = FIELD_PCOMM, .header = "PCOMM", .key = "pcomm", .width = 16, .show_if = COLUMN_PARENT }
+#define CLI_COLUMNS_IDENTITY										\
+	{ .field = FIELD_CGROUP_ID, .key = "cgroup_id", .show_if = FORMAT_JSON },			\
+	{ .field = FIELD_CGROUP, .key = "cgroup", .show_if = FORMAT_JSON },				\
+	{ .field = FIELD_UNIT, .key = "unit", .show_if = FORMAT_JSON },					\
+	{ .field = FIELD_CONTAINER_ID, .key = "container_id", .show_if = FORMAT_JSON },		\
+	{ .field = FIELD_K8S_NAMESPACE, .key = "k8s_namespace", .show_if = FORMAT_JSON },		\
+	{ .field = FIELD_K8S_POD, .key = "k8s_pod", .show_if = FORMAT_JSON },			\
+	{ .field = FIELD_K8S_CONTAINER, .key = "k8s_container", .show_if = FORMAT_JSON },		\
+	{ .field = FIELD_IDENTITY, .header = "IDENTITY", .width = 24, .show_if = COLUMN_IDENTITY }
 /* clang-format on */
 int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);

@@ -9,6 +9,7 @@ static const struct column connect_columns[] = {
 	{ .field = FIELD_TIME_CLOCK, .header = "TIME", .width = 8, .show_if = COLUMN_CLOCK },
 	{ .field = FIELD_PID, .header = "PID", .key = "pid", .width = 7 },
 	{ .field = FIELD_COMM, .header = "COMM", .key = "comm", .width = 16 },
+	CLI_COLUMNS_PARENT,
 	{ .field = FIELD_IP, .header = "IP", .key = "ip", .width = 2 },
 	{ .field = FIELD_LADDR, .header = "SADDR", .key = "saddr", .width = FORMAT_ADDR_WIDTH },
 	/* One local-port column: bcc's name under -L, SPORT among -x's columns (and JSON's). */
@@ -27,6 +28,7 @@ static const struct column connect_columns[] = {
 	  .key = "uid",
 	  .width = 6,
 	  .show_if = COLUMN_EXTENDED | COLUMN_UID },
+	CLI_COLUMNS_IDENTITY,
 	{ .field = FIELD_RESULT, .header = "RESULT", .key = "result", .show_if = COLUMN_EXTENDED },
 	{ .field = FIELD_NONE },
 };
@@ -51,9 +53,9 @@ static const struct summary_labels connect_summary_labels = {
 void connect_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxLUjcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
-		"       [--netns PATH] [-i SECONDS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
-		"       [min_ms]\n"
+		"Usage: %s [-htTxLUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
+		"       [-i SECONDS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"
@@ -118,7 +120,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	config->in_flight_map = "connect_in_flight"; /* its evictions are counted */
 	config->optional_programs[0] = icmp_soft_errors;
 	while ((opt = cli_getopt(ctx, argc, argv,
-				 ":p:P:u:46UjtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {
+				 ":p:P:u:46UIejtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {
 		switch (opt) {
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;

@@ -23,6 +23,8 @@ enum attach_method {
 };
 
 #define CONFIG_PROGRAM_LIST 4
+/* A cgroup directory's path, found by name (--unit, --pod, --container). */
+#define CONFIG_PATH_MAX 4096
 
 /* A probe the command can do without where the kernel lacks its event, and at what cost. */
 struct optional_program {
@@ -46,6 +48,9 @@ struct trace_config {
 	__u16 filter_family;	 /* AF_INET or AF_INET6 */
 	__u32 filter_netns;	 /* the namespace file's inode number */
 	const char *cgroup_path; /* a cgroup v2 directory: its tasks and its descendants' */
+	/* The option that chose it: --cgroup, or --unit, --pod or --container by name. */
+	const char *cgroup_option;
+	char cgroup_found[CONFIG_PATH_MAX]; /* the directory such a name led to */
 	__u64 filter_min_latency_ns;
 	__u16 filter_ports[FILTER_PORTS_MAX];
 	unsigned int nr_filter_ports;

@@ -13,8 +13,9 @@
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "format.h"
+#include "identity.h"
 
-_Static_assert(sizeof(struct event) == 104, "struct event changed: keep both sides in step");
+_Static_assert(sizeof(struct event) == 128, "struct event changed: keep both sides in step");
 
 static char *put_str(char *p, const char *s)
 {
@@ -232,6 +233,112 @@ static bool no_task(const struct event *event)
 	return event->flags & EVENT_NO_TASK;
 }
 
+/*
+ * JSON strings: quote and backslash escaped, and every byte outside printable ASCII as
+ * \u00XX, so that any COMM gives valid JSON (and valid UTF-8) that reads back byte for
+ * byte.
+ */
+static char *put_json_string(char *p, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*p++ = '"';
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*p++ = c;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = c;
+			continue;
+		}
+		p = put_str(p, "\\u00");
+		*p++ = hex[c >> 4];
+		*p++ = hex[c & 0xf];
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* One of the identity's names, as a field; NULL when unknown or too long to show whole. */
+static const char *identity_field(const struct identity *identity, enum field field)
+{
+	const char *text = NULL;
+
+	if (!identity)
+		return NULL;
+	switch (field) {
+	case FIELD_CGROUP:
+		text = identity->cgroup;
+		break;
+	case FIELD_UNIT:
+		text = identity->unit;
+		break;
+	case FIELD_CONTAINER_ID:
+		text = identity->container_id;
+		break;
+	case FIELD_K8S_NAMESPACE:
+		text = identity->k8s_namespace;
+		break;
+	case FIELD_K8S_POD:
+		text = identity->k8s_pod;
+		break;
+	case FIELD_K8S_CONTAINER:
+		text = identity->k8s_container;
+		break;
+	default:
+		break;
+	}
+	return text && strnlen(text, FORMAT_CGROUP_MAX + 1) <= FORMAT_CGROUP_MAX ? text : NULL;
+}
+
+/* Names come from directory names anyone with a cgroup of their own may choose. */
+static char *put_identity_text(char *p, const struct formatter *fmt, const char *text)
+{
+	if (!text)
+		return put_str(p, unknown(fmt));
+	if (fmt->flags & FORMAT_JSON)
+		return put_json_string(p, text, FORMAT_CGROUP_MAX);
+	return format_escaped(p, text, FORMAT_CGROUP_MAX);
+}
+
+/*
+ * IDENTITY: the most specific name known. A pod's container as namespace/pod/container
+ * (namespace/pod without its container's name), a container by the first 12 digits of
+ * its ID as docker ps shows it, a unit, a cgroup's path; its ID when even that is gone.
+ */
+static char *put_identity(char *p, const struct formatter *fmt, const struct event *event)
+{
+	const struct identity *identity = fmt->identity;
+	const char *pod = identity_field(identity, FIELD_K8S_POD);
+	const char *namespace = identity_field(identity, FIELD_K8S_NAMESPACE);
+	const char *container = identity_field(identity, FIELD_K8S_CONTAINER);
+	const char *id = identity_field(identity, FIELD_CONTAINER_ID);
+	const char *unit = identity_field(identity, FIELD_UNIT);
+	const char *cgroup = identity_field(identity, FIELD_CGROUP);
+
+	if (pod && namespace) {
+		p = format_escaped(p, namespace, IDENTITY_K8S_NAME_MAX);
+		*p++ = '/';
+		p = format_escaped(p, pod, IDENTITY_K8S_NAME_MAX);
+		if (!container)
+			return p;
+		*p++ = '/';
+		return format_escaped(p, container, IDENTITY_K8S_NAME_MAX);
+	}
+	if (id)
+		return format_escaped(p, id, IDENTITY_CONTAINER_ID_SHORT);
+	if (unit)
+		return format_escaped(p, unit, FORMAT_CGROUP_MAX);
+	if (cgroup)
+		return format_escaped(p, cgroup, FORMAT_CGROUP_MAX);
+	p = put_str(p, "cgroup:");
+	return put_u64(p, event->task.cgroup_id);
+}
+
 static char *put_field(char *p, struct formatter *fmt, enum field field, const struct event *event)
 {
 	switch (field) {
@@ -242,10 +349,27 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 	case FIELD_TIME_CLOCK:
 		return put_clock(p, fmt, event);
 	case FIELD_PID:
-		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->pid);
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->task.pid);
 	case FIELD_COMM:
 		return no_task(event) ? put_str(p, unknown(fmt))
-				      : format_escaped(p, event->comm, EVENT_COMM_LEN);
+				      : format_escaped(p, event->task.comm, EVENT_COMM_LEN);
+	case FIELD_PPID:
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->task.ppid);
+	case FIELD_PCOMM:
+		return no_task(event) ? put_str(p, unknown(fmt))
+				      : format_escaped(p, event->task.pcomm, EVENT_COMM_LEN);
+	case FIELD_CGROUP_ID:
+		return no_task(event) ? put_str(p, unknown(fmt))
+				      : put_u64(p, event->task.cgroup_id);
+	case FIELD_CGROUP:
+	case FIELD_UNIT:
+	case FIELD_CONTAINER_ID:
+	case FIELD_K8S_NAMESPACE:
+	case FIELD_K8S_POD:
+	case FIELD_K8S_CONTAINER:
+		return put_identity_text(p, fmt, identity_field(fmt->identity, field));
+	case FIELD_IDENTITY:
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_identity(p, fmt, event);
 	case FIELD_IP:
 		*p++ = event->family == AF_INET6 ? '6' : '4';
 		return p;
@@ -262,7 +386,7 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 			return put_str(p, unknown(fmt));
 		return format_ms(p, event->duration_ns);
 	case FIELD_UID:
-		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->uid);
+		return no_task(event) ? put_str(p, unknown(fmt)) : put_u64(p, event->task.uid);
 	case FIELD_BACKLOG:
 		return put_backlog(p, fmt, event);
 	case FIELD_BACKLOG_MAX:
@@ -345,36 +469,6 @@ void format_init(struct formatter *fmt, const struct column *columns,
 	format_start(fmt);
 }
 
-/*
- * JSON strings: quote and backslash escaped, and every byte outside printable ASCII as
- * \u00XX, so that any COMM gives valid JSON (and valid UTF-8) that reads back byte for
- * byte.
- */
-static char *put_json_string(char *p, const char *s, size_t max)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	*p++ = '"';
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			*p++ = c;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			*p++ = '\\';
-			*p++ = c;
-			continue;
-		}
-		p = put_str(p, "\\u00");
-		*p++ = hex[c >> 4];
-		*p++ = hex[c & 0xf];
-	}
-	*p++ = '"';
-	return p;
-}
-
 /* RFC 3339 in UTC, to the nanosecond; gmtime_r() only when the second changes. */
 static char *put_utc_time(char *p, struct formatter *fmt, __u64 ts_ns)
 {
@@ -420,9 +514,12 @@ static char *put_json_value(char *p, struct formatter *fmt, const struct column 
 {
 	switch (column->field) {
 	case FIELD_COMM:
+	case FIELD_PCOMM:
 		if (no_task(event))
 			return put_str(p, unknown(fmt));
-		return put_json_string(p, event->comm, EVENT_COMM_LEN);
+		return put_json_string(
+			p, column->field == FIELD_COMM ? event->task.comm : event->task.pcomm,
+			EVENT_COMM_LEN);
 	case FIELD_LADDR:
 	case FIELD_RADDR:
 	case FIELD_RESULT:
@@ -467,9 +564,20 @@ static size_t format_json(struct formatter *fmt, const struct event *event, char
 	return p - buf;
 }
 
-size_t format_event(struct formatter *fmt, const struct event *event, char *buf)
+size_t format_event_named(struct formatter *fmt, const struct event *event,
+			  const struct identity *identity, char *buf)
 {
+	fmt->identity = no_task(event) ? NULL : identity;
 	if (fmt->flags & FORMAT_JSON)
 		return format_json(fmt, event, buf);
 	return format_line(fmt, event, buf);
+}
+
+size_t format_event(struct formatter *fmt, const struct event *event, char *buf)
+{
+	const struct identity *identity = NULL;
+
+	if (fmt->identities && (fmt->flags & FORMAT_NEEDS_IDENTITY) && !no_task(event))
+		identity = identity_lookup(fmt->identities, event->task.cgroup_id, event->task.pid);
+	return format_event_named(fmt, event, identity, buf);
 }

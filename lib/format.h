@@ -28,6 +28,18 @@ enum field {
 	FIELD_BACKLOG,	   /* accept queue length/limit (JSON: the length); - when unknown */
 	FIELD_BACKLOG_MAX, /* its limit: JSON's own column */
 	FIELD_RESULT,	   /* the outcome's name (struct event_names) */
+	FIELD_PPID,	   /* the parent process */
+	FIELD_PCOMM,	   /* its name */
+	/* Who the task is, from its cgroup (lib/identity.h); - or null when unknown. */
+	FIELD_CGROUP_ID,
+	FIELD_CGROUP, /* the path, relative to the cgroup2 mount */
+	FIELD_UNIT,
+	FIELD_CONTAINER_ID,
+	FIELD_K8S_NAMESPACE,
+	FIELD_K8S_POD,
+	FIELD_K8S_CONTAINER,
+	/* The most specific of those: namespace/pod/container, container, unit, cgroup. */
+	FIELD_IDENTITY,
 };
 
 /* Optional columns, switched on by options; a column with show_if 0 is always shown. */
@@ -39,7 +51,12 @@ enum column_flag {
 	COLUMN_FAILED = 1 << 4,	   /* -f: RESULT, for attempts that never reached a process */
 	COLUMN_UID = 1 << 5,	   /* -U */
 	FORMAT_JSON = 1 << 6,	   /* -j: JSON Lines, every column, instead of the table */
+	COLUMN_IDENTITY = 1 << 7,  /* -I: IDENTITY */
+	COLUMN_PARENT = 1 << 8,	   /* -e: PPID and PCOMM */
 };
+
+/* The fields that need the cgroup named: a formatter showing one needs a resolver. */
+#define FORMAT_NEEDS_IDENTITY (FORMAT_JSON | COLUMN_IDENTITY)
 
 struct column {
 	enum field field;
@@ -65,8 +82,16 @@ struct event_names {
 /* Addresses get the width of the longest IPv6 text, so that mixed tables stay aligned. */
 #define FORMAT_ADDR_WIDTH 39
 
+/*
+ * A cgroup path longer than this is shown as unknown rather than cut: a cut path would
+ * name another cgroup. Real ones are far shorter (Kubernetes': about 200 bytes).
+ */
+#define FORMAT_CGROUP_MAX 768
 /* Longest line the formatter writes: every field at its widest, escaped, in JSON. */
-#define FORMAT_LINE_MAX 1024
+#define FORMAT_LINE_MAX 8192
+
+struct identity;
+struct identity_resolver;
 
 struct formatter {
 	const struct column *columns;
@@ -80,6 +105,9 @@ struct formatter {
 	/* JSON's "time": the UTC date and time of its last second, "YYYY-MM-DDTHH:MM:SS". */
 	__s64 utc_second;
 	char utc_text[19];
+	/* Names cgroups, for FORMAT_NEEDS_IDENTITY; NULL: every identity is unknown. */
+	struct identity_resolver *identities;
+	const struct identity *identity; /* the event being formatted's */
 };
 
 /* Sets the time origins to now: TIME(s) counts from here. */
@@ -120,5 +148,8 @@ char *format_json_head(char *p, struct formatter *fmt, __u64 ts_ns, const char *
 size_t format_header(struct formatter *fmt, char *buf);
 /* One event: a line of the table, or a JSON object on a line of its own. */
 size_t format_event(struct formatter *fmt, const struct event *event, char *buf);
+/* The same, with the event's identity known already (NULL: unknown). */
+size_t format_event_named(struct formatter *fmt, const struct event *event,
+			  const struct identity *identity, char *buf);
 
 #endif /* TCPTRACE_FORMAT_H */

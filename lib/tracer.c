@@ -14,6 +14,7 @@
 #include "array.h"
 #include "../bpf/event.h"
 #include "format.h"
+#include "identity.h"
 #include "output.h"
 #include "privileges.h"
 #include "session.h"
@@ -36,6 +37,8 @@ struct tracer {
 	/* -c, -H: events go into summaries, printed every -i. */
 	struct summary summary;
 	__u64 next_summary_ns;
+	/* Names the events' cgroups, for -I and -j; NULL when not needed, or not possible. */
+	struct identity_resolver *identities;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
@@ -348,6 +351,23 @@ static int drop_privileges(struct tracer *tracer, struct failure *failure)
 	return 0;
 }
 
+/*
+ * -I and -j name each event's cgroup. The resolver opens the directories it reads now,
+ * while tcptrace may still read them all. Without it, events carry their cgroup's ID
+ * alone: said once.
+ */
+static void open_identities(struct tracer *tracer)
+{
+	int err;
+
+	if (!(tracer->config->column_flags & FORMAT_NEEDS_IDENTITY) || summarizing(tracer->config))
+		return;
+	err = identity_resolver_new(NULL, &tracer->identities);
+	if (err)
+		notice("cannot name cgroups (%s): events show their cgroup's ID alone",
+		       strerror(-err));
+}
+
 int tracer_run(const struct trace_config *config, struct failure *failure)
 {
 	/* Static: the output buffer is too large for the stack. */
@@ -367,11 +387,13 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		describe_attachment(&tracer.session, err);
 	if (!err) {
 		tell_missing_events(&tracer.session);
+		open_identities(&tracer);
 		err = drop_privileges(&tracer, failure);
 	}
 	if (!err) {
 		format_init(&tracer.formatter, config->columns, config->names,
 			    config->column_flags);
+		tracer.formatter.identities = tracer.identities;
 		summary_init(&tracer.summary, &tracer.formatter, config->summary_labels,
 			     config->count_mode, config->histogram);
 		if (!summarizing(config))
@@ -384,5 +406,6 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	}
 	session_close(&tracer.session);
 	summary_free(&tracer.summary);
+	identity_resolver_free(tracer.identities);
 	return err;
 }

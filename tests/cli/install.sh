@@ -15,9 +15,9 @@ for alias in tcpconnect tcpconnlat tcpaccept; do
 	expect_eq "$alias links to" tcptrace "$(readlink "$sbin/$alias")"
 	expect_match "$alias names itself" "^Usage: $alias \\[" "$("$sbin/$alias" --help | head -n 1)"
 done
-expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLUjcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
+expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpconnect" --help | head -n 1)"
-expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfUjv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
+expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfUIejv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpaccept" --help | head -n 1)"
 completions=$stage/usr/share/bash-completion/completions
 [ -f "$completions/tcptrace" ] || fail "bash completion not installed"

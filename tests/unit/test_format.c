@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "../../bpf/event.h"
 #include "../../lib/format.h"
+#include "../../lib/identity.h"
 #include "check.h"
 
 /* The subcommand's real column table: what users see is what is tested. */
@@ -49,16 +50,19 @@ static struct event ipv4_event(void)
 	struct event event = {
 		.ts_ns = 5123456789,
 		.connect_latency_ns = 1234567,
-		.pid = 4242,
-		.tid = 4243,
-		.uid = 1000,
+		.task = { .cgroup_id = 8123,
+			  .pid = 4242,
+			  .tid = 4243,
+			  .uid = 1000,
+			  .ppid = 1,
+			  .comm = "curl",
+			  .pcomm = "systemd" },
 		.family = AF_INET,
 		.lport = 40001,
 		.rport = 443,
 		.kind = EVENT_CONNECT,
 		.outcome = CONNECT_ESTABLISHED,
 		.flags = EVENT_HAS_DURATION,
-		.comm = "curl",
 	};
 
 	inet_pton(AF_INET, "192.0.2.1", event.laddr);
@@ -186,10 +190,10 @@ static void test_hostile_comm(void)
 {
 	struct event event = ipv4_event();
 
-	memcpy(event.comm, "\x1b[2J\a\n\\ok", 10);
+	memcpy(event.task.comm, "\x1b[2J\a\n\\ok", 10);
 	CHECK(strncmp(render(&event, 0, 0), "4242    \\x1b[2J\\x07\\x0a\\x5cok 4  ", 33) == 0);
 	/* A comm that fills all 16 bytes, with no NUL, stops at 16. */
-	memcpy(event.comm, "abcdefghijklmnop", 16);
+	memcpy(event.task.comm, "abcdefghijklmnop", 16);
 	CHECK(strncmp(render(&event, 0, 0) + 8, "abcdefghijklmnop 4 ", 19) == 0);
 }
 
@@ -222,7 +226,7 @@ static void test_numbers_as_printf(void)
 	}
 	event = ipv4_event();
 	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
-		event.pid = pids[i];
+		event.task.pid = pids[i];
 		event.rport = pids[i] % 65536;
 		event.connect_latency_ns = pids[i] * 1000000ull + 5000;
 		snprintf(expected, sizeof(expected),
@@ -273,7 +277,7 @@ static struct event accepted_event(void)
 	event.backlog = 3;
 	event.max_backlog = 128;
 	event.flags = EVENT_HAS_DURATION | EVENT_HAS_BACKLOG;
-	memcpy(event.comm, "nginx", 6);
+	memcpy(event.task.comm, "nginx", 6);
 	return event;
 }
 
@@ -341,9 +345,12 @@ static void test_json(void)
 	/* -x, -t and the others change nothing: every field is there. */
 	CHECK_STR(render_json("connect", &event, 0),
 		  "{\"time_ns\":1000123456789,\"time\":\"2026-11-22T07:30:00.123456789Z\","
-		  "\"event\":\"connect\",\"pid\":4242,\"comm\":\"curl\",\"ip\":4,"
-		  "\"saddr\":\"192.0.2.1\",\"sport\":40001,\"daddr\":\"198.51.100.7\","
-		  "\"dport\":443,\"latency_ms\":1.234,\"uid\":1000,\"result\":\"ECONNREFUSED\"}\n");
+		  "\"event\":\"connect\",\"pid\":4242,\"comm\":\"curl\",\"ppid\":1,"
+		  "\"pcomm\":\"systemd\",\"ip\":4,\"saddr\":\"192.0.2.1\",\"sport\":40001,"
+		  "\"daddr\":\"198.51.100.7\",\"dport\":443,\"latency_ms\":1.234,\"uid\":1000,"
+		  "\"cgroup_id\":8123,\"cgroup\":null,\"unit\":null,\"container_id\":null,"
+		  "\"k8s_namespace\":null,\"k8s_pod\":null,\"k8s_container\":null,"
+		  "\"result\":\"ECONNREFUSED\"}\n");
 	strcpy(plain, line);
 	CHECK_STR(render_json("connect", &event, COLUMN_EXTENDED | COLUMN_TIMESTAMP | COLUMN_LPORT),
 		  plain);
@@ -352,26 +359,106 @@ static void test_json(void)
 	event.flags = 0;
 	CHECK(strstr(render_json("connect", &event, 0),
 		     "\"sport\":40001,\"daddr\":\"198.51.100.7\",\"dport\":443,\"latency_ms\":null,"
-		     "\"uid\":1000,\"result\":\"UNSENT\"}\n") != NULL);
+		     "\"uid\":1000,") != NULL);
+	CHECK(strstr(line, "\"k8s_container\":null,\"result\":\"UNSENT\"}\n") != NULL);
 	event = ipv6_event();
 	event.flags = 0;
-	memcpy(event.comm, "\x1b[2J\a\n\"\\\xff", 10);
+	memcpy(event.task.comm, "\x1b[2J\a\n\"\\\xff", 10);
 	CHECK(strstr(render_json("connect", &event, 0),
-		     "\"comm\":\"\\u001b[2J\\u0007\\u000a\\\"\\\\\\u00ff\",\"ip\":6,"
+		     "\"comm\":\"\\u001b[2J\\u0007\\u000a\\\"\\\\\\u00ff\",\"ppid\":1,"
+		     "\"pcomm\":\"systemd\",\"ip\":6,"
 		     "\"saddr\":\"2001:db8:1234:5678:9abc:def0:1234:5678\",") != NULL);
 	CHECK(strstr(line, "\"latency_ms\":null,") != NULL);
 	event = accepted_event();
 	CHECK(strstr(render_json("accept", &event, 0),
-		     "\"event\":\"accept\",\"pid\":4242,\"comm\":\"nginx\",\"ip\":4,"
+		     "\"event\":\"accept\",\"pid\":4242,\"comm\":\"nginx\",\"ppid\":1,"
+		     "\"pcomm\":\"systemd\",\"ip\":4,"
 		     "\"raddr\":\"198.51.100.7\",\"rport\":51234,\"laddr\":\"192.0.2.1\","
 		     "\"lport\":8080,\"uid\":1000,\"queued_ms\":12.345,\"backlog\":3,"
-		     "\"backlog_max\":128,\"result\":\"ACCEPTED\"}\n") != NULL);
+		     "\"backlog_max\":128,\"cgroup_id\":8123,") != NULL);
 	event.flags = EVENT_NO_TASK;
 	event.outcome = ACCEPT_REFUSED;
-	CHECK(strstr(render_json("accept", &event, 0), "\"pid\":null,\"comm\":null,\"ip\":4,") !=
-	      NULL);
+	memset(&event.task, 0, sizeof(event.task));
+	CHECK(strstr(render_json("accept", &event, 0),
+		     "\"pid\":null,\"comm\":null,\"ppid\":null,\"pcomm\":null,\"ip\":4,") != NULL);
 	CHECK(strstr(line, "\"uid\":null,\"queued_ms\":null,\"backlog\":null,"
-			   "\"backlog_max\":null,\"result\":\"REFUSED\"}\n") != NULL);
+			   "\"backlog_max\":null,\"cgroup_id\":null,\"cgroup\":null,\"unit\":null,"
+			   "\"container_id\":null,\"k8s_namespace\":null,\"k8s_pod\":null,"
+			   "\"k8s_container\":null,\"result\":\"REFUSED\"}\n") != NULL);
+}
+
+/* -e and -I: who made the connection, from its parent to its pod. */
+static const char *render_named(const struct event *event, const struct identity *identity,
+				unsigned int flags)
+{
+	struct formatter fmt = formatter_of("connect", flags);
+
+	fmt.start_ns = 0;
+	line[format_event_named(&fmt, event, identity, line)] = '\0';
+	return line;
+}
+
+static void test_identity_columns(void)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct event event = ipv4_event();
+	struct identity identity = { .cgroup = "/kubepods.slice/x.slice/cri-containerd-0123.scope",
+				     .unit = "cri-containerd-0123.scope",
+				     .container_id = id,
+				     .k8s_namespace = "shop",
+				     .k8s_pod = "web-7d4b9",
+				     .k8s_container = "nginx" };
+	char long_path[FORMAT_CGROUP_MAX + 2];
+
+	CHECK_STR(header(COLUMN_PARENT | COLUMN_IDENTITY),
+		  "PID     COMM             PPID    PCOMM            IP SADDR                      "
+		  "             DADDR                                   DPORT LAT(ms)  IDENTITY\n");
+	CHECK_STR(render_named(&event, &identity, COLUMN_PARENT | COLUMN_IDENTITY),
+		  "4242    curl             1       systemd          4  192.0.2.1                  "
+		  "             198.51.100.7                            443   1.234    "
+		  "shop/web-7d4b9/nginx\n");
+	/* The most specific name known: the pod, its container's ID, the unit, the path. */
+	identity.k8s_container = NULL;
+	CHECK(strstr(render_named(&event, &identity, COLUMN_IDENTITY), " shop/web-7d4b9\n"));
+	identity.k8s_namespace = identity.k8s_pod = NULL;
+	CHECK(strstr(render_named(&event, &identity, COLUMN_IDENTITY), " 0123456789ab\n"));
+	identity.container_id = NULL;
+	identity.unit = "nginx.service";
+	CHECK(strstr(render_named(&event, &identity, COLUMN_IDENTITY), " nginx.service\n"));
+	identity.unit = NULL;
+	CHECK(strstr(render_named(&event, &identity, COLUMN_IDENTITY),
+		     " /kubepods.slice/x.slice/cri-containerd-0123.scope\n"));
+	/* A cgroup gone before its line: its ID. */
+	CHECK(strstr(render_named(&event, NULL, COLUMN_IDENTITY), " cgroup:8123\n"));
+	/* Anyone with a cgroup of their own names its directories. */
+	identity.cgroup = "/a\x1b[2J\nb";
+	CHECK(strstr(render_named(&event, &identity, COLUMN_IDENTITY), " /a\\x1b[2J\\x0ab\n"));
+	CHECK(strstr(render_named(&event, &identity, FORMAT_JSON),
+		     "\"cgroup_id\":8123,\"cgroup\":\"/a\\u001b[2J\\u000ab\",\"unit\":null,"));
+	/* Too long to show whole: unknown, not cut into another cgroup's name. */
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	identity.cgroup = long_path;
+	CHECK(strstr(render_named(&event, &identity, FORMAT_JSON), "\"cgroup\":null,"));
+	CHECK(strstr(render_named(&event, &identity, COLUMN_IDENTITY), " cgroup:8123\n"));
+	/* Every key, in JSON. */
+	identity = (struct identity){ .cgroup = "/system.slice/docker-0123.scope",
+				      .unit = "docker-0123.scope",
+				      .container_id = id,
+				      .k8s_namespace = "shop",
+				      .k8s_pod = "web-7d4b9",
+				      .k8s_container = "nginx" };
+	CHECK(strstr(
+		render_named(&event, &identity, FORMAT_JSON),
+		"\"uid\":1000,\"cgroup_id\":8123,\"cgroup\":\"/system.slice/docker-0123.scope\","
+		"\"unit\":\"docker-0123.scope\",\"container_id\":\"0123456789abcdef0123456789"
+		"abcdef0123456789abcdef0123456789abcdef\",\"k8s_namespace\":\"shop\","
+		"\"k8s_pod\":\"web-7d4b9\",\"k8s_container\":\"nginx\",\"result\":"));
+	/* No process, no identity: accept -f's lines. */
+	event.flags = EVENT_NO_TASK;
+	CHECK(strstr(render_named(&event, &identity, COLUMN_PARENT | COLUMN_IDENTITY),
+		     "-       -                -       -                4  "));
 }
 
 /* TIME is the local wall clock of the event: here, in UTC, 1 h 2 min 3 s after midnight. */
@@ -410,6 +497,7 @@ int main(void)
 	RUN(test_numbers_as_printf);
 	RUN(test_latency_rounding);
 	RUN(test_accept_columns);
+	RUN(test_identity_columns);
 	RUN(test_accept_unknowns);
 	RUN(test_clock);
 	RUN(test_json);
