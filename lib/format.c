@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <limits.h>
 #include <string.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -263,22 +264,29 @@ static char *put_json_string(char *p, const char *s, size_t max)
 	return p;
 }
 
-/* One of the identity's names, as a field; NULL when unknown or too long to show whole. */
+/*
+ * One of the identity's names, as a field; NULL when unknown, or longer than such a name
+ * can be (a cut name would be another's). The bounds keep a line within FORMAT_LINE_MAX.
+ */
 static const char *identity_field(const struct identity *identity, enum field field)
 {
 	const char *text = NULL;
+	size_t max = IDENTITY_K8S_NAME_MAX;
 
 	if (!identity)
 		return NULL;
 	switch (field) {
 	case FIELD_CGROUP:
 		text = identity->cgroup;
+		max = FORMAT_CGROUP_MAX;
 		break;
 	case FIELD_UNIT:
 		text = identity->unit;
+		max = NAME_MAX; /* a directory's name */
 		break;
 	case FIELD_CONTAINER_ID:
 		text = identity->container_id;
+		max = IDENTITY_CONTAINER_ID_LEN;
 		break;
 	case FIELD_K8S_NAMESPACE:
 		text = identity->k8s_namespace;
@@ -292,7 +300,7 @@ static const char *identity_field(const struct identity *identity, enum field fi
 	default:
 		break;
 	}
-	return text && strnlen(text, FORMAT_CGROUP_MAX + 1) <= FORMAT_CGROUP_MAX ? text : NULL;
+	return text && strnlen(text, max + 1) <= max ? text : NULL;
 }
 
 /* Names come from directory names anyone with a cgroup of their own may choose. */
@@ -301,8 +309,8 @@ static char *put_identity_text(char *p, const struct formatter *fmt, const char 
 	if (!text)
 		return put_str(p, unknown(fmt));
 	if (fmt->flags & FORMAT_JSON)
-		return put_json_string(p, text, FORMAT_CGROUP_MAX);
-	return format_escaped(p, text, FORMAT_CGROUP_MAX);
+		return put_json_string(p, text, strlen(text));
+	return format_escaped(p, text, strlen(text));
 }
 
 /*
@@ -332,9 +340,9 @@ static char *put_identity(char *p, const struct formatter *fmt, const struct eve
 	if (id)
 		return format_escaped(p, id, IDENTITY_CONTAINER_ID_SHORT);
 	if (unit)
-		return format_escaped(p, unit, FORMAT_CGROUP_MAX);
+		return format_escaped(p, unit, strlen(unit));
 	if (cgroup)
-		return format_escaped(p, cgroup, FORMAT_CGROUP_MAX);
+		return format_escaped(p, cgroup, strlen(cgroup));
 	p = put_str(p, "cgroup:");
 	return put_u64(p, event->task.cgroup_id);
 }

@@ -88,7 +88,7 @@ struct event_names {
  */
 #define FORMAT_CGROUP_MAX 768
 /* Longest line the formatter writes: every field at its widest, escaped, in JSON. */
-#define FORMAT_LINE_MAX 8192
+#define FORMAT_LINE_MAX 16384
 
 struct identity;
 struct identity_resolver;

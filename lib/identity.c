@@ -273,12 +273,15 @@ int kubelet_parse_container_log(const char *name, struct kubelet_container *out)
 struct named {
 	struct identity identity;
 	unsigned int kubelet_generation; /* the kubelet's tables it was named from */
+	/* The path names a pod, or a pod's container, that those tables did not know yet. */
+	bool kubelet_behind;
 	char strings[];
 };
 
 struct cgroup_entry {
 	__u64 id;
-	char *path; /* relative to the mount; NULL: no such cgroup found, until the next walk */
+	char *path;	 /* relative to the mount; NULL: no such cgroup found (yet) */
+	__u64 missed_ns; /* when it was not found: it is looked for again a second later */
 	struct named *named;
 };
 
@@ -309,6 +312,7 @@ struct identity_resolver {
 	__u64 last_walk_ns;
 	struct kubelet_table pods, containers;
 	unsigned int kubelet_generation;
+	__u64 last_kubelet_read_ns;
 	/* Past CGROUPS_MAX: the last cgroup looked up, not remembered. */
 	struct cgroup_entry spare;
 	/* What is returned when nothing better can be. */
@@ -622,6 +626,7 @@ static void read_kubelet(struct identity_resolver *resolver)
 	read_pods(resolver->pods_fd, &resolver->pods);
 	read_containers(resolver->containers_fd, &resolver->containers);
 	resolver->kubelet_generation++;
+	resolver->last_kubelet_read_ns = now_ns();
 }
 
 /* A new table for the old: cgroups removed since drop out. The kubelet's too. */
@@ -720,15 +725,18 @@ static struct cgroup_entry *remember(struct identity_resolver *resolver, __u64 i
 {
 	char *copy = path ? strdup(path) : NULL;
 
-	if (!path || copy) {
-		struct cgroup_entry *entry = add_entry(&resolver->cgroups, id, copy);
+	struct cgroup_entry *entry = NULL;
 
-		if (entry)
-			return entry;
+	if (!path || copy)
+		entry = add_entry(&resolver->cgroups, id, copy);
+	if (!entry) {
+		clear_entry(&resolver->spare);
+		resolver->spare = (struct cgroup_entry){ .id = id, .path = copy };
+		entry = &resolver->spare;
 	}
-	clear_entry(&resolver->spare);
-	resolver->spare = (struct cgroup_entry){ .id = id, .path = copy };
-	return &resolver->spare;
+	if (!path)
+		entry->missed_ns = now_ns();
+	return entry;
 }
 
 /*
@@ -748,25 +756,41 @@ static void read_kubelet_if_unknown(struct identity_resolver *resolver, const ch
 }
 
 /*
- * A cgroup not in the table: made since the walk, or gone. /proc/PID/cgroup names it
- * while its process lives; else a walk does, once a second at most. Either way it is
- * remembered, found or not, until the next walk.
+ * A cgroup not in the table (missed NULL), or not found there a second ago (missed, its
+ * entry): made since the walk, or gone. /proc/PID/cgroup names it while its process
+ * lives; else a walk does, once a second at most. Either way it is remembered, found or
+ * not; one not found is looked for again a second later, when another process of it
+ * may be the one asking.
  */
-static struct cgroup_entry *look_up_missing(struct identity_resolver *resolver, __u64 id, __u32 pid)
+static struct cgroup_entry *look_up_missing(struct identity_resolver *resolver, __u64 id, __u32 pid,
+					    struct cgroup_entry *missed)
 {
 	char path[PATH_MAX];
 
 	if (proc_cgroup_path(resolver, id, pid, path)) {
 		read_kubelet_if_unknown(resolver, path);
-		return remember(resolver, id, path);
+		if (!missed)
+			return remember(resolver, id, path);
+		missed->path = strdup(path); /* NULL without memory: missed again */
+		missed->missed_ns = now_ns();
+		return missed;
 	}
 	if (now_ns() - resolver->last_walk_ns > RESCAN_INTERVAL_NS && !walk(resolver)) {
 		struct cgroup_entry *entry = find_entry(&resolver->cgroups, id);
 
 		if (entry)
 			return entry;
+		missed = NULL; /* the walk's new table has no such entry */
 	}
-	return remember(resolver, id, NULL);
+	if (!missed)
+		return remember(resolver, id, NULL);
+	missed->missed_ns = now_ns();
+	return missed;
+}
+
+static bool missed_a_while_ago(const struct cgroup_entry *entry)
+{
+	return !entry->path && now_ns() - entry->missed_ns > RESCAN_INTERVAL_NS;
 }
 
 /* Copies text to *p, and moves *p past it; NULL stays NULL. */
@@ -817,6 +841,9 @@ static struct named *name_path(const struct identity_resolver *resolver, const c
 	if (!named)
 		return NULL;
 	named->kubelet_generation = resolver->kubelet_generation;
+	/* The kubelet makes a container's log link once it runs: after its first connect. */
+	named->kubelet_behind =
+		parsed.pod_uid_p && (!names[3] || (parsed.container_id_p && !names[4]));
 	p = named->strings;
 	named->identity = (struct identity){
 		.cgroup = path,
@@ -836,6 +863,10 @@ static const struct identity *identity_of(struct identity_resolver *resolver,
 		resolver->fallback = (struct identity){};
 		return &resolver->fallback;
 	}
+	/* Names the kubelet had not written yet: read its tables again, once a second at most. */
+	if (entry->named && entry->named->kubelet_behind &&
+	    now_ns() - resolver->last_kubelet_read_ns > RESCAN_INTERVAL_NS)
+		read_kubelet(resolver);
 	if (entry->named && entry->named->kubelet_generation == resolver->kubelet_generation)
 		return &entry->named->identity;
 	free(entry->named);
@@ -852,7 +883,9 @@ const struct identity *identity_lookup(struct identity_resolver *resolver, __u64
 	struct cgroup_entry *entry = find_entry(&resolver->cgroups, cgroup_id);
 
 	if (!entry)
-		entry = look_up_missing(resolver, cgroup_id, pid);
+		entry = look_up_missing(resolver, cgroup_id, pid, NULL);
+	else if (missed_a_while_ago(entry))
+		entry = look_up_missing(resolver, cgroup_id, pid, entry);
 	return identity_of(resolver, entry);
 }
 

@@ -15,6 +15,7 @@
 #include "../../bpf/event.h"
 #include "../../cmd/cli.h"
 #include "../../lib/format.h"
+#include "../../lib/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -157,8 +158,37 @@ static int command_line(uint8_t selector, char **argv)
 			argv[argc++] = options[i];
 	if (selector & 0x40)
 		argv[argc++] = connect ? "-L" : "-f";
+	if (selector & 0x80) {
+		argv[argc++] = "-I";
+		argv[argc++] = "-e";
+	}
 	argv[argc] = NULL;
 	return argc;
+}
+
+/*
+ * The names of the event's cgroup, from the bytes after the event: as many
+ * NUL-separated strings as there are, any bytes and any length, as a directory's name
+ * can hold (the formatter must not trust the resolver to have checked them).
+ */
+static const struct identity *identity_of(const uint8_t *data, size_t size)
+{
+	static char text[65536];
+	static struct identity identity;
+	const char **fields[] = { &identity.cgroup,	  &identity.unit,
+				  &identity.container_id, &identity.k8s_namespace,
+				  &identity.k8s_pod,	  &identity.k8s_container };
+	char *p = text;
+
+	if (size >= sizeof(text))
+		size = sizeof(text) - 1;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		*fields[i] = p < text + size ? p : NULL;
+		p += p < text + size ? strlen(p) + 1 : 0;
+	}
+	return &identity;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -168,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct formatter fmt;
 	struct trace_config config;
 	struct event event = { 0 };
-	char *argv[10];
+	char *argv[12];
 	int argc;
 
 	if (size < 1)
@@ -183,5 +213,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(fmt.flags & FORMAT_JSON))
 		check_line(buf, format_header(&fmt, buf), false);
 	check_line(buf, format_event(&fmt, &event, buf), fmt.flags & FORMAT_JSON);
+	if (size > 1 + sizeof(event)) {
+		const struct identity *identity =
+			identity_of(data + 1 + sizeof(event), size - 1 - sizeof(event));
+
+		check_line(buf, format_event_named(&fmt, &event, identity, buf),
+			   fmt.flags & FORMAT_JSON);
+	}
 	return 0;
 }

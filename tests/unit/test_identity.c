@@ -38,6 +38,9 @@
 #define UID_WEB_    "7d3c1a52_9f1e_4c8b_a2d4_5e6f70819203"
 #define UID_API	    "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 #define UID_API_    "0b1c2d3e_4f50_4617_8293_a4b5c6d7e8f9"
+#define UID_LATE    "5e6f7081-9203-4a4b-8c5d-6e7f80910a1b"
+#define UID_LATE_   "5e6f7081_9203_4a4b_8c5d_6e7f80910a1b"
+#define ID_LATE	    "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9"
 #define UID_TWIN_1  "11111111-2222-4333-8444-555555555555"
 #define UID_TWIN_1_ "11111111_2222_4333_8444_555555555555"
 #define UID_TWIN_2  "66666666-7777-4888-9999-aaaaaaaaaaaa"
@@ -571,6 +574,43 @@ static void test_rescan_once_a_second(void)
 	identity_resolver_free(resolver);
 }
 
+/*
+ * What was not found, or not named, is looked for again a second later by itself: a
+ * service whose first process left before its event was read, a container whose log
+ * link the kubelet made after its first connection.
+ */
+static void test_retried_a_second_later(void)
+{
+	struct identity_resolver *resolver = new_resolver();
+	__u64 shy, late;
+
+	if (!resolver)
+		return;
+	CHECK(make_dirs("cgroup/system.slice/shy.service") && make_dirs("proc/105") &&
+	      make_dirs("proc/106"));
+	shy = cgroup_id("system.slice/shy.service");
+	CHECK_NAME(identity_lookup(resolver, shy, NO_PID)->cgroup, NULL);
+	CHECK(write_file("proc/105/cgroup", "0::/system.slice/shy.service\n"));
+	CHECK_NAME(identity_lookup(resolver, shy, 105)->cgroup, NULL);
+
+	CHECK(make_dirs("pods/default_late-0_" UID_LATE));
+	CHECK(make_dirs("cgroup/" BURSTABLE "kubepods-burstable-pod" UID_LATE_
+			".slice/cri-containerd-" ID_LATE ".scope"));
+	CHECK(write_file("proc/106/cgroup", "0::/" BURSTABLE "kubepods-burstable-pod" UID_LATE_
+					    ".slice/cri-containerd-" ID_LATE ".scope\n"));
+	late = cgroup_id(BURSTABLE "kubepods-burstable-pod" UID_LATE_
+				   ".slice/cri-containerd-" ID_LATE ".scope");
+	CHECK_NAME(identity_lookup(resolver, late, 106)->k8s_pod, "late-0");
+	CHECK_NAME(identity_lookup(resolver, late, 106)->k8s_container, NULL);
+	CHECK(write_file("containers/late-0_default_app-" ID_LATE ".log", ""));
+	CHECK_NAME(identity_lookup(resolver, late, 106)->k8s_container, NULL);
+
+	sleep_ms(1100);
+	CHECK_NAME(identity_lookup(resolver, shy, 105)->cgroup, "/system.slice/shy.service");
+	CHECK_NAME(identity_lookup(resolver, late, NO_PID)->k8s_container, "app");
+	identity_resolver_free(resolver);
+}
+
 static int find_unit(struct identity_resolver *resolver, const char *name)
 {
 	char path[PATH_MAX];
@@ -804,6 +844,7 @@ int main(void)
 	RUN(test_lookup_proc_moved);
 	RUN(test_lookup_removed);
 	RUN(test_rescan_once_a_second);
+	RUN(test_retried_a_second_later);
 	RUN(test_find_unit);
 	RUN(test_find_pod);
 	RUN(test_find_container);
