@@ -539,6 +539,41 @@ static void test_filters(void)
 	unlink(fifo);
 }
 
+/* Who made a connection: -I, -e, and the cgroup options that find a cgroup by name. */
+static void test_identity_options(void)
+{
+	char *columns[] = { "tcptrace", "accept", "-I", "--parent", NULL };
+	char *pod[] = { "tcptrace", "connect", "--pod", "web", NULL };
+	char *container[] = { "tcptrace", "connect", "--container", "0123456789a", NULL };
+	char *unit[] = { "tcptrace", "connect", "--unit", "tcptrace-no-such.service", NULL };
+	char mount[4096] = "", line[8192];
+	char *both[] = { "tcptrace", "connect", "--cgroup", mount, "--unit", "x", NULL };
+	struct trace_config config;
+	FILE *mounts = fopen("/proc/mounts", "r");
+
+	CHECK(parse(columns, &config) == CLI_RUN);
+	CHECK_EQ_U64(config.column_flags, COLUMN_IDENTITY | COLUMN_PARENT);
+	CHECK(parse(pod, &config) == CLI_BAD_USAGE);
+	CHECK(strstr(captured, "tcptrace connect: invalid pod 'web': expected NAMESPACE/NAME\n"));
+	CHECK(parse(container, &config) == CLI_BAD_USAGE);
+	CHECK(strstr(captured, "tcptrace connect: invalid container '0123456789a': expected 12 to "
+			       "64 hexadecimal digits\n"));
+	/* The two cases that need a cgroup v2 tree to search. */
+	while (mounts && fgets(line, sizeof(line), mounts))
+		if (sscanf(line, "%*s %4095s cgroup2", mount) == 1 && strstr(line, " cgroup2 "))
+			break;
+	if (mounts)
+		fclose(mounts);
+	if (!*mount || !strstr(line, " cgroup2 "))
+		return;
+	CHECK(parse(unit, &config) == CLI_BAD_USAGE);
+	CHECK(strstr(captured, "tcptrace connect: invalid unit 'tcptrace-no-such.service': no "
+			       "cgroup has this name\n"));
+	CHECK(parse(both, &config) == CLI_BAD_USAGE);
+	CHECK(strstr(captured, "tcptrace connect: options '--cgroup' and '--unit' exclude each "
+			       "other\n"));
+}
+
 static void test_accept_dispatch(void)
 {
 	char *via_tcptrace[] = { "tcptrace", "accept", "-p", "1", "-P", "22", "-x", NULL };
@@ -582,5 +617,6 @@ int main(void)
 	RUN(test_filters);
 	RUN(test_accept_dispatch);
 	RUN(test_port_lists);
+	RUN(test_identity_options);
 	return CHECK_RESULT();
 }
