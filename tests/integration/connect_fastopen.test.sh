@@ -62,5 +62,5 @@ peer loop -c fo-prime -F -s 0 127.0.0.1 $server_port
 peer loop -c fo-json -F 127.0.0.1 $server_port
 tracer_interrupt
 line=$(grep '"comm":"fo-json"' "$work/trace.out")
-expect_match "JSON line" "\"sport\":$(kv sport "$peer_lines"),\"daddr\":\"127.0.0.1\",\"dport\":$server_port,\"latency_ms\":null,\"uid\":0,\"result\":\"UNSENT\"\}$" "$line"
+expect_match "JSON line" "\"sport\":$(kv sport "$peer_lines"),\"daddr\":\"127.0.0.1\",\"dport\":$server_port,\"latency_ms\":null,\"uid\":0,\"cgroup_id\":[0-9]+,.*\"result\":\"UNSENT\"\}$" "$line"
 finish

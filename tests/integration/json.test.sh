@@ -11,21 +11,6 @@ drop_port loop $DROPPED
 server_start loop 127.0.0.1 json-srv
 port=$server_port
 
-# json_start ARGS...: a tracer writing JSON to $work/json.out; JSON has no header, so -v's
-# notice of the privileges given up, written once every probe is attached, says when.
-json_start() {
-	fresh "$work/json.out" "$work/json.err"
-	"$TCPTRACE_BIN_DIR/tcptrace" "$@" -j -v >"$work/json.out" 2>"$work/json.err" &
-	json_pid=$!
-	background+=($json_pid)
-	wait_for_line "$work/json.err" '^tcptrace: dropped every capability' $json_pid ||
-		die "JSON tracer did not start: $(cat "$work/json.err")"
-}
-json_stop() {
-	kill -INT $json_pid
-	wait $json_pid
-	expect_eq "JSON tracer exit status" 0 $?
-}
 # as_table: the JSON objects of our peers as "sport dport pid comm ip saddr daddr result
 # uid", one per line, sorted. (Latency is left out: each tracer's programs take their own
 # time stamps, microseconds apart.)

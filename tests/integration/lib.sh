@@ -148,6 +148,26 @@ tracer_start_json() {
 		die "tracer did not start: $(cat "$work/trace.err")"
 }
 
+# json_start ARGS...: a second tracer, writing JSON to $work/json.out beside the first's
+# table (its PID in $json_pid); returns once attached, as tracer_start_json does.
+json_pid=
+json_start() {
+	fresh "$work/json.out" "$work/json.err"
+	"$TCPTRACE_BIN_DIR/tcptrace" "$@" -j -v >"$work/json.out" 2>"$work/json.err" &
+	json_pid=$!
+	background+=($json_pid)
+	wait_for_line "$work/json.err" '^tcptrace: dropped every capability' $json_pid ||
+		die "JSON tracer did not start: $(cat "$work/json.err")"
+}
+
+# json_stop: SIGINT to it; it must exit 0.
+json_stop() {
+	kill -INT "$json_pid"
+	wait "$json_pid"
+	expect_eq "JSON tracer exit status" 0 $?
+	json_pid=
+}
+
 # tracer_interrupt [WHAT]: SIGINT to the tracer in $tracer_pid; it must exit 0.
 tracer_interrupt() {
 	local status
