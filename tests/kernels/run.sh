@@ -53,6 +53,8 @@ check_connect() {
 	expect_eq "fo-unsent: the peer saw" unsent "$(kv result "$peer_lines")"
 	the_row COMM=fo-unsent && expect_row SPORT "$(kv sport "$peer_lines")" "LAT(ms)" - RESULT UNSENT
 	expect_eq "connect lines" 8 "$(trace_rows | grep -c .)"
+	# -e: the peers are children of /init, PID 1; read through the task's parent.
+	the_row COMM=cli4 && expect_row PPID 1 PCOMM "$(section INIT-COMM)"
 	# Before 5.19, kernel.unprivileged_bpf_disabled makes bpf() refuse even a map read
 	# without CAP_BPF: then CAP_BPF (bit 39) alone stays; otherwise nothing does.
 	local left=0000000000000000
@@ -72,7 +74,8 @@ check_accept() {
 	expect_eq "accept's exit status" 0 "$(section $method-ACCEPT-STATUS)"
 	expect_eq "accept's stderr" "$missing_submit" "$(section $method-ACCEPT-ERR)"
 	line=$(section $method-SERVER | grep 'comm=acc-srv')
-	expect_accepted "$line" && expect_row UID 0 BACKLOG 0/128 RESULT ACCEPTED &&
+	expect_accepted "$line" && expect_row UID 0 BACKLOG 0/128 RESULT ACCEPTED \
+		PPID 1 PCOMM "$(section INIT-COMM)" &&
 		expect_between "QUEUED(ms), the server waited 100 ms" 100 1000 "$(kv 'QUEUED(ms)' "$row")"
 	line=$(section $method-SERVER | grep 'comm=uring-srv')
 	the_row RPORT="$(kv rport "$line")" LPORT="$(kv lport "$line")" &&

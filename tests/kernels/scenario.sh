@@ -8,6 +8,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /tmp
 ip link set lo up
 echo "TT-KERNEL $(uname -r)"
+echo "TT-INIT-COMM $(cat /proc/1/comm)"
 echo "TT-UNPRIVILEGED-BPF-DISABLED $(cat /proc/sys/kernel/unprivileged_bpf_disabled)"
 METHODS="tp_btf raw_tp tracepoint fentry kprobe"
 # A REJECT rule in the output path, as kube-proxy's: its ICMP error answers a SYN to
@@ -45,7 +46,7 @@ for method in $METHODS; do
 	rm -f /tmp/*.out /tmp/*.err /tmp/srv4 /tmp/srv6 /tmp/peers /tmp/acc-srv /tmp/uring-srv /tmp/acc-refused \
 		/tmp/fo-*
 	echo "== connect -A $method"
-	tcptrace connect -x -A "$method" >/tmp/connect.out 2>/tmp/connect.err &
+	tcptrace connect -x -e -A "$method" >/tmp/connect.out 2>/tmp/connect.err &
 	tracer=$!
 	wait_file /tmp/connect.out
 	# Attached, so the capabilities are dropped: what is left, permitted and effective.
@@ -77,7 +78,7 @@ for method in $METHODS; do
 	report $method-FO-UNSENT /tmp/fo-unsent
 
 	echo "== accept -A $method"
-	tcptrace accept -x -f -A "$method" >/tmp/accept.out 2>/tmp/accept.err &
+	tcptrace accept -x -e -f -A "$method" >/tmp/accept.out 2>/tmp/accept.err &
 	tracer=$!
 	wait_file /tmp/accept.out
 	tcp_peer listen -c acc-srv -W 100 -n 1 127.0.0.1 0 >/tmp/acc-srv &
