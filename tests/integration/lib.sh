@@ -300,7 +300,9 @@ ms_of() {
 expect_attempt() {
 	local result=$1 line=$peer_lines elapsed_ms
 	elapsed_ms=$(ms_of "$(kv elapsed_us "$line")")
-	the_row SPORT="$(kv sport "$line")" DPORT="$(kv dport "$line")" || return 1
+	# With its PID too: a later attempt may be given the same local port.
+	the_row SPORT="$(kv sport "$line")" DPORT="$(kv dport "$line")" PID="$(kv pid "$line")" ||
+		return 1
 	expect_row PID "$(kv pid "$line")" COMM "$(kv comm "$line")" IP "$(kv family "$line")" \
 		SADDR "$(kv saddr "$line")" DADDR "$(kv daddr "$line")" UID "$(id -u)" \
 		RESULT "$result"
