@@ -164,17 +164,50 @@ static void parse_component(const char *name, size_t len, struct identity_path *
 	}
 }
 
-void identity_parse_path(const char *path, struct identity_path *out)
+/*
+ * A unit below the root-owned part of a path (owned), in a subtree systemd delegated to
+ * a user or a service: named after the unit that subtree is, such as the user's manager,
+ * "user@1000.service/foo.service". No user can name a directory of theirs after it.
+ * Below a delegated directory that is no unit, the root-owned part's unit stands.
+ */
+static void qualify_unit(const char *path, size_t owned, const char *unit,
+			 struct identity_path *out)
 {
+	const char *owner = path + owned + strspn(path + owned, "/");
+	size_t owner_len = strcspn(owner, "/"), unit_len = strlen(unit);
+
+	if (!is_unit(owner, owner_len) || owner_len + 1 + unit_len >= sizeof(out->unit))
+		return;
+	memcpy(out->unit, owner, owner_len);
+	out->unit[owner_len] = '\0';
+	if (unit_len != owner_len || memcmp(unit, owner, owner_len)) {
+		out->unit[owner_len] = '/';
+		memcpy(out->unit + owner_len + 1, unit, unit_len + 1);
+	}
+	out->unit_p = out->unit;
+}
+
+void identity_parse_owned_path(const char *path, size_t owned, struct identity_path *out)
+{
+	struct identity_path beyond = {};
 	size_t len;
 
 	out->unit_p = out->container_id_p = out->pod_uid_p = NULL;
 	for (const char *name = path; *name; name += len) {
 		name += strspn(name, "/");
 		len = strcspn(name, "/");
-		if (len)
-			parse_component(name, len, out);
+		if (!len)
+			continue;
+		/* Past the root-owned part, a user names directories as they please. */
+		parse_component(name, len, (size_t)(name - path) < owned ? out : &beyond);
 	}
+	if (beyond.unit_p)
+		qualify_unit(path, owned, beyond.unit, out);
+}
+
+void identity_parse_path(const char *path, struct identity_path *out)
+{
+	identity_parse_owned_path(path, strlen(path), out);
 }
 
 struct span {
@@ -307,12 +340,14 @@ struct kubelet_table {
 struct identity_resolver {
 	int cgroup2_fd, proc_fd, pods_fd, containers_fd; /* -1 when absent */
 	dev_t cgroup2_dev;
-	char *cgroup2_path; /* without a trailing '/': "" for a mount at "/" */
+	uid_t cgroup2_owner; /* root: who owns the tree, but the subtrees delegated to others */
+	char *cgroup2_path;  /* without a trailing '/': "" for a mount at "/" */
 	struct cgroup_table cgroups;
 	__u64 last_walk_ns;
 	struct kubelet_table pods, containers;
 	unsigned int kubelet_generation;
 	__u64 last_kubelet_read_ns;
+	struct timespec pods_changed, containers_changed; /* when last read */
 	/* Past CGROUPS_MAX: the last cgroup looked up, not remembered. */
 	struct cgroup_entry spare;
 	/* What is returned when nothing better can be. */
@@ -441,6 +476,35 @@ static DIR *reopen_dir(int fd)
 static const char *below_mount(const char *path)
 {
 	return path[1] ? path + 1 : ".";
+}
+
+/*
+ * How much of path (relative to the mount) is owned as the mount is: the directories
+ * down to the first one systemd delegated to a user or a service, whose names that user
+ * chooses. Its length in bytes; a directory gone since counts as delegated.
+ */
+static size_t owned_length(const struct identity_resolver *resolver, const char *path)
+{
+	char prefix[PATH_MAX];
+	size_t owned = 0, len;
+	struct stat st;
+
+	for (const char *name = path; *name; name += len) {
+		size_t end;
+
+		name += strspn(name, "/");
+		len = strcspn(name, "/");
+		end = name + len - path;
+		if (!len || end >= sizeof(prefix))
+			break;
+		memcpy(prefix, path, end);
+		prefix[end] = '\0';
+		if (fstatat(resolver->cgroup2_fd, below_mount(prefix), &st, AT_SYMLINK_NOFOLLOW) ||
+		    st.st_uid != resolver->cgroup2_owner)
+			break;
+		owned = end;
+	}
+	return owned;
 }
 
 static DIR *open_cgroup_dir(const struct identity_resolver *resolver, const char *path)
@@ -619,14 +683,45 @@ static void read_containers(int fd, struct kubelet_table *table)
  * The kubelet's tables, read again whole. What a record cannot be made for (no memory)
  * is left out: its cgroups go without Kubernetes names.
  */
+/* A directory's last change: an entry made or removed in it. {0, 0} when unknown. */
+static struct timespec changed_at(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) ? st.st_mtim : (struct timespec){};
+}
+
+/*
+ * Still as it was when last read? A change within a second of that read is not trusted
+ * to show: file systems keep coarse times, and a second change in the same tick would
+ * leave the time as it was.
+ */
+static bool unchanged(struct timespec now, struct timespec then)
+{
+	struct timespec wall;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	return now.tv_sec == then.tv_sec && now.tv_nsec == then.tv_nsec &&
+	       wall.tv_sec - then.tv_sec > 1;
+}
+
 static void read_kubelet(struct identity_resolver *resolver)
 {
+	struct timespec pods = changed_at(resolver->pods_fd);
+	struct timespec containers = changed_at(resolver->containers_fd);
+
+	resolver->last_kubelet_read_ns = now_ns();
+	/* Unchanged since the last read: a pause container, whose log link never comes. */
+	if (resolver->kubelet_generation && unchanged(pods, resolver->pods_changed) &&
+	    unchanged(containers, resolver->containers_changed))
+		return;
+	resolver->pods_changed = pods;
+	resolver->containers_changed = containers;
 	free_kubelet_table(&resolver->pods);
 	free_kubelet_table(&resolver->containers);
 	read_pods(resolver->pods_fd, &resolver->pods);
 	read_containers(resolver->containers_fd, &resolver->containers);
 	resolver->kubelet_generation++;
-	resolver->last_kubelet_read_ns = now_ns();
 }
 
 /* A new table for the old: cgroups removed since drop out. The kubelet's too. */
@@ -749,7 +844,7 @@ static void read_kubelet_if_unknown(struct identity_resolver *resolver, const ch
 
 	if (resolver->pods_fd < 0 && resolver->containers_fd < 0)
 		return;
-	identity_parse_path(path, &parsed);
+	identity_parse_owned_path(path, owned_length(resolver, path), &parsed);
 	if ((parsed.pod_uid_p && !find_record(&resolver->pods, parsed.pod_uid_p)) ||
 	    (parsed.container_id_p && !find_record(&resolver->containers, parsed.container_id_p)))
 		read_kubelet(resolver);
@@ -833,7 +928,7 @@ static struct named *name_path(const struct identity_resolver *resolver, const c
 	size_t size = 0;
 	char *p;
 
-	identity_parse_path(path, &parsed);
+	identity_parse_owned_path(path, owned_length(resolver, path), &parsed);
 	names_of(resolver, &parsed, names);
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		size += names[i] ? strlen(names[i]) + 1 : 0;
@@ -926,6 +1021,9 @@ static int find_cgroup(struct identity_resolver *resolver, cgroup_match match, c
 			continue;
 		name = last_component(entry->path);
 		if (!match(resolver, name, strlen(name), wanted))
+			continue;
+		/* A user's own cgroups may be named after anything: not theirs to answer for. */
+		if (owned_length(resolver, entry->path) != strlen(entry->path))
 			continue;
 		if (found)
 			return -E2BIG;
@@ -1110,6 +1208,7 @@ static int open_cgroup2(struct identity_resolver *resolver, const char *path)
 	if (fstat(resolver->cgroup2_fd, &st))
 		return -errno;
 	resolver->cgroup2_dev = st.st_dev;
+	resolver->cgroup2_owner = st.st_uid;
 	return 0;
 }
 

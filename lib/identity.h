@@ -57,6 +57,13 @@ struct identity_path {
 	const char *unit_p, *container_id_p, *pod_uid_p;
 };
 void identity_parse_path(const char *path, struct identity_path *out);
+/*
+ * The same, trusting only the first owned bytes of path: the directories root owns. In
+ * a subtree delegated to a user (their own cgroups), a directory may be named after any
+ * pod, container or unit: none is taken from there, but a unit, named after the user's
+ * manager ("user@1000.service/foo.service").
+ */
+void identity_parse_owned_path(const char *path, size_t owned, struct identity_path *out);
 
 /*
  * The kubelet's directory names. A pod's log directory, /var/log/pods/

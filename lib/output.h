@@ -11,7 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OUTPUT_BUFFER_SIZE ((size_t)64 * 1024)
+/*
+ * A line is written only where FORMAT_LINE_MAX bytes fit (16 KiB, for JSON's longest
+ * identity): twice the 64 KiB a drain fills, so that a flush comes about as rarely as
+ * before lines could be that long.
+ */
+#define OUTPUT_BUFFER_SIZE ((size_t)128 * 1024)
 
 struct output {
 	int fd;

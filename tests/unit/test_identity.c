@@ -775,6 +775,54 @@ static void test_missing_dirs(void)
 }
 
 /*
+ * A subtree systemd delegated to a user: its directories are the user's, named as the
+ * user pleases, after another's pod, container or unit. Nothing is taken from there but
+ * a unit, named after the delegated unit: the user's manager.
+ */
+#define DELEGATED "user.slice/user-1000.slice/user@1000.service"
+static int give_to_user(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return lchown(path, 1000, 1000);
+}
+
+static void test_delegated_subtree(void)
+{
+	const char *spoof = DELEGATED "/app.slice/kubepods-pod" UID_WEB_
+				      ".slice/cri-containerd-" ID_WEB ".scope";
+	struct identity_resolver *resolver;
+	const struct identity *identity;
+	char path[PATH_MAX];
+
+	if (geteuid() != 0) {
+		printf("skip test_delegated_subtree: not root\n");
+		return;
+	}
+	char relative[PATH_MAX];
+
+	snprintf(relative, sizeof(relative), "cgroup/%s", spoof);
+	CHECK(make_dirs("cgroup/" DELEGATED "/app.slice/nginx.service") && make_dirs(relative));
+	CHECK(nftw(at("cgroup/" DELEGATED), give_to_user, 16, FTW_PHYS) == 0);
+	resolver = new_resolver();
+	if (!resolver)
+		return;
+	identity = identity_lookup(resolver, cgroup_id(spoof), NO_PID);
+	CHECK_NAME(identity->container_id, NULL);
+	CHECK_NAME(identity->k8s_pod, NULL);
+	CHECK_NAME(identity->k8s_container, NULL);
+	CHECK_NAME(identity->unit, "user@1000.service/cri-containerd-" ID_WEB ".scope");
+	identity =
+		identity_lookup(resolver, cgroup_id(DELEGATED "/app.slice/nginx.service"), NO_PID);
+	CHECK_NAME(identity->unit, "user@1000.service/nginx.service");
+	/* The names select the real ones alone. */
+	CHECK_EQ_U64(identity_find_unit(resolver, "nginx", path, sizeof(path)), 0);
+	CHECK(strstr(path, "/system.slice/nginx.service") != NULL);
+	CHECK_EQ_U64(identity_find_container(resolver, ID_WEB, path, sizeof(path)), 0);
+	CHECK(strstr(path, DELEGATED) == NULL);
+	identity_resolver_free(resolver);
+}
+
+/*
  * tcptrace drops to nobody after start: everything is read through the directories opened
  * before. The temporary directory is root's, mode 0700, so no path through it would do.
  */
@@ -850,6 +898,7 @@ int main(void)
 	RUN(test_find_container);
 	RUN(test_mountinfo);
 	RUN(test_missing_dirs);
+	RUN(test_delegated_subtree);
 	RUN(test_unprivileged);
 	return CHECK_RESULT();
 }
