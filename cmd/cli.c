@@ -499,9 +499,9 @@ static const struct cgroup_finder container_finder = {
 };
 
 /* The cgroup directory a name leads to, found now: it is filtered as --cgroup's. */
-static enum cli_result find_cgroup(const struct command_context *ctx,
-				   const struct cgroup_finder *finder, const char *name,
-				   struct trace_config *config)
+static enum cli_result find_named_cgroup(const struct command_context *ctx,
+					 const struct cgroup_finder *finder, const char *name,
+					 struct trace_config *config)
 {
 	struct identity_resolver *resolver;
 	const char *message;
@@ -618,11 +618,11 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	case CLI_OPTION_NETNS:
 		return netns_option(ctx, optarg, config);
 	case CLI_OPTION_UNIT:
-		return find_cgroup(ctx, &unit_finder, optarg, config);
+		return find_named_cgroup(ctx, &unit_finder, optarg, config);
 	case CLI_OPTION_POD:
-		return find_cgroup(ctx, &pod_finder, optarg, config);
+		return find_named_cgroup(ctx, &pod_finder, optarg, config);
 	case CLI_OPTION_CONTAINER:
-		return find_cgroup(ctx, &container_finder, optarg, config);
+		return find_named_cgroup(ctx, &container_finder, optarg, config);
 	case 'I':
 		config->column_flags |= COLUMN_IDENTITY;
 		return CLI_RUN;

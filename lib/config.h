@@ -7,6 +7,7 @@
 #ifndef TCPTRACE_CONFIG_H
 #define TCPTRACE_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <linux/types.h>
 #include "format.h"
@@ -23,8 +24,6 @@ enum attach_method {
 };
 
 #define CONFIG_PROGRAM_LIST 4
-/* A cgroup directory's path, found by name (--unit, --pod, --container). */
-#define CONFIG_PATH_MAX 4096
 
 /* A probe the command can do without where the kernel lacks its event, and at what cost. */
 struct optional_program {
@@ -50,7 +49,7 @@ struct trace_config {
 	const char *cgroup_path; /* a cgroup v2 directory: its tasks and its descendants' */
 	/* The option that chose it: --cgroup, or --unit, --pod or --container by name. */
 	const char *cgroup_option;
-	char cgroup_found[CONFIG_PATH_MAX]; /* the directory such a name led to */
+	char cgroup_found[PATH_MAX]; /* the directory such a name led to */
 	__u64 filter_min_latency_ns;
 	__u16 filter_ports[FILTER_PORTS_MAX];
 	unsigned int nr_filter_ports;

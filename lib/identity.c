@@ -32,6 +32,12 @@
 #define KUBELET_MAX 16384
 /* A miss walks the tree again at most this often. */
 #define RESCAN_INTERVAL_NS 1000000000ull
+/*
+ * How long a walk made for an event may take: 20 ms, a fifth of the delay the output
+ * allows (docs/performance.md). A tree too large for it keeps the table of the last walk
+ * that finished; its new cgroups are named through /proc/PID/cgroup.
+ */
+#define WALK_BUDGET_NS 20000000ull
 /* /proc/PID/cgroup: a short line per cgroup v1 hierarchy, then the v2 line, "0::PATH". */
 #define PROC_CGROUP_MAX (PATH_MAX + 4096)
 /* A static pod's UID is the MD5 of its manifest: 32 hexadecimal digits, no dashes. */
@@ -569,7 +575,12 @@ static int add_subdirs(struct cgroup_table *table, DIR *dir, const char *parent)
 }
 
 /* Every directory from the root down, breadth first, until the table is full. */
-static int walk_into(const struct identity_resolver *resolver, struct cgroup_table *table)
+/*
+ * The whole tree into table, breadth first; -ETIME once past deadline (0: none), as a
+ * walk made for an event must not hold its line, and the next ones, for long.
+ */
+static int walk_into(const struct identity_resolver *resolver, struct cgroup_table *table,
+		     __u64 deadline)
 {
 	char *root = strdup("/");
 	struct stat st;
@@ -595,6 +606,8 @@ static int walk_into(const struct identity_resolver *resolver, struct cgroup_tab
 		}
 		err = add_subdirs(table, dir, path);
 		closedir(dir);
+		if (!err && deadline && now_ns() > deadline)
+			err = -ETIME;
 	}
 	return err == -ENOSPC ? 0 : err;
 }
@@ -725,13 +738,13 @@ static void read_kubelet(struct identity_resolver *resolver)
 }
 
 /* A new table for the old: cgroups removed since drop out. The kubelet's too. */
-static int walk(struct identity_resolver *resolver)
+static int walk(struct identity_resolver *resolver, __u64 budget_ns)
 {
 	struct cgroup_table table = {};
 	int err;
 
 	resolver->last_walk_ns = now_ns();
-	err = walk_into(resolver, &table);
+	err = walk_into(resolver, &table, budget_ns ? resolver->last_walk_ns + budget_ns : 0);
 	if (err) {
 		free_cgroup_table(&table);
 		return err;
@@ -870,7 +883,8 @@ static struct cgroup_entry *look_up_missing(struct identity_resolver *resolver, 
 		missed->missed_ns = now_ns();
 		return missed;
 	}
-	if (now_ns() - resolver->last_walk_ns > RESCAN_INTERVAL_NS && !walk(resolver)) {
+	if (now_ns() - resolver->last_walk_ns > RESCAN_INTERVAL_NS &&
+	    !walk(resolver, WALK_BUDGET_NS)) {
 		struct cgroup_entry *entry = find_entry(&resolver->cgroups, id);
 
 		if (entry)
@@ -1009,7 +1023,7 @@ static int find_cgroup(struct identity_resolver *resolver, cgroup_match match, c
 		       char *buf, size_t size)
 {
 	const struct cgroup_entry *found = NULL;
-	int err = walk(resolver);
+	int err = walk(resolver, 0);
 
 	if (err)
 		return err;
@@ -1235,7 +1249,7 @@ int identity_resolver_new(const struct identity_roots *roots, struct identity_re
 	if (!err)
 		err = open_cgroup2(resolver, roots->cgroup2);
 	if (!err)
-		err = walk(resolver);
+		err = walk(resolver, 0);
 	if (err) {
 		identity_resolver_free(resolver);
 		return err;
