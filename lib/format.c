@@ -583,9 +583,5 @@ size_t format_event_named(struct formatter *fmt, const struct event *event,
 
 size_t format_event(struct formatter *fmt, const struct event *event, char *buf)
 {
-	const struct identity *identity = NULL;
-
-	if (fmt->identities && (fmt->flags & FORMAT_NEEDS_IDENTITY) && !no_task(event))
-		identity = identity_lookup(fmt->identities, event->task.cgroup_id, event->task.pid);
-	return format_event_named(fmt, event, identity, buf);
+	return format_event_named(fmt, event, NULL, buf);
 }

@@ -91,7 +91,6 @@ struct event_names {
 #define FORMAT_LINE_MAX 16384
 
 struct identity;
-struct identity_resolver;
 
 struct formatter {
 	const struct column *columns;
@@ -105,8 +104,6 @@ struct formatter {
 	/* JSON's "time": the UTC date and time of its last second, "YYYY-MM-DDTHH:MM:SS". */
 	__s64 utc_second;
 	char utc_text[19];
-	/* Names cgroups, for FORMAT_NEEDS_IDENTITY; NULL: every identity is unknown. */
-	struct identity_resolver *identities;
 	const struct identity *identity; /* the event being formatted's */
 };
 
@@ -146,10 +143,14 @@ char *format_json_head(char *p, struct formatter *fmt, __u64 ts_ns, const char *
 
 /* The table's header; nothing in JSON. */
 size_t format_header(struct formatter *fmt, char *buf);
-/* One event: a line of the table, or a JSON object on a line of its own. */
-size_t format_event(struct formatter *fmt, const struct event *event, char *buf);
-/* The same, with the event's identity known already (NULL: unknown). */
+/*
+ * One event: a line of the table, or a JSON object on a line of its own. Its task's
+ * identity, for FORMAT_NEEDS_IDENTITY, is the caller's to find (lib/identity.h): NULL
+ * when unknown. The formatter reads no file.
+ */
 size_t format_event_named(struct formatter *fmt, const struct event *event,
 			  const struct identity *identity, char *buf);
+/* The same without an identity: every name unknown. */
+size_t format_event(struct formatter *fmt, const struct event *event, char *buf);
 
 #endif /* TCPTRACE_FORMAT_H */

@@ -134,6 +134,14 @@ static bool take_event(struct tracer *tracer, size_t size)
 	return true;
 }
 
+/* Who the event's task is, for -I and -j; NULL when not asked, or no task. */
+static const struct identity *identity_of(struct tracer *tracer, const struct event *event)
+{
+	if (!tracer->identities || (event->flags & EVENT_NO_TASK))
+		return NULL;
+	return identity_lookup(tracer->identities, event->task.cgroup_id, event->task.pid);
+}
+
 static int on_line_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *tracer = ctx;
@@ -142,7 +150,8 @@ static int on_line_event(void *ctx, void *data, size_t size)
 	if (!take_event(tracer, size))
 		return 0;
 	line = output_reserve(&tracer->out, FORMAT_LINE_MAX);
-	output_commit(&tracer->out, format_event(&tracer->formatter, data, line));
+	output_commit(&tracer->out, format_event_named(&tracer->formatter, data,
+						       identity_of(tracer, data), line));
 	/* Stop draining once output fails: nothing more can be written. */
 	return tracer->out.error;
 }
@@ -393,7 +402,6 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	if (!err) {
 		format_init(&tracer.formatter, config->columns, config->names,
 			    config->column_flags);
-		tracer.formatter.identities = tracer.identities;
 		summary_init(&tracer.summary, &tracer.formatter, config->summary_labels,
 			     config->count_mode, config->histogram);
 		if (!summarizing(config))
