@@ -190,7 +190,8 @@ static __always_inline void set_queue_wait(struct event *event, const struct soc
 }
 
 /* Report the connection sk, just accepted by the current task from listener. */
-static __always_inline int report_accepted(const struct sock *sk, const struct sock *listener)
+static __always_inline int report_accepted(const struct sock *sk, const struct sock *listener,
+					   __u64 pid_tgid)
 {
 	struct event *event;
 
@@ -205,7 +206,7 @@ static __always_inline int report_accepted(const struct sock *sk, const struct s
 		return 0;
 	event->ts_ns = bpf_ktime_get_ns();
 	event->outcome = ACCEPT_ACCEPTED;
-	get_current_task(&event->task, bpf_get_current_pid_tgid());
+	get_current_task(&event->task, pid_tgid);
 	event_set_addresses(event, sk, false);
 	if (report_queue) {
 		set_queue_wait(event, sk);
@@ -231,12 +232,13 @@ static __always_inline struct sock *listener_of_syscall(struct task_struct *task
 
 static __always_inline int accept_returned(long fd)
 {
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 
-	if (fd < 0 || task_filtered_out(bpf_get_current_pid_tgid()))
+	if (fd < 0 || task_filtered_out(pid_tgid))
 		return 0;
 	task = bpf_get_current_task_btf();
-	return report_accepted(sock_of_fd(task, fd), listener_of_syscall(task));
+	return report_accepted(sock_of_fd(task, fd), listener_of_syscall(task), pid_tgid);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
@@ -296,6 +298,7 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	struct uring_accept *request;
 	struct task_struct *task;
 	struct sock *listener;
+	__u64 pid_tgid;
 
 	if (req && !is_accept(req))
 		return 0;
@@ -319,9 +322,10 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	}
 	if (req)
 		bpf_map_delete_elem(&accept_uring_requests, &key); /* its last completion */
-	if (fd < 0 || task_filtered_out(bpf_get_current_pid_tgid()))
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (fd < 0 || task_filtered_out(pid_tgid))
 		return 0;
-	return report_accepted(sock_of_fd(task, fd), listener);
+	return report_accepted(sock_of_fd(task, fd), listener, pid_tgid);
 }
 
 /*
