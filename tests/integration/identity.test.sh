@@ -379,6 +379,13 @@ usage_error "tcptrace accept: invalid container '$upper': expected 12 to 64 hexa
 	accept --container "$upper"
 usage_error "tcptrace connect: invalid container '${cid[gone]:0:12}': no cgroup holds this container" \
 	connect --container "${cid[gone]:0:12}"
+# Two services of one name, in two slices: which one is not for tcptrace to guess.
+mkdir -p "$base/one.slice/twice-$$.service" "$base/two.slice/twice-$$.service" ||
+	die "cannot make the twin units' cgroups"
+usage_error "tcptrace connect: invalid unit 'twice-$$': several cgroups have this name (select one with --cgroup)" \
+	connect --unit "twice-$$"
+usage_error "tcptrace accept: options '--cgroup' and '--pod' exclude each other" \
+	accept --cgroup "$base" --pod shop/x
 
 echo "== no cgroup2 mount to name cgroups with: said once, and the IDs stay"
 # A mount namespace of its own, with the cgroup2 tree unmounted: -I and -j go on.
