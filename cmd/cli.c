@@ -4,6 +4,7 @@
  * through the table in commands.def and the same per-command parser.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -343,6 +344,74 @@ int cli_parse_netns(const char *path, __u32 *inode)
 	return err;
 }
 
+/*
+ * Before Linux 5.13 no event shows an ICMP error that comes while connect() holds the
+ * socket (bpf/connect.bpf.c): the attempt then ends as the application leaves it.
+ */
+const struct optional_program cli_icmp_soft_errors = {
+	.name = "connect_error",
+	.lost = "an ICMP error that a non-blocking connect takes with SO_ERROR shows as ABANDONED",
+};
+/* A kernel without io_uring, or too old to show multishot submissions. */
+const struct optional_program cli_uring_multishot = {
+	.name = "accept_uring_submit",
+	.lost = "multishot io_uring accepts go unseen",
+};
+const struct optional_program cli_uring_accepts = {
+	.name = "accept_uring_complete",
+	.lost = "io_uring accepts go unseen",
+};
+
+const char *cli_process_option(const struct trace_config *config)
+{
+	if (config->filter_tgid)
+		return "-p";
+	if (config->filter_uid != FILTER_UID_ANY)
+		return "-u";
+	return config->cgroup_option;
+}
+
+static int parse_port(const char *text, __u16 *port)
+{
+	unsigned long long value;
+
+	if (parse_decimal(text, 1, 65535, &value))
+		return -EINVAL;
+	*port = value;
+	return 0;
+}
+
+int cli_parse_listen(const char *text, struct sockaddr_storage *addr, socklen_t *len)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+	struct sockaddr_in *in = (struct sockaddr_in *)addr;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	size_t host_len = colon ? (size_t)(colon - text) : 0;
+	__u16 port;
+
+	memset(addr, 0, sizeof(*addr));
+	if (!colon || host_len < 1 || host_len >= sizeof(host) || parse_port(colon + 1, &port))
+		return -EINVAL;
+	memcpy(host, text, host_len);
+	host[host_len] = '\0';
+	if (host[0] == '[' && host[host_len - 1] == ']') {
+		host[host_len - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			return -EINVAL;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+		return -EINVAL;
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	*len = sizeof(*in);
+	return 0;
+}
+
 int cli_parse_count(const char *text, __u64 *count)
 {
 	unsigned long long value;
@@ -558,6 +627,15 @@ enum cli_result cli_seconds_option(const struct command_context *ctx, const char
 	return CLI_RUN;
 }
 
+/* -i prints the summaries: without one, it would do nothing, silently. */
+enum cli_result cli_check_interval(const struct command_context *ctx,
+				   const struct trace_config *config)
+{
+	if (config->interval_ns && !config->count_mode && !config->histogram)
+		return cli_bad_usage(ctx, "option '-i' needs -c or -H: it is how often they print");
+	return CLI_RUN;
+}
+
 /* The options every command has; a command's parser hands over the letters it does not
  * know itself. */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
@@ -629,6 +707,14 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	case 'e':
 		config->column_flags |= COLUMN_PARENT;
 		return CLI_RUN;
+	case 'c':
+		config->count_mode = true;
+		return CLI_RUN;
+	case 'H':
+		config->histogram = true;
+		return CLI_RUN;
+	case 'i':
+		return cli_seconds_option(ctx, "interval", optarg, &config->interval_ns);
 	case 'd':
 		return cli_seconds_option(ctx, "duration", optarg, &config->duration_ns);
 	case 'n':

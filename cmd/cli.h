@@ -66,9 +66,15 @@ int cli_getopt(struct command_context *ctx, int argc, char **argv, const char *o
 	       const struct option *longopts);
 /* The option cli_getopt() stopped at, for "unknown option" and "missing value". */
 enum cli_result cli_bad_option(const struct command_context *ctx, int opt, char **argv);
-/* -p -t -T -x -v -h -A -b -d -n, and any option a command does not know: CLI_RUN when it was fine. */
+/*
+ * -p -t -T -x -v -h -A -b -d -n, -c -H -i (for a command whose option string has them),
+ * and any option a command does not know: CLI_RUN when it was fine.
+ */
 enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **argv,
 				  struct trace_config *config);
+/* After the options: -i needs -c or -H. */
+enum cli_result cli_check_interval(const struct command_context *ctx,
+				   const struct trace_config *config);
 /*
  * The help lines of the options every command has, spliced into each command's usage:
  * string literals, so that the usage stays one format string.
@@ -91,6 +97,10 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 	"                     process\n"							\
 	"  -e, --parent       print PPID and PCOMM: the parent process and its name\n"	\
 	"  -j, --json         print JSON Lines: one object per event, with every field\n"
+/* -i, for the commands with summaries (-c, -H), after their own lines. */
+#define CLI_USAGE_INTERVAL							\
+	"  -i, --interval SECONDS\n"						\
+	"                     with -c or -H: print them every SECONDS, and start afresh\n"
 #define CLI_USAGE_RUN								\
 	"  -d, --duration SECONDS\n"						\
 	"                     stop after this many seconds (decimals allowed)\n"	\
@@ -111,6 +121,7 @@ enum {
 	CLI_OPTION_UNIT,
 	CLI_OPTION_POD,
 	CLI_OPTION_CONTAINER,
+	CLI_OPTION_FIRST_OWN, /* a command's own options without a letter start here */
 };
 /* Their long names, for each command's table. */
 /* clang-format off */
@@ -138,6 +149,11 @@ enum {
 	{ "max-events", required_argument, NULL, 'n' },		\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
+/* The summaries' options, for the commands that have them. */
+#define CLI_SUMMARY_LONG_OPTIONS				\
+	{ "count", no_argument, NULL, 'c' },			\
+	{ "histogram", no_argument, NULL, 'H' },		\
+	{ "interval", required_argument, NULL, 'i' }
 /*
  * Who made the event, for both commands' tables: PPID and PCOMM after COMM (-e); in
  * JSON alone, the cgroup and what it names; IDENTITY, the most specific of those (-I).
@@ -155,6 +171,17 @@ enum {
 	{ .field = FIELD_K8S_CONTAINER, .key = "k8s_container", .show_if = FORMAT_JSON },		\
 	{ .field = FIELD_IDENTITY, .header = "IDENTITY", .width = 24, .show_if = COLUMN_IDENTITY }
 /* clang-format on */
+/* What each command calls its events and outcomes (cmd/connect.c, cmd/accept.c). */
+extern const struct event_names connect_names, accept_names;
+/* The probes a command that loads them can do without, and what goes unseen then. */
+extern const struct optional_program cli_icmp_soft_errors, cli_uring_multishot, cli_uring_accepts;
+/*
+ * The option given that selects by process, if any: accept -f's attempts belong to no
+ * process, so no such option can select them.
+ */
+const char *cli_process_option(const struct trace_config *config);
+/* ADDR:PORT, IPv4, or [IPv6]:PORT; the port from 1 to 65535. 0, or -EINVAL. */
+int cli_parse_listen(const char *text, struct sockaddr_storage *addr, socklen_t *len);
 int cli_parse_pid(const char *text, __u32 *pid);
 int cli_parse_ms(const char *text, __u64 *ns);
 /* Seconds, more than 0 and at most a year, with up to 6 decimals, into nanoseconds. */

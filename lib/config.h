@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <linux/types.h>
 #include "format.h"
 #include "../bpf/event.h"
@@ -24,6 +25,21 @@ enum attach_method {
 };
 
 #define CONFIG_PROGRAM_LIST 4
+#define CONFIG_COMMANDS_MAX 2
+
+struct metric_family;
+
+/* Events as Prometheus metrics, served over HTTP, instead of lines (lib/metrics.h). */
+struct metrics_config {
+	const struct metric_family *families;
+	unsigned int nr_families;
+	unsigned int labels; /* enum metric_label: the unbounded ones asked for */
+	size_t max_series;   /* exposition lines */
+	__u64 series_ttl_ns; /* a label set no event touched for this long goes */
+	struct sockaddr_storage listen;
+	socklen_t listen_len;
+	bool bpf_stats; /* switch the kernel's BPF run-time statistics on */
+};
 
 /* A probe the command can do without where the kernel lacks its event, and at what cost. */
 struct optional_program {
@@ -32,8 +48,11 @@ struct optional_program {
 };
 
 struct trace_config {
-	/* Programs named "<command>_*" in the BPF object are loaded, the rest are not. */
+	/* The command, as messages name it. */
 	const char *command;
+	/* Programs named "<command>_*" in the BPF object are loaded for each of these
+	 * commands (none: command's own), the rest are not. Ends early with NULL. */
+	const char *program_commands[CONFIG_COMMANDS_MAX];
 	/* Programs of the command that its options leave out (a probe's name stands for all
 	 * its variants), and those it can do without; both end early with NULL. */
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
@@ -70,6 +89,8 @@ struct trace_config {
 	/* Bounded runs: stop after this long, or this many events; 0 means no bound. */
 	__u64 duration_ns;
 	__u64 max_events;
+	/* Metrics instead of lines: families is set. */
+	struct metrics_config metrics;
 	/* Bytes of the ring buffer events wait in until read; 0: the default. */
 	__u32 ring_size;
 	bool verbose;

@@ -155,13 +155,13 @@ char *format_address(char *p, __u16 family, const __u8 *addr)
 	return p + strlen(p);
 }
 
-static char *put_result(char *p, const struct formatter *fmt, const struct event *event)
+char *format_result(char *p, const struct event_names *names, const struct event *event)
 {
 	const char *name = NULL;
 	__u64 number = event->outcome;
 
 	if (event->outcome < FORMAT_OUTCOMES_MAX)
-		name = fmt->names->outcomes[event->outcome];
+		name = names->outcomes[event->outcome];
 	if (name && !*name) { /* FORMAT_OUTCOME_ERRNO */
 		name = strerrorname_np(event->error);
 		number = event->error;
@@ -402,7 +402,7 @@ static char *put_field(char *p, struct formatter *fmt, enum field field, const s
 			return put_str(p, unknown(fmt));
 		return put_u64(p, event->max_backlog);
 	case FIELD_RESULT:
-		return put_result(p, fmt, event);
+		return format_result(p, fmt->names, event);
 	case FIELD_NONE:
 		break;
 	}

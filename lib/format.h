@@ -133,6 +133,9 @@ char *format_address(char *p, __u16 family, const __u8 *addr);
  */
 char *format_escaped(char *p, const char *text, size_t max_len);
 char *format_ms(char *p, __u64 ns);
+/* An event's outcome as RESULT names it (struct event_names); room: FORMAT_RESULT_MAX. */
+#define FORMAT_RESULT_MAX 32
+char *format_result(char *p, const struct event_names *names, const struct event *event);
 /*
  * The start of every JSON object: '{', "time_ns" and "time" for a CLOCK_MONOTONIC
  * moment, and "event"; the object is left open. Room: FORMAT_JSON_HEAD_MAX plus the

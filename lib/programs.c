@@ -29,14 +29,27 @@ static bool disabled(const struct trace_config *config, const char *name)
 	return false;
 }
 
-/* Is this map another command's? A command's maps are named after it, as its probes are. */
-static bool other_commands_map(const char *name, const char *command)
+bool loads_programs_of(const struct trace_config *config, const char *command)
+{
+	if (!config->program_commands[0])
+		return !strcmp(command, config->command);
+	for (unsigned int i = 0; i < CONFIG_COMMANDS_MAX && config->program_commands[i]; i++)
+		if (!strcmp(command, config->program_commands[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Is this map a command's whose programs are not loaded? A command's maps are named
+ * after it, as its probes are.
+ */
+static bool unloaded_commands_map(const char *name, const struct trace_config *config)
 {
 	for (unsigned int i = 0; i < nr_probes; i++) {
 		size_t len = strlen(probes[i].command);
 
-		if (strcmp(probes[i].command, command) && !strncmp(name, probes[i].command, len) &&
-		    name[len] == '_')
+		if (!loads_programs_of(config, probes[i].command) &&
+		    !strncmp(name, probes[i].command, len) && name[len] == '_')
 			return true;
 	}
 	return false;
@@ -80,10 +93,12 @@ static enum probe_role other_catch(enum attach_method method)
 	return attach_method_has_twins(method) ? PROBE_CLEANUP : PROBE_TWIN;
 }
 
-static bool other_catchs_map(const char *name, const char *command, enum attach_method method)
+static bool other_catchs_map(const char *name, const struct trace_config *config,
+			     enum attach_method method)
 {
 	for (unsigned int i = 0; i < nr_probes; i++)
-		if (probes[i].role == other_catch(method) && !strcmp(probes[i].command, command) &&
+		if (probes[i].role == other_catch(method) &&
+		    loads_programs_of(config, probes[i].command) &&
 		    has_prefix(name, probes[i].name))
 			return true;
 	return false;
@@ -94,7 +109,7 @@ static bool wanted(const struct trace_config *config, const char *name, enum att
 	enum attach_method variant;
 	const struct probe *probe = probe_of_program(name, &variant);
 
-	return probe && !strcmp(probe->command, config->command) && !disabled(config, name) &&
+	return probe && loads_programs_of(config, probe->command) && !disabled(config, name) &&
 	       probe->role != other_catch(method) && variant == probe_chosen_variant(probe, method);
 }
 
@@ -109,8 +124,7 @@ void select_programs(struct tcptrace *skel, const struct trace_config *config,
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
 
-		if (other_commands_map(name, config->command) ||
-		    other_catchs_map(name, config->command, method))
+		if (unloaded_commands_map(name, config) || other_catchs_map(name, config, method))
 			bpf_map__set_autocreate(map, false);
 	}
 }

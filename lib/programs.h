@@ -16,6 +16,8 @@
 struct tcptrace;
 struct bpf_program;
 
+/* Are the programs of this command (bpf/probes.def's column) among those config loads? */
+bool loads_programs_of(const struct trace_config *config, const char *command);
 /* Is the program called name this entry of a list, or a variant of the probe it names? */
 bool program_is(const char *name, const char *entry);
 /*

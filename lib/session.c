@@ -330,8 +330,10 @@ int session_open(struct session *session, const struct trace_config *config,
 	for (enum attach_method method = first; !err && method <= last; method++) {
 		memset(failure, 0, sizeof(*failure));
 		err = open_with(session, config, method, on_event, ctx, failure);
-		if (!err)
+		if (!err) {
+			session->method = method;
 			break;
+		}
 		if (method == first) {
 			first_failure = *failure;
 			first_err = err;
@@ -356,6 +358,11 @@ int session_open(struct session *session, const struct trace_config *config,
 	}
 	kernel_checks_release();
 	return err;
+}
+
+int session_wait_fd(const struct session *session)
+{
+	return ring_buffer__epoll_fd(session->ring);
 }
 
 int session_poll(struct session *session, int timeout_ms)

@@ -27,8 +27,9 @@ struct session {
 	struct bpf_link *links[SESSION_MAX_LINKS];
 	struct bpf_program *programs[SESSION_MAX_LINKS]; /* links[i] is programs[i]'s */
 	unsigned int nr_links;
-	bool mounted_tracefs; /* tracefs was missing and this session mounted it */
-	const char *tracefs;  /* where tracefs is, when a program needs it */
+	enum attach_method method; /* the attach method that worked */
+	bool mounted_tracefs;	   /* tracefs was missing and this session mounted it */
+	const char *tracefs;	   /* where tracefs is, when a program needs it */
 	/* Optional programs left out (this kernel lacks their event), and, for -v, the
 	 * attach methods tried before the one that worked, with what went wrong. */
 	struct {
@@ -48,6 +49,8 @@ struct losses {
 
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
+/* A descriptor that polls readable when the ring buffer asks to be drained. */
+int session_wait_fd(const struct session *session);
 /* Waits up to timeout_ms for a wakeup, then drains whatever is in the ring. */
 int session_poll(struct session *session, int timeout_ms);
 /* While tracing, lower bounds; exact once detached. */

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <linux/types.h>
 #include "array.h"
 #include "../bpf/event.h"
+#include "exporter.h"
 #include "format.h"
 #include "identity.h"
 #include "output.h"
@@ -37,8 +39,12 @@ struct tracer {
 	/* -c, -H: events go into summaries, printed every -i. */
 	struct summary summary;
 	__u64 next_summary_ns;
-	/* Names the events' cgroups, for -I and -j; NULL when not needed, or not possible. */
+	/* Names the events' cgroups, for -I, -j and metrics; NULL when not needed, or not
+	 * possible. */
 	struct identity_resolver *identities;
+	/* Metrics instead of lines: the exporter, and what the loop waits on. */
+	struct exporter exporter;
+	int epoll_fd;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
@@ -165,9 +171,30 @@ static int on_summary_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int on_metrics_event(void *ctx, void *data, size_t size)
+{
+	struct tracer *tracer = ctx;
+
+	if (size >= sizeof(struct event))
+		exporter_count(&tracer->exporter, data, identity_of(tracer, data));
+	return 0;
+}
+
 static bool summarizing(const struct trace_config *config)
 {
 	return config->count_mode || config->histogram;
+}
+
+static bool exporting(const struct trace_config *config)
+{
+	return config->metrics.families;
+}
+
+static ring_buffer_sample_fn event_handler(const struct trace_config *config)
+{
+	if (exporting(config))
+		return on_metrics_event;
+	return summarizing(config) ? on_summary_event : on_line_event;
 }
 
 /* Totals only grow: a lower bound read while tracing may dip, and is not news then. */
@@ -295,6 +322,43 @@ static int flush_output(struct tracer *tracer, struct failure *failure)
 	return err;
 }
 
+/*
+ * Metrics: the ring buffer and the HTTP server in one wait, no longer than a drain
+ * interval. A scrape drains the ring itself first.
+ */
+static int serve_once(struct tracer *tracer, struct failure *failure)
+{
+	int timeout = exporter_timeout_ms(&tracer->exporter), err;
+	struct epoll_event ready[2];
+
+	if (timeout < 0 || timeout > TRACER_DRAIN_INTERVAL_MS)
+		timeout = TRACER_DRAIN_INTERVAL_MS;
+	if (epoll_wait(tracer->epoll_fd, ready, ARRAY_SIZE(ready), timeout) < 0 && errno != EINTR) {
+		failure_step(failure, "wait for", "events and requests");
+		return -errno;
+	}
+	err = session_poll(&tracer->session, 0);
+	if (err < 0 && err != -EINTR) {
+		failure_step(failure, "read", "the ring buffer");
+		return err;
+	}
+	err = exporter_run(&tracer->exporter, now_ns());
+	if (err)
+		failure_step(failure, "serve", "HTTP requests");
+	return err;
+}
+
+static int serve(struct tracer *tracer, struct failure *failure)
+{
+	int err = 0;
+
+	while (!err && !stop_requested) {
+		err = serve_once(tracer, failure);
+		maybe_report_losses(tracer);
+	}
+	return err;
+}
+
 /* Write, drain, repeat, until a signal, a reader that went away, or an error. */
 static int consume(struct tracer *tracer, struct failure *failure)
 {
@@ -337,6 +401,27 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	return err == -EPIPE || err == -EINTR ? 0 : err;
 }
 
+/* With no privilege left: the HTTP server, and one wait for its requests and the events. */
+static int start_serving(struct tracer *tracer, struct failure *failure)
+{
+	struct epoll_event ring = { .events = EPOLLIN }, http = { .events = EPOLLIN };
+	int err = exporter_start(&tracer->exporter, failure);
+
+	if (err)
+		return err;
+	tracer->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (tracer->epoll_fd < 0 ||
+	    epoll_ctl(tracer->epoll_fd, EPOLL_CTL_ADD, session_wait_fd(&tracer->session), &ring) ||
+	    epoll_ctl(tracer->epoll_fd, EPOLL_CTL_ADD, exporter_wait_fd(&tracer->exporter),
+		      &http)) {
+		failure_step(failure, "wait for", "events and requests");
+		return -errno;
+	}
+	if (tracer->config->verbose)
+		notice("serving metrics");
+	return 0;
+}
+
 /* Attached and mapped: no privilege is needed any more (lib/privileges.h). */
 static int drop_privileges(struct tracer *tracer, struct failure *failure)
 {
@@ -369,7 +454,10 @@ static void open_identities(struct tracer *tracer)
 {
 	int err;
 
-	if (!(tracer->config->column_flags & FORMAT_NEEDS_IDENTITY) || summarizing(tracer->config))
+	bool needed = (tracer->config->column_flags & FORMAT_NEEDS_IDENTITY) &&
+		      !summarizing(tracer->config);
+
+	if (!needed && !exporting(tracer->config))
 		return;
 	err = identity_resolver_new(NULL, &tracer->identities);
 	if (err)
@@ -387,9 +475,13 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	tracer.config = config;
 	tracer.events_left = config->max_events ?: UINT64_MAX;
 	install_signal_handlers();
-	err = session_open(&tracer.session, config,
-			   summarizing(config) ? on_summary_event : on_line_event, &tracer,
-			   failure);
+	tracer.epoll_fd = -1;
+	/* The port first: one taken fails the start before anything is loaded. */
+	err = exporting(config) ? exporter_open(&tracer.exporter, config, &tracer.session, failure)
+				: 0;
+	if (!err)
+		err = session_open(&tracer.session, config, event_handler(config), &tracer,
+				   failure);
 	if (tracer.session.mounted_tracefs && config->verbose)
 		notice("tracefs was not mounted: mounted it on " SESSION_TRACEFS);
 	if (config->verbose)
@@ -399,19 +491,28 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		open_identities(&tracer);
 		err = drop_privileges(&tracer, failure);
 	}
+	if (!err && exporting(config))
+		err = start_serving(&tracer, failure);
 	if (!err) {
 		format_init(&tracer.formatter, config->columns, config->names,
 			    config->column_flags);
 		summary_init(&tracer.summary, &tracer.formatter, config->summary_labels,
 			     config->count_mode, config->histogram);
-		if (!summarizing(config))
+		if (!summarizing(config) && !exporting(config))
 			print_header(&tracer);
 		tracer.next_summary_ns = now_ns() + config->interval_ns;
 		/* -d counts from here: the probes are attached. */
 		if (config->duration_ns)
 			start_alarm(config->duration_ns);
-		err = finish(&tracer, consume(&tracer, failure), failure);
+		err = finish(&tracer,
+			     exporting(config) ? serve(&tracer, failure)
+					       : consume(&tracer, failure),
+			     failure);
 	}
+	if (exporting(config))
+		exporter_close(&tracer.exporter);
+	if (tracer.epoll_fd >= 0)
+		close(tracer.epoll_fd);
 	session_close(&tracer.session);
 	summary_free(&tracer.summary);
 	identity_resolver_free(tracer.identities);

@@ -4,8 +4,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# Build: the compiler for both sides, libbpf and what it links, bpftool for the skeleton.
-build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev"
+# Build: the compiler for both sides, libbpf and what it links, bpftool for the skeleton,
+# libmicrohttpd for serve.
+build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev"
 # Tests: namespaces and veth (iproute2), packet rules (nftables, iptables for NFQUEUE),
 # JSON checks (jq), a real client (curl),
 # io_uring accepts and connects (liburing-dev),

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The metrics exporter: events counted into lib/metrics.h's families, served over HTTP
+ * (lib/http.h) with what the session knows (losses, the programs' run time) and the
+ * process's own figures. Each scrape first drains the ring buffer, so that it counts
+ * every event that came before it.
+ */
+#ifndef TCPTRACE_EXPORTER_H
+#define TCPTRACE_EXPORTER_H
+
+#include <linux/types.h>
+#include "config.h"
+#include "failure.h"
+#include "metrics.h"
+
+struct event;
+struct identity;
+struct session;
+struct http_server;
+
+struct exporter {
+	const struct trace_config *config;
+	struct session *session;
+	struct metrics metrics;
+	int listen_fd;
+	int bpf_stats_fd; /* keeps the kernel's BPF statistics on; -1 when not ours */
+	struct http_server *http;
+	__u64 scrapes;
+};
+
+/*
+ * Before privileges are dropped: binds the listening socket and, with --bpf-stats,
+ * switches the kernel's BPF statistics on. 0, or -errno with failure filled in.
+ */
+int exporter_open(struct exporter *exporter, const struct trace_config *config,
+		  struct session *session, struct failure *failure);
+/* Serves, with no privilege. 0, or -errno with failure filled in. */
+int exporter_start(struct exporter *exporter, struct failure *failure);
+void exporter_count(struct exporter *exporter, const struct event *event,
+		    const struct identity *identity);
+/* The descriptor to wait on, and for how long at most (ms, -1 for ever). */
+int exporter_wait_fd(const struct exporter *exporter);
+int exporter_timeout_ms(struct exporter *exporter);
+/* Answers whatever requests are ready, and forgets stale label sets. */
+int exporter_run(struct exporter *exporter, __u64 now_ns);
+void exporter_close(struct exporter *exporter);
+
+#endif /* TCPTRACE_EXPORTER_H */
