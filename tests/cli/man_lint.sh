@@ -63,11 +63,13 @@ declare -A required=(
 	[tcptrace.8]="NAME|SYNOPSIS|DESCRIPTION|COMMANDS|OPTIONS|EXIT STATUS|DIAGNOSTICS|REQUIREMENTS|SECURITY|FILES|SEE ALSO"
 	[tcptrace-connect.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|FIELDS|EXAMPLES|OVERHEAD|EXIT STATUS|NOTES|SEE ALSO"
 	[tcptrace-accept.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|FIELDS|EXAMPLES|OVERHEAD|EXIT STATUS|NOTES|SEE ALSO"
+	[tcptrace-serve.8]="NAME|SYNOPSIS|DESCRIPTION|OPTIONS|METRICS|EXAMPLES|OVERHEAD|EXIT STATUS|NOTES|SEE ALSO"
 )
 declare -A optional=()
 # At most this many lines rendered at 80 columns: tcptrace(8) is the map, each command's
 # page the whole of that command (issue 13).
-declare -A max_lines=([tcptrace.8]=200 [tcptrace-connect.8]=400 [tcptrace-accept.8]=400)
+declare -A max_lines=([tcptrace.8]=210 [tcptrace-connect.8]=400 [tcptrace-accept.8]=400
+	[tcptrace-serve.8]=400)
 default_required="NAME|SYNOPSIS|DESCRIPTION|SEE ALSO"
 
 # check_sections PAGE FILE: the .SH headings hold the required ones, in order, and (for
