@@ -43,18 +43,26 @@ EOF
 ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 \
 	net.ipv6.icmp.ratelimit=0 net.ipv6.icmp.ratemask=
 
-# A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept" or
-# "connect+accept" ("other:connect": -o's build); output "file" or "null"; workload
+# A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept",
+# "connect+accept" or "serve" (metrics, scraped once at the end: its count of attempts
+# must equal loadgen's, as connect's lines must); "other:connect": -o's build; output
+# "file" or "null"; workload
 # "storm", "inflight" or "icmp".
 cases=("none - - storm" "connect/file connect file storm" "connect/null connect null storm"
 	"accept/file accept file storm" "accept/null accept null storm"
-	"both/file connect+accept file storm" "none/inflight - - inflight"
+	"both/file connect+accept file storm" "serve serve null storm"
+	"none/inflight - - inflight"
 	"connect/inflight connect file inflight" "none/icmp - - icmp"
 	"connect/icmp connect file icmp")
-[ -n "$quick" ] && cases=("connect/file connect file storm" "both/file connect+accept file storm")
+[ -n "$quick" ] && cases=("connect/file connect file storm" "both/file connect+accept file storm"
+	"serve serve null storm")
 [ -n "$other" ] && cases+=("other:connect/file other:connect file storm"
 	"other:connect/inflight other:connect file inflight"
 	"other:connect/icmp other:connect file icmp")
+
+# serve's metrics, or a failure.
+SERVE_PORT=10099
+scrape() { curl -sf -m 5 "http://127.0.0.1:$SERVE_PORT/metrics"; }
 
 # The workload, in its namespace: prints loadgen's one line.
 workload() {
@@ -75,14 +83,18 @@ workload() {
 # delay_p99_ms extra_lines. Fails, its tracers stopped, when the workload does.
 measure() {
 	local name=$1 commands=$2 output=$3 kind=$4 pids=() n=0 cmd run rate lost=0 cpu=0 rss=0
-	local startup= p50=- p99=-
+	local startup= p50=- p99=- connect_lines
 	for cmd in ${commands//+/ }; do
 		[ "$cmd" = - ] && continue
 		local tcptrace=$BIN/tcptrace
 		[ "${cmd#other:}" != "$cmd" ] && tcptrace=$other/tcptrace
 		n=$((n + 1))
 		local begin=$(date +%s%N)
-		if [ "$output" = file ]; then
+		if [ "$cmd" = serve ]; then
+			# Only the storm's namespace: its count must equal the attempts made.
+			"$tcptrace" serve --netns "/run/netns/$ns" --listen "127.0.0.1:$SERVE_PORT" \
+				2>"$work/err.$n" &
+		elif [ "$output" = file ]; then
 			# Through a FIFO, so that $! is the tracer and stamp notes each line's arrival.
 			# A file left by an earlier case would pass for this tracer's header.
 			rm -f "$work/fifo.$n" "$work/out.$n"
@@ -95,7 +107,9 @@ measure() {
 		pids+=($!)
 		# Started: the header reached the file (to /dev/null: its programs attached).
 		for i in $(seq 400); do
-			if [ "$output" = file ]; then
+			if [ "$cmd" = serve ]; then
+				scrape >/dev/null && break
+			elif [ "$output" = file ]; then
 				[ -s "$work/out.$n" ] && break
 			else
 				[ "$(ls /proc/${pids[-1]}/fd 2>/dev/null | wc -l)" -gt 8 ] && break
@@ -116,6 +130,9 @@ measure() {
 	local made=$(sed -n 's/.* attempts=\([0-9]*\).*/\1/p' <<<"$run")
 	local loadgen_pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$run")
 	sleep 0.1
+	# serve: the attempts it counted, scraped before it stops.
+	[ "$commands" = serve ] && connect_lines=$(scrape | awk \
+		'/^tcptrace_connect_attempts_total/ { s += $NF } END { print s + 0 }')
 	for i in "${!pids[@]}"; do
 		local stat=($(cat /proc/${pids[$i]}/stat))
 		cpu=$((cpu + (stat[13] + stat[14]) * 1000000 / ticks))
@@ -124,7 +141,8 @@ measure() {
 		kill -INT ${pids[$i]}
 	done
 	wait
-	local connect_lines=0 connect_runs=0 i=0
+	local connect_runs=0 i=0
+	[ "$commands" = serve ] && connect_runs=1 || connect_lines=0
 	for cmd in ${commands//+/ }; do
 		[ "$cmd" = - ] && continue
 		i=$((i + 1))
