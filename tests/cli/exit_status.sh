@@ -76,12 +76,30 @@ if [ -n "$cgroup2" ]; then
 	bad_usage "tcptrace accept: options '-f' and '--cgroup' exclude each other: -f's attempts belong to no process (select them with -P PORTS)" \
 		tcptrace accept --cgroup "$cgroup2" -f
 fi
+# serve: its own options, and the shared ones it does not take.
+bad_usage "tcptrace serve: invalid listen address '127.0.0.1': expected IPV4:PORT or [IPV6]:PORT, the port from 1 to 65535" \
+	tcptrace serve --listen 127.0.0.1
+bad_usage "tcptrace serve: invalid listen address '[::1]:0': expected IPV4:PORT or [IPV6]:PORT, the port from 1 to 65535" \
+	tcptrace serve --listen '[::1]:0'
+bad_usage "tcptrace serve: invalid listen address 'localhost:80': expected IPV4:PORT or [IPV6]:PORT, the port from 1 to 65535" \
+	tcptrace serve --listen localhost:80
+bad_usage "tcptrace serve: invalid labels 'daddr,pid': expected daddr, dport or both, comma-separated" \
+	tcptrace serve --label daddr,pid
+bad_usage "tcptrace serve: invalid series count '0': expected a number from 1 to 10000000" \
+	tcptrace serve --max-series 0
+bad_usage "tcptrace serve: invalid series TTL 'never': expected seconds, more than 0 and at most 31536000, with up to 6 decimals" \
+	tcptrace serve --series-ttl never
+bad_usage "tcptrace serve: unknown option '-P'" tcptrace serve -P 80
+bad_usage "tcptrace serve: unknown option '--json'" tcptrace serve --json
+bad_usage "tcptrace serve: options '-f' and '-p' exclude each other: -f's attempts belong to no process" \
+	tcptrace serve -f -p 1
+bad_usage "tcptrace serve: unexpected argument 'now'" tcptrace serve now
 bad_usage "tcptrace features: unknown option '-x'" tcptrace features -x
 bad_usage "tcptrace features: unexpected argument 'all'" tcptrace features all
 
 for args in "tcptrace --help" "tcptrace help" "tcptrace help connect" "tcptrace connect -h" \
 	"tcpconnect --help" "tcpconnlat -h" "tcptrace help accept" "tcpaccept -h" \
-	"tcptrace help features" "tcptrace features -h"; do
+	"tcptrace help features" "tcptrace features -h" "tcptrace serve -h"; do
 	run $args
 	expect_eq "status of '$args'" 0 "$status"
 	expect_match "usage on stdout for '$args'" '^Usage: ' "$(head -n 1 "$tmp/out")"
