@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,13 +33,32 @@ static const char index_html[] =
 	"</body></html>\n";
 
 #ifdef TCPTRACE_HAVE_HTTP
+/* "on 127.0.0.1:10026", "on [::1]:10026". */
+static const char *address_text(const struct sockaddr_storage *addr, char *buf)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+	char host[INET6_ADDRSTRLEN];
+
+	if (addr->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		sprintf(buf, "on [%s]:%u", host, ntohs(in6->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		sprintf(buf, "on %s:%u", host, ntohs(in->sin_port));
+	}
+	return buf;
+}
+
 static int open_listener(struct exporter *exporter, struct failure *failure)
 {
 	const struct metrics_config *config = &exporter->config->metrics;
 	int fd = http_listen((const struct sockaddr *)&config->listen, config->listen_len);
 
 	if (fd < 0) {
-		failure_step(failure, "listen", "on --listen's address");
+		char what[INET6_ADDRSTRLEN + 16];
+
+		failure_step(failure, "listen", address_text(&config->listen, what));
 		return fd;
 	}
 	exporter->listen_fd = fd;

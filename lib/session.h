@@ -17,7 +17,7 @@
 
 struct tcptrace;
 
-#define SESSION_MAX_LINKS 8
+#define SESSION_MAX_LINKS 16
 #define SESSION_TRACEFS	  "/sys/kernel/tracing"
 
 struct session {
