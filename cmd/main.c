@@ -31,6 +31,11 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		      "CAP_DAC_READ_SEARCH: run tcptrace as root\n",
 		      stderr);
 		return;
+	case FAILURE_NO_HTTP:
+		fputs("tcptrace: serve is not in this static build: Debian has no static "
+		      "libmicrohttpd; use the dynamic build\n",
+		      stderr);
+		return;
 	case FAILURE_STEP:
 		break;
 	}

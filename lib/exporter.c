@@ -68,9 +68,7 @@ static int open_listener(struct exporter *exporter, struct failure *failure)
 static int open_listener(struct exporter *exporter, struct failure *failure)
 {
 	(void)exporter;
-	failure_step(failure, "serve",
-		     "metrics: not in this static build (libmicrohttpd has no static library "
-		     "here); use the dynamic build");
+	failure->kind = FAILURE_NO_HTTP;
 	return -EOPNOTSUPP;
 }
 #endif

@@ -15,6 +15,7 @@ enum failure_kind {
 	FAILURE_NO_BTF,		/* the kernel has no BTF */
 	FAILURE_NO_RINGBUF,	/* the kernel has no BPF ring buffer (before 5.8) */
 	FAILURE_TRACEFS_ACCESS, /* tracefs is there, but this user may not read it */
+	FAILURE_NO_HTTP,	/* serve, in a build without its HTTP server (the static one) */
 };
 
 struct failure {
