@@ -24,14 +24,6 @@
 /* Prometheus sends its whole request at once: a slow one is no scraper. */
 #define HTTP_REQUEST_TIMEOUT_MS 2000
 
-static const char index_html[] =
-	"<!DOCTYPE html>\n"
-	"<html><head><title>tcptrace</title></head><body>\n"
-	"<h1>tcptrace serve</h1>\n"
-	"<p>TCP connects and accepts, as Prometheus metrics: <a href=\"" METRICS_PATH
-	"\">" METRICS_PATH "</a>.</p>\n"
-	"</body></html>\n";
-
 #ifdef TCPTRACE_HAVE_HTTP
 /* "on 127.0.0.1:10026", "on [::1]:10026". */
 static const char *address_text(const struct sockaddr_storage *addr, char *buf)
@@ -322,6 +314,14 @@ static char *render(void *ctx, size_t *len)
 }
 
 #ifdef TCPTRACE_HAVE_HTTP
+static const char index_html[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><title>tcptrace</title></head><body>\n"
+	"<h1>tcptrace serve</h1>\n"
+	"<p>TCP connects and accepts, as Prometheus metrics: <a href=\"" METRICS_PATH
+	"\">" METRICS_PATH "</a>.</p>\n"
+	"</body></html>\n";
+
 int exporter_start(struct exporter *exporter, struct failure *failure)
 {
 	const struct http_config config = {

@@ -35,4 +35,10 @@ wait $tracer_pid
 expect_eq "exit status" 0 $?
 tracer_pid=
 expect_attempt ESTABLISHED
+
+echo "== serve: not in the static build, said in one line, nothing loaded"
+chroot "$root" /tcptrace serve >/dev/null 2>"$work/serve.err"
+expect_eq "exit status" 1 $?
+expect_eq "the line" "tcptrace: serve is not in this static build: Debian has no static libmicrohttpd; use the dynamic build" \
+	"$(cat "$work/serve.err")"
 finish
