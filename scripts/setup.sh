@@ -13,8 +13,10 @@ build_packages="gcc libc6-dev make cmake pkg-config clang llvm bpftool libbpf-de
 # sysctl (procps), strace (no bpf() on bad usage), groff and mandoc (man page lint),
 # python3 (the man pages' messages against the code),
 # clang-format, for booting Debian's other kernels: qemu, a static busybox, cpio, xz;
-# and the checkers: valgrind, clang-tidy, cppcheck, libFuzzer's runtime (libclang-rt).
-test_packages="iproute2 nftables iptables jq curl libnetfilter-queue-dev liburing-dev procps strace groff-base mandoc python3 clang-format qemu-system-x86 busybox-static cpio xz-utils valgrind clang-tidy cppcheck libclang-rt-dev"
+# the checkers: valgrind, clang-tidy, cppcheck, libFuzzer's runtime (libclang-rt);
+# and for serve's unit, systemd-analyze (package systemd; where systemd is not PID 1,
+# installing it starts nothing) and man, which systemd-analyze verify runs.
+test_packages="iproute2 nftables iptables jq curl libnetfilter-queue-dev liburing-dev procps strace groff-base mandoc python3 clang-format qemu-system-x86 busybox-static cpio xz-utils valgrind clang-tidy cppcheck libclang-rt-dev systemd man-db"
 
 missing=
 for package in $build_packages $test_packages; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cmake --install honours DESTDIR and installs the binary, the symlinks from the command
-# table, the man pages and the documents they point to; the installed symlinks dispatch by
-# their name.
+# table, the man pages and the documents they point to, and serve's systemd unit; the
+# installed symlinks dispatch by their name.
 set -u
 . "$(dirname "$0")/../integration/assert.sh"
 
@@ -40,5 +40,9 @@ done
 for doc in README.md json.md diagnostics.md kernel-support.md performance.md security.md; do
 	[ -f "$stage/usr/share/doc/tcptrace/$doc" ] || fail "$doc not installed in /usr/share/doc/tcptrace"
 done
+# serve's systemd unit, where systemd looks under /usr, naming the installed binary.
+unit=$stage/usr/lib/systemd/system/tcptrace.service
+[ -f "$unit" ] || fail "no systemd unit at /usr/lib/systemd/system/tcptrace.service"
+expect_eq "the unit runs" "ExecStart=/usr/sbin/tcptrace serve" "$(grep '^ExecStart=' "$unit" 2>&1)"
 expect_eq "nothing outside DESTDIR's /usr" "usr" "$(ls "$stage")"
 finish
