@@ -32,6 +32,9 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
+# Prometheus, for the tests that scrape serve: downloaded, never installed (its package
+# starts a server on port 9090 under systemd).
+sh tests/helpers/prometheus_fetch.sh build/prometheus
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)"

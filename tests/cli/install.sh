@@ -37,7 +37,7 @@ for page in tcptrace.8 tcptrace-connect.8 tcptrace-accept.8; do
 	expect_eq "$page holds the shared options" 1 "$(grep -c '^\.SS Options every tracing command takes' "$installed")"
 done
 # The documents the man pages point to.
-for doc in README.md json.md diagnostics.md kernel-support.md performance.md security.md; do
+for doc in README.md json.md diagnostics.md kernel-support.md performance.md security.md prometheus.md; do
 	[ -f "$stage/usr/share/doc/tcptrace/$doc" ] || fail "$doc not installed in /usr/share/doc/tcptrace"
 done
 # serve's systemd unit, where systemd looks under /usr, naming the installed binary.

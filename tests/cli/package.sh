@@ -17,7 +17,8 @@ for file in ./usr/sbin/tcptrace ./usr/share/man/man8/tcptrace.8 \
 	./usr/share/man/man8/tcptrace-connect.8 ./usr/share/man/man8/tcptrace-accept.8 \
 	./usr/share/man/man8/tcpconnect.8 ./usr/share/man/man8/tcpaccept.8 \
 	./usr/share/bash-completion/completions/tcptrace ./usr/share/doc/tcptrace/json.md \
-	./usr/share/doc/tcptrace/diagnostics.md ./usr/lib/systemd/system/tcptrace.service; do
+	./usr/share/doc/tcptrace/diagnostics.md ./usr/share/doc/tcptrace/prometheus.md \
+	./usr/lib/systemd/system/tcptrace.service; do
 	expect_eq "in the package: $file" 1 "$(grep -cx -- "$file" <<<"$contents")"
 done
 for alias in tcpconnect tcpconnlat tcpaccept; do
