@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q] [-o DIR]: what tracing a connection storm
+# tests/bench/run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q] [-o DIR] [-k CASES]: what tracing a connection storm
 # costs. The same loopback storm (loadgen, in a network namespace of its own) runs with
 # no tracer, tcptrace connect, tcptrace accept, and both, writing to a file and to
 # /dev/null, interleaved round after round (A, B, A, B...) so that drift in the
@@ -9,20 +9,22 @@
 # table of medians.
 # -q (for CI): one short round of connect and of both to a file, and a failure if any
 # event was lost. -o DIR: connect's cases again with DIR/tcptrace (another build), as
-# "other:" cases interleaved with the rest, for a comparison in one run. Timings are
-# printed, never judged.
+# "other:" cases interleaved with the rest, for a comparison in one run. -k CASES: only
+# these cases (comma-separated names: none,connect/null,serve). Timings are printed,
+# never judged.
 set -u
 . "$(dirname "$0")/common.sh"
 STAMP=${STAMP:-$BIN/tests/stamp}
-seconds=3 rounds=3 family= quick= other=
-while getopts "d:r:6qo:" opt; do
+seconds=3 rounds=3 family= quick= other= keep=
+while getopts "d:r:6qo:k:" opt; do
 	case $opt in
 	d) seconds=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	6) family=-6 ;;
 	q) quick=1 seconds=2 rounds=1 ;;
 	o) other=$OPTARG ;;
-	*) echo "usage: run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q] [-o DIR]" >&2; exit 2 ;;
+	k) keep=,$OPTARG, ;;
+	*) echo "usage: run.sh [-d SECONDS] [-r ROUNDS] [-6] [-q] [-o DIR] [-k CASES]" >&2; exit 2 ;;
 	esac
 done
 [ -z "$other" ] || [ -x "$other/tcptrace" ] || { echo "no tcptrace in $other" >&2; exit 2; }
@@ -63,6 +65,14 @@ cases=("none - - storm" "connect/file connect file storm" "connect/null connect 
 # serve's metrics, or a failure.
 SERVE_PORT=10099
 scrape() { curl -sf -m 5 "http://127.0.0.1:$SERVE_PORT/metrics"; }
+
+if [ -n "$keep" ]; then
+	kept=()
+	for c in "${cases[@]}"; do
+		[[ $keep == *",${c%% *},"* ]] && kept+=("$c")
+	done
+	cases=("${kept[@]}")
+fi
 
 # The workload, in its namespace: prints loadgen's one line.
 workload() {
