@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include "../lib/array.h"
+#include "../lib/summary.h"
 #include "cli.h"
 
 static const struct column accept_columns[] = {
@@ -48,12 +49,41 @@ static const struct event_names accept_names = {
 	},
 };
 
+/*
+ * -c's rows: per local address and port, where the listener was reached; -H: the time
+ * in the accept queue. -f's attempts count apart, never in QUEUED: a refused one met no
+ * listener, a dropped one no room in the queue.
+ */
+static const struct summary_labels accept_summary_labels = {
+	.keys = {
+		{ .field = FIELD_LADDR, .header = "LADDR", .key = "laddr" },
+		{ .field = FIELD_LPORT, .header = "LPORT", .key = "lport" },
+	},
+	.counts = {
+		{ .header = "ACCEPTS",
+		  .key = "accepts",
+		  .outcomes = SUMMARY_OUTCOME(ACCEPT_ACCEPTED) },
+		{ .header = "REFUSED",
+		  .key = "refused",
+		  .outcomes = SUMMARY_OUTCOME(ACCEPT_REFUSED),
+		  .show_if = COLUMN_FAILED },
+		{ .header = "DROPPED",
+		  .key = "dropped",
+		  .outcomes = SUMMARY_OUTCOME(ACCEPT_DROPPED),
+		  .show_if = COLUMN_FAILED },
+	},
+	.duration_headers = { "QUEUED_MIN(ms)", "QUEUED_AVG(ms)", "QUEUED_MAX(ms)" },
+	.duration_keys = { "queued_min_ms", "queued_avg_ms", "queued_max_ms" },
+	.timed_key = "accepted",
+	.timed_text = "accepted connections with a known queue wait\n",
+};
+
 void accept_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-htTxfUIejv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
+		"Usage: %s [-htTxfUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
 		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
-		"       [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
+		"       [-i SECONDS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
 		"connection returned by accept(), accept4() or io_uring, naming the process that\n"
@@ -70,7 +100,11 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"  -f, --failed       also print attempts that never reached accept(), with "
 		"RESULT:\n"
 		"                     REFUSED (no listener: RST) or DROPPED (accept queue "
-		"full)\n" CLI_USAGE_OUTPUT "  -A, --attach METHOD\n"
+		"full)\n"
+		"  -c, --count        count accepts per local address and port, with -f's\n"
+		"                     failures and the queue wait, instead of a line each\n"
+		"  -H, --histogram    draw a histogram of the time spent in the accept "
+		"queue\n" CLI_USAGE_INTERVAL CLI_USAGE_OUTPUT "  -A, --attach METHOD\n"
 		"                     attach the probes that allow it as tp_btf, raw_tp,\n"
 		"                     tracepoint, fentry or kprobe (default: auto, the best this\n"
 		"                     kernel offers, falling back on failure; 'tcptrace features'\n"
@@ -78,19 +112,22 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"Examples:\n"
 		"  %s               # every accepted connection\n"
 		"  %s -x            # with the accept-queue wait and backlog\n"
-		"  %s -P 80,443 -f  # ports 80 and 443, refused and dropped ones too\n",
-		ctx->prog, FILTER_PORTS_MAX, ctx->prog, ctx->prog, ctx->prog);
+		"  %s -P 80,443 -f  # ports 80 and 443, refused and dropped ones too\n"
+		"  %s -cf -i 10     # accepts per listener every 10 s, failures too\n",
+		ctx->prog, FILTER_PORTS_MAX, ctx->prog, ctx->prog, ctx->prog, ctx->prog);
 }
 
 static const struct option accept_options[] = {
 	CLI_SHARED_LONG_OPTIONS,
+	CLI_SUMMARY_LONG_OPTIONS,
 	{ "failed", no_argument, NULL, 'f' },
 	{},
 };
 
 /*
- * The programs the options call for: -x's columns need the queue wait and the backlog
- * (report_queue), -f's the packet drops. The rest are disabled.
+ * The programs the options call for: -x's columns and the summaries need the queue wait
+ * (report_queue, which reads the backlog too), -f's the packet drops. The rest are
+ * disabled.
  */
 static void choose_programs(struct trace_config *config, bool failed)
 {
@@ -136,8 +173,9 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 
 	config->columns = accept_columns;
 	config->names = &accept_names;
-	while ((opt = cli_getopt(ctx, argc, argv, ":p:P:u:46UIejtTxfvhA:b:d:n:", accept_options)) !=
-	       -1) {
+	config->summary_labels = &accept_summary_labels;
+	while ((opt = cli_getopt(ctx, argc, argv,
+				 ":p:P:u:46UIejtTxfcHi:vhA:b:d:n:", accept_options)) != -1) {
 		switch (opt) {
 		case 'f':
 			failed = true;
@@ -149,9 +187,13 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 				return result;
 		}
 	}
+	result = cli_check_interval(ctx, config);
+	if (result != CLI_RUN)
+		return result;
 	if (optind < argc)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind]));
-	config->report_queue = config->column_flags & COLUMN_EXTENDED;
+	config->report_queue =
+		(config->column_flags & COLUMN_EXTENDED) || config->count_mode || config->histogram;
 	choose_programs(config, failed);
 	if (failed && process_option(config))
 		return cli_bad_usage(ctx,

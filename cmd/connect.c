@@ -43,11 +43,21 @@ static const struct event_names connect_names = {
 	},
 };
 
+/* -c's rows: per source, destination and port; -H: the latency of the established. */
 static const struct summary_labels connect_summary_labels = {
-	.attempts_header = "CONNECTS",
-	.attempts_key = "connects",
-	.successes_key = "established",
-	.successes_text = "established attempts\n",
+	.keys = {
+		{ .field = FIELD_LADDR, .header = "SADDR", .key = "saddr" },
+		{ .field = FIELD_RADDR, .header = "DADDR", .key = "daddr" },
+		{ .field = FIELD_RPORT, .header = "DPORT", .key = "dport" },
+	},
+	.counts = {
+		{ .header = "CONNECTS", .key = "connects", .outcomes = SUMMARY_ANY_OUTCOME },
+		{ .header = "FAILED", .key = "failed", .outcomes = SUMMARY_FAILURES },
+	},
+	.duration_headers = { "LAT_MIN(ms)", "LAT_AVG(ms)", "LAT_MAX(ms)" },
+	.duration_keys = { "latency_min_ms", "latency_avg_ms", "latency_max_ms" },
+	.timed_key = "established",
+	.timed_text = "established attempts\n",
 };
 
 void connect_usage(const struct command_context *ctx, FILE *out)
@@ -72,10 +82,8 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"  -L, --lport        print LPORT, the local port\n"
 		"  -c, --count        count attempts per source, destination and port, with\n"
 		"                     failures and latency, instead of a line each\n"
-		"  -H, --histogram    draw a histogram of the latency of established attempts\n"
-		"  -i, --interval SECONDS\n"
-		"                     with -c or -H: print them every SECONDS, and start "
-		"afresh\n" CLI_USAGE_OUTPUT "  -A, --attach METHOD\n"
+		"  -H, --histogram    draw a histogram of the latency of established "
+		"attempts\n" CLI_USAGE_INTERVAL CLI_USAGE_OUTPUT "  -A, --attach METHOD\n"
 		"                     attach as tp_btf, raw_tp, tracepoint, fentry or kprobe\n"
 		"                     (default: auto, the best this kernel offers, falling back\n"
 		"                     on failure; 'tcptrace features' lists them)\n" CLI_USAGE_RUN
@@ -92,10 +100,8 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 
 static const struct option connect_options[] = {
 	CLI_SHARED_LONG_OPTIONS,
+	CLI_SUMMARY_LONG_OPTIONS,
 	{ "lport", no_argument, NULL, 'L' },
-	{ "count", no_argument, NULL, 'c' },
-	{ "histogram", no_argument, NULL, 'H' },
-	{ "interval", required_argument, NULL, 'i' },
 	{},
 };
 
@@ -125,25 +131,15 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 		case 'L':
 			config->column_flags |= COLUMN_LPORT;
 			break;
-		case 'c':
-			config->count_mode = true;
-			break;
-		case 'H':
-			config->histogram = true;
-			break;
-		case 'i':
-			result = cli_seconds_option(ctx, "interval", optarg, &config->interval_ns);
-			if (result != CLI_RUN)
-				return result;
-			break;
 		default:
 			result = cli_shared_option(ctx, opt, argv, config);
 			if (result != CLI_RUN)
 				return result;
 		}
 	}
-	if (config->interval_ns && !config->count_mode && !config->histogram)
-		return cli_bad_usage(ctx, "option '-i' needs -c or -H: it is how often they print");
+	result = cli_check_interval(ctx, config);
+	if (result != CLI_RUN)
+		return result;
 	if (argc - optind > 1)
 		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind + 1]));
 	if (argc - optind == 1 && cli_parse_ms(argv[optind], &config->filter_min_latency_ns))

@@ -5,29 +5,53 @@
 #include <string.h>
 #include <linux/types.h>
 #include "../bpf/event.h"
+#include "array.h"
 #include "format.h"
 #include "output.h"
 #include "summary.h"
 
 /*
- * Room for the widest line printed here: a JSON row with two IPv6 addresses, two 20-digit
- * counts and three latencies comes to about 290 bytes.
+ * Room for the widest line printed here: a JSON row with two IPv6 addresses, three
+ * 20-digit counts and three durations, their keys under 16 bytes, comes to about 380.
  */
 #define SUMMARY_LINE_MAX   512
 #define SUMMARY_FIRST_SIZE 64
 #define HISTOGRAM_BAR	   40
 
-unsigned int summary_slot(__u64 latency_us)
+_Static_assert(sizeof(struct summary_key) ==
+		       sizeof(__u8[SUMMARY_KEY_ADDRS][16]) + 2 * sizeof(__u16),
+	       "struct summary_key hashes and compares as bytes: no padding");
+
+unsigned int summary_slot(__u64 duration_us)
 {
-	return latency_us < 2 ? 0 : 63 - __builtin_clzll(latency_us);
+	return duration_us < 2 ? 0 : 63 - __builtin_clzll(duration_us);
 }
 
-static struct summary_key key_of(const struct event *event)
+static bool is_port(enum field field)
 {
-	struct summary_key key = { .family = event->family, .dport = event->rport };
+	return field == FIELD_LPORT || field == FIELD_RPORT;
+}
 
-	memcpy(key.saddr, event->laddr, sizeof(key.saddr));
-	memcpy(key.daddr, event->raddr, sizeof(key.daddr));
+/* The event's address a key column names. */
+static const __u8 *address_of(const struct event *event, enum field field)
+{
+	return field == FIELD_LADDR ? event->laddr : event->raddr;
+}
+
+/* The row an event goes in: its addresses and port, those the labels' key columns name. */
+static struct summary_key key_of(const struct summary_labels *labels, const struct event *event)
+{
+	const struct summary_key_column *column = labels->keys;
+	struct summary_key key = { .family = event->family };
+	size_t addr = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(labels->keys) && column[i].field != FIELD_NONE; i++) {
+		if (is_port(column[i].field))
+			key.port = column[i].field == FIELD_LPORT ? event->lport : event->rport;
+		else if (addr < SUMMARY_KEY_ADDRS)
+			memcpy(key.addrs[addr++], address_of(event, column[i].field),
+			       sizeof(key.addrs[0]));
+	}
 	return key;
 }
 
@@ -72,7 +96,7 @@ static bool grow(struct summary *summary)
 
 static struct summary_row *row_of(struct summary *summary, const struct event *event)
 {
-	struct summary_key key = key_of(event);
+	struct summary_key key = key_of(summary->labels, event);
 	struct summary_row *row;
 
 	if ((summary->nr_rows + 1) * 2 > summary->size && !grow(summary))
@@ -85,8 +109,10 @@ static struct summary_row *row_of(struct summary *summary, const struct event *e
 	return row;
 }
 
-static void count_attempt(struct summary *summary, const struct event *event, bool established)
+/* -c: the event in its row, in the count columns that count its outcome. */
+static void count_event(struct summary *summary, const struct event *event, bool timed)
 {
+	const struct summary_count_column *counts = summary->labels->counts;
 	struct summary_row *row = row_of(summary, event);
 	__u64 ns = event->duration_ns;
 
@@ -94,17 +120,18 @@ static void count_attempt(struct summary *summary, const struct event *event, bo
 		summary->uncounted++;
 		return;
 	}
-	row->attempts++;
-	if (!established) {
-		row->failed++;
+	row->events++;
+	for (size_t i = 0; i < SUMMARY_COUNTS; i++)
+		if (counts[i].header && (counts[i].outcomes & SUMMARY_OUTCOME(event->outcome)))
+			row->counts[i]++;
+	if (!timed)
 		return;
-	}
-	if (!row->established || ns < row->latency_min_ns)
-		row->latency_min_ns = ns;
-	if (ns > row->latency_max_ns)
-		row->latency_max_ns = ns;
-	row->latency_sum_ns += ns;
-	row->established++;
+	if (!row->timed || ns < row->duration_min_ns)
+		row->duration_min_ns = ns;
+	if (ns > row->duration_max_ns)
+		row->duration_max_ns = ns;
+	row->duration_sum_ns += ns;
+	row->timed++;
 }
 
 void summary_init(struct summary *summary, struct formatter *fmt,
@@ -112,6 +139,7 @@ void summary_init(struct summary *summary, struct formatter *fmt,
 {
 	*summary = (struct summary){
 		.labels = labels,
+		.column_flags = fmt->flags,
 		.count = count,
 		.histogram = histogram,
 		.json = fmt->flags & FORMAT_JSON,
@@ -122,11 +150,12 @@ void summary_init(struct summary *summary, struct formatter *fmt,
 
 void summary_add(struct summary *summary, const struct event *event)
 {
-	bool established = event->outcome == OUTCOME_SUCCESS && (event->flags & EVENT_HAS_DURATION);
+	/* A failure's duration, if any, is not the successes' (nor are -f's in QUEUED). */
+	bool timed = event->outcome == OUTCOME_SUCCESS && (event->flags & EVENT_HAS_DURATION);
 
 	if (summary->count)
-		count_attempt(summary, event, established);
-	if (summary->histogram && established)
+		count_event(summary, event, timed);
+	if (summary->histogram && timed)
 		summary->slots[summary_slot(event->duration_ns / 1000)]++;
 }
 
@@ -143,16 +172,16 @@ static void print_text(struct output *out, const char *text)
 	commit_line(out, line, format_str(line, text));
 }
 
-static int by_attempts(const void *a, const void *b)
+static int by_events(const void *a, const void *b)
 {
 	const struct summary_row *x = a, *y = b;
 
-	if (x->attempts != y->attempts)
-		return x->attempts < y->attempts ? 1 : -1;
-	return x->key.dport - y->key.dport;
+	if (x->events != y->events)
+		return x->events < y->events ? 1 : -1;
+	return x->key.port - y->key.port;
 }
 
-/* A latency as the table shows it, or as JSON does: "-" or null when unknown. */
+/* A duration as the table shows it, or as JSON does: "-" or null when unknown. */
 static const char *ms_text(char *buf, __u64 ns, bool known, bool json)
 {
 	*(known ? format_ms(buf, ns) : stpcpy(buf, json ? "null" : "-")) = '\0';
@@ -179,84 +208,149 @@ static char *put_json_head(char *p, struct summary *summary, const char *event, 
 	return put_json_u64(p, "since_ns", summary->since_ns);
 }
 
-static char *put_row_json(char *p, const struct summary *summary, const struct summary_row *row,
-			  const char *saddr, const char *daddr, const char *const latencies[3])
-{
-	static const char *const keys[3] = { "latency_min_ms", "latency_avg_ms", "latency_max_ms" };
+/*
+ * One column of -c's table and of its JSON rows, as the labels describe it: a key
+ * column, a count or a duration. Text pads it to width (on the right when negative).
+ */
+#define SUMMARY_COLUMNS	 (SUMMARY_KEY_ADDRS + 1 + SUMMARY_COUNTS + 3)
+#define SUMMARY_CELL_MAX INET6_ADDRSTRLEN
+struct cell {
+	const char *header;
+	const char *key;
+	int width;
+	bool quoted; /* a string in JSON */
+	bool hidden; /* a count the options did not ask for: not in text, null in JSON */
+	char text[SUMMARY_CELL_MAX];
+};
 
-	p = format_str(p, "{\"saddr\":\"");
-	p = format_str(p, saddr);
-	p = format_str(p, "\",\"daddr\":\"");
-	p = format_str(p, daddr);
-	*p++ = '"';
-	p = put_json_u64(p, "dport", row->key.dport);
-	p = put_json_u64(p, summary->labels->attempts_key, row->attempts);
-	p = put_json_u64(p, "failed", row->failed);
-	for (int i = 0; i < 3; i++)
-		p = format_str(put_json_key(p, keys[i]), latencies[i]);
-	*p++ = '}';
+static int width_of(const char *header, int least)
+{
+	int len = strlen(header);
+
+	return len > least ? len : least;
+}
+
+/* The key columns: the row's addresses and port. */
+static size_t key_cells(const struct summary *summary, const struct summary_row *row,
+			struct cell *cells)
+{
+	const struct summary_key_column *column = summary->labels->keys;
+	size_t n = 0, addr = 0;
+
+	for (; n < ARRAY_SIZE(summary->labels->keys) && column[n].field != FIELD_NONE; n++) {
+		struct cell *cell = &cells[n];
+
+		*cell = (struct cell){ .header = column[n].header, .key = column[n].key };
+		if (is_port(column[n].field)) {
+			cell->width = -width_of(cell->header, 5);
+			*format_u64(cell->text, row->key.port) = '\0';
+		} else if (addr < SUMMARY_KEY_ADDRS) {
+			cell->width = -FORMAT_ADDR_WIDTH;
+			cell->quoted = true;
+			*format_address(cell->text, row->key.family, row->key.addrs[addr++]) = '\0';
+		}
+	}
+	return n;
+}
+
+/* The counts, then the successes' shortest, average and longest duration. */
+static size_t count_cells(const struct summary *summary, const struct summary_row *row,
+			  struct cell *cells)
+{
+	const struct summary_labels *labels = summary->labels;
+	__u64 durations[3] = { row->duration_min_ns,
+			       row->timed ? row->duration_sum_ns / row->timed : 0,
+			       row->duration_max_ns };
+	size_t n = 0;
+
+	for (size_t i = 0; i < SUMMARY_COUNTS && labels->counts[i].header; i++, n++) {
+		const struct summary_count_column *column = &labels->counts[i];
+
+		cells[n] = (struct cell){
+			.header = column->header,
+			.key = column->key,
+			.width = width_of(column->header, 8),
+			.hidden = column->show_if && !(summary->column_flags & column->show_if),
+		};
+		*(cells[n].hidden ? format_str(cells[n].text, "null")
+				  : format_u64(cells[n].text, row->counts[i])) = '\0';
+	}
+	for (int i = 0; i < 3; i++, n++) {
+		cells[n] = (struct cell){ .header = labels->duration_headers[i],
+					  .key = labels->duration_keys[i],
+					  .width = width_of(labels->duration_headers[i], 11) };
+		ms_text(cells[n].text, durations[i], row->timed > 0, summary->json);
+	}
+	return n;
+}
+
+static size_t cells_of(const struct summary *summary, const struct summary_row *row,
+		       struct cell cells[SUMMARY_COLUMNS])
+{
+	size_t n = key_cells(summary, row, cells);
+
+	return n + count_cells(summary, row, cells + n);
+}
+
+/* A row of the table, or its header: the cells shown, each padded, the last one too. */
+static char *put_row_text(char *p, const struct cell *cells, size_t n, bool header)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cells[i].hidden)
+			continue;
+		p = format_padded(p, header ? cells[i].header : cells[i].text, cells[i].width);
+		*p++ = ' ';
+	}
+	p[-1] = '\n';
 	return p;
 }
 
-/* The table's columns, in the widths of the header's; the last one is padded too. */
-static char *put_row_text(char *p, const char *saddr, const char *daddr, const char *dport,
-			  const char *attempts, const char *failed, const char *const latencies[3])
+static char *put_row_json(char *p, const struct cell *cells, size_t n)
 {
-	p = format_padded(p, saddr, -FORMAT_ADDR_WIDTH);
-	*p++ = ' ';
-	p = format_padded(p, daddr, -FORMAT_ADDR_WIDTH);
-	*p++ = ' ';
-	p = format_padded(p, dport, -5);
-	*p++ = ' ';
-	p = format_padded(p, attempts, 8);
-	*p++ = ' ';
-	p = format_padded(p, failed, 8);
-	for (int i = 0; i < 3; i++) {
-		*p++ = ' ';
-		p = format_padded(p, latencies[i], 11);
+	char *open = p;
+
+	for (size_t i = 0; i < n; i++) {
+		p = put_json_key(p, cells[i].key);
+		if (cells[i].quoted)
+			*p++ = '"';
+		p = format_str(p, cells[i].text);
+		if (cells[i].quoted)
+			*p++ = '"';
 	}
-	*p++ = '\n';
+	*open = '{'; /* the first member's comma */
+	*p++ = '}';
 	return p;
 }
 
 static void print_row(struct summary *summary, struct output *out, const struct summary_row *row,
 		      bool first)
 {
-	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
-	char min[FORMAT_MS_MAX], avg[FORMAT_MS_MAX], max[FORMAT_MS_MAX];
-	char dport[8], attempts[24], failed[24];
-	const char *const latencies[3] = { min, avg, max };
-	bool known = row->established > 0, json = summary->json;
-	__u64 avg_ns = known ? row->latency_sum_ns / row->established : 0;
+	struct cell cells[SUMMARY_COLUMNS];
+	size_t n = cells_of(summary, row, cells);
 	char *line = output_reserve(out, SUMMARY_LINE_MAX), *p = line;
 
-	*format_address(saddr, row->key.family, row->key.saddr) = '\0';
-	*format_address(daddr, row->key.family, row->key.daddr) = '\0';
-	ms_text(min, row->latency_min_ns, known, json);
-	ms_text(avg, avg_ns, known, json);
-	ms_text(max, row->latency_max_ns, known, json);
-	if (json) {
-		if (!first)
-			*p++ = ',';
-		commit_line(out, line, put_row_json(p, summary, row, saddr, daddr, latencies));
+	if (!summary->json) {
+		commit_line(out, line, put_row_text(p, cells, n, false));
 		return;
 	}
-	*format_u64(dport, row->key.dport) = '\0';
-	*format_u64(attempts, row->attempts) = '\0';
-	*format_u64(failed, row->failed) = '\0';
-	commit_line(out, line, put_row_text(p, saddr, daddr, dport, attempts, failed, latencies));
+	if (!first)
+		*p++ = ',';
+	commit_line(out, line, put_row_json(p, cells, n));
 }
 
 static void print_counts_header(struct summary *summary, struct output *out, __u64 now_ns)
 {
-	static const char *const latencies[3] = { "LAT_MIN(ms)", "LAT_AVG(ms)", "LAT_MAX(ms)" };
+	static const struct summary_row none; /* its cells' headers are the header's */
 	char *line = output_reserve(out, SUMMARY_LINE_MAX + FORMAT_JSON_HEAD_MAX), *p;
 
-	if (summary->json)
+	if (summary->json) {
 		p = format_str(put_json_head(line, summary, "counts", now_ns), ",\"rows\":[");
-	else
-		p = put_row_text(line, "SADDR", "DADDR", "DPORT", summary->labels->attempts_header,
-				 "FAILED", latencies);
+	} else {
+		struct cell cells[SUMMARY_COLUMNS];
+		size_t n = cells_of(summary, &none, cells);
+
+		p = put_row_text(line, cells, n, true);
+	}
 	commit_line(out, line, p);
 }
 
@@ -274,7 +368,7 @@ static void print_counts_end(struct summary *summary, struct output *out)
 	commit_line(out, line, p);
 }
 
-/* -c: one row per source, destination and port, the most attempts first. */
+/* -c: one row per key (addresses and port), the most events first. */
 static void print_counts(struct summary *summary, struct output *out, __u64 now_ns)
 {
 	size_t n = 0;
@@ -282,9 +376,9 @@ static void print_counts(struct summary *summary, struct output *out, __u64 now_
 	for (size_t i = 0; i < summary->size; i++)
 		if (summary->rows[i].key.family)
 			summary->rows[n++] = summary->rows[i];
-	/* No attempt yet: no table either, and qsort() and memset() take no NULL. */
+	/* No event yet: no table either, and qsort() and memset() take no NULL. */
 	if (n)
-		qsort(summary->rows, n, sizeof(*summary->rows), by_attempts);
+		qsort(summary->rows, n, sizeof(*summary->rows), by_events);
 	print_counts_header(summary, out, now_ns);
 	for (size_t i = 0; i < n; i++)
 		print_row(summary, out, &summary->rows[i], i == 0);
@@ -347,11 +441,11 @@ static void print_histogram(struct summary *summary, struct output *out, __u64 n
 	line = output_reserve(out, SUMMARY_LINE_MAX);
 	if (summary->json)
 		p = format_str(
-			put_json_u64(format_str(line, "]"), summary->labels->successes_key, total),
+			put_json_u64(format_str(line, "]"), summary->labels->timed_key, total),
 			"}\n");
 	else
 		p = format_str(format_str(format_u64(line, total), " "),
-			       summary->labels->successes_text);
+			       summary->labels->timed_text);
 	commit_line(out, line, p);
 	memset(summary->slots, 0, sizeof(summary->slots));
 }

@@ -17,7 +17,7 @@ for alias in tcpconnect tcpconnlat tcpaccept; do
 done
 expect_eq "tcpconnect's usage" "Usage: tcpconnect [-htTxLUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpconnect" --help | head -n 1)"
-expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfUIejv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
+expect_eq "tcpaccept's usage" "Usage: tcpaccept [-htTxfUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]" \
 	"$("$sbin/tcpaccept" --help | head -n 1)"
 completions=$stage/usr/share/bash-completion/completions
 [ -f "$completions/tcptrace" ] || fail "bash completion not installed"

@@ -259,7 +259,12 @@ static const struct rejection rejections[] = {
 	{ { "tcptrace", "connect", "-c", "-i", "0" },
 	  "tcptrace connect: invalid interval '0': expected seconds, more than 0 and at most "
 	  "31536000, with up to 6 decimals" },
-	{ { "tcptrace", "accept", "-c" }, "tcptrace accept: unknown option '-c'" },
+	{ { "tcptrace", "accept", "--interval=1", "-x" },
+	  "tcptrace accept: option '-i' needs -c or -H: it is how often they print" },
+	{ { "tcptrace", "accept", "-H", "-i", "-1" },
+	  "tcptrace accept: invalid interval '-1': expected seconds, more than 0 and at most "
+	  "31536000, with up to 6 decimals" },
+	{ { "tcptrace", "accept", "-L" }, "tcptrace accept: unknown option '-L'" },
 	{ { "tcptrace", "connect", "-4", "-6" },
 	  "tcptrace connect: options '-4' and '-6' exclude each other" },
 	{ { "tcptrace", "accept", "--ipv6", "--ipv4" },
@@ -504,6 +509,35 @@ static void test_summaries(void)
 	CHECK(config.count_mode && config.histogram);
 	CHECK_EQ_U64(config.interval_ns, 2500000000ull);
 	CHECK(config.column_flags & FORMAT_JSON);
+	CHECK(config.summary_labels != NULL);
+}
+
+/* accept's summaries: -c and -H need the accept-queue wait, so its probe is loaded. */
+static void test_accept_summaries(void)
+{
+	char *count[] = { "tcpaccept", "-cf", "-i", "0.5", NULL };
+	char *histogram[] = { "tcptrace", "accept", "--histogram", "--interval=10", "-j", NULL };
+	char *connect[] = { "tcptrace", "connect", "-c", NULL };
+	struct trace_config config;
+	const struct summary_labels *connect_labels;
+
+	CHECK(parse(connect, &config) == CLI_RUN);
+	connect_labels = config.summary_labels;
+	CHECK(parse(count, &config) == CLI_RUN);
+	CHECK(config.count_mode && !config.histogram);
+	CHECK_EQ_U64(config.interval_ns, 500000000ull);
+	CHECK_EQ_U64(config.column_flags, COLUMN_FAILED);
+	CHECK(config.report_queue);
+	CHECK(config.disabled_programs[0] == NULL);
+	CHECK(config.summary_labels != NULL && config.summary_labels != connect_labels);
+	CHECK(parse(histogram, &config) == CLI_RUN);
+	CHECK(config.histogram && !config.count_mode);
+	CHECK_EQ_U64(config.interval_ns, 10000000000ull);
+	CHECK(config.report_queue);
+	/* -f's program alone is left out. */
+	CHECK(config.disabled_programs[0] &&
+	      !strcmp(config.disabled_programs[0], "accept_failed_drop"));
+	CHECK(!config.disabled_programs[1]);
 }
 
 /* The filters, for both commands, and -U. */
@@ -614,6 +648,7 @@ int main(void)
 	RUN(test_accept_options);
 	RUN(test_huge_value);
 	RUN(test_summaries);
+	RUN(test_accept_summaries);
 	RUN(test_filters);
 	RUN(test_accept_dispatch);
 	RUN(test_port_lists);

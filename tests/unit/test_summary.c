@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* connect -c and -H: the log2 slots, the counts per row, the histogram's sum. */
+/*
+ * connect's and accept's -c and -H: the log2 slots, the counts per row, the histogram's
+ * sum, each command's rows and names.
+ */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <signal.h>
@@ -21,6 +24,16 @@ static const struct summary_labels *connect_labels(void)
 {
 	static struct trace_config config;
 	char *argv[] = { "tcpconnect", "-c", NULL };
+
+	cli_parse(2, argv, &config);
+	return config.summary_labels;
+}
+
+/* accept's, with or without -f. */
+static const struct summary_labels *accept_labels(void)
+{
+	static struct trace_config config;
+	char *argv[] = { "tcpaccept", "-c", NULL };
 
 	cli_parse(2, argv, &config);
 	return config.summary_labels;
@@ -204,6 +217,175 @@ static void test_empty(void)
 	summary_free(&summary);
 }
 
+/* An accept -f event: a connection accepted from a client, or an attempt that was not. */
+static struct event passive(const char *laddr, __u16 lport, const char *raddr, __u8 outcome,
+			    __u64 queued_us)
+{
+	struct event event = {
+		.kind = EVENT_ACCEPT,
+		.family = strchr(laddr, ':') ? AF_INET6 : AF_INET,
+		.lport = lport,
+		.rport = 40000 + queued_us % 1000,
+		.outcome = outcome,
+		.flags = outcome == ACCEPT_ACCEPTED ? EVENT_HAS_DURATION : EVENT_NO_TASK,
+		.accept_queue_wait_ns = queued_us * 1000,
+	};
+
+	inet_pton(event.family, laddr, event.laddr);
+	inet_pton(event.family, raddr, event.raddr);
+	return event;
+}
+
+/* A line of accept's table, as its columns pad it; the counts end early with NULL. */
+static const char *accept_row(char *buf, const char *laddr, const char *lport,
+			      const char *const counts[3], const char *const queued[3])
+{
+	char *p = buf + sprintf(buf, "%-39s %-5s %8s", laddr, lport, counts[0]);
+
+	for (int i = 1; i < 3 && counts[i]; i++)
+		p += sprintf(p, " %8s", counts[i]);
+	sprintf(p, " %14s %14s %14s\n", queued[0], queued[1], queued[2]);
+	return buf;
+}
+
+/*
+ * accept -c: a row per local address and port, whoever the clients; ACCEPTS, and with
+ * -f REFUSED and DROPPED, none of them in QUEUED; QUEUED of the accepted whose wait is
+ * known.
+ */
+static void test_accept_counts(void)
+{
+	struct summary summary = { .labels = accept_labels(),
+				   .column_flags = COLUMN_FAILED,
+				   .count = true };
+	struct event unknown_wait = passive("192.0.2.10", 443, "198.51.100.3", ACCEPT_ACCEPTED, 0);
+	struct event events[] = {
+		passive("192.0.2.10", 443, "198.51.100.1", ACCEPT_ACCEPTED, 1000),
+		passive("192.0.2.10", 443, "198.51.100.2", ACCEPT_ACCEPTED, 3000),
+		passive("192.0.2.10", 443, "198.51.100.1", ACCEPT_DROPPED, 0),
+		passive("192.0.2.11", 443, "198.51.100.1", ACCEPT_ACCEPTED, 40),
+		passive("2001:db8::10", 8080, "2001:db8::7", ACCEPT_ACCEPTED, 20),
+		passive("192.0.2.10", 8443, "198.51.100.9", ACCEPT_REFUSED, 0),
+		passive("192.0.2.10", 8443, "198.51.100.9", ACCEPT_REFUSED, 0),
+	};
+	char header[256], rows[4][256];
+	const char *text;
+
+	/* Queued before tracing started: accepted, with no wait to count. */
+	unknown_wait.flags = 0;
+	summary_add(&summary, &unknown_wait);
+	/* A dropped attempt's wait, were there one, is no queue wait. */
+	events[2].flags |= EVENT_HAS_DURATION;
+	events[2].accept_queue_wait_ns = 999999999;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		summary_add(&summary, &events[i]);
+	CHECK_EQ_U64(summary.nr_rows, 4);
+	text = print(&summary);
+	accept_row(header, "LADDR", "LPORT", (const char *[]){ "ACCEPTS", "REFUSED", "DROPPED" },
+		   (const char *[]){ "QUEUED_MIN(ms)", "QUEUED_AVG(ms)", "QUEUED_MAX(ms)" });
+	/* The most events first; for as many, the lowest port first. */
+	accept_row(rows[0], "192.0.2.10", "443", (const char *[]){ "3", "0", "1" },
+		   (const char *[]){ "1.000", "2.000", "3.000" });
+	accept_row(rows[1], "192.0.2.10", "8443", (const char *[]){ "0", "2", "0" },
+		   (const char *[]){ "-", "-", "-" });
+	accept_row(rows[2], "192.0.2.11", "443", (const char *[]){ "1", "0", "0" },
+		   (const char *[]){ "0.040", "0.040", "0.040" });
+	accept_row(rows[3], "2001:db8::10", "8080", (const char *[]){ "1", "0", "0" },
+		   (const char *[]){ "0.020", "0.020", "0.020" });
+	CHECK(strstr(text, header) == text);
+	CHECK(strstr(text, rows[0]) == text + strlen(header));
+	CHECK(strstr(text, rows[1]) == text + strlen(header) + strlen(rows[0]));
+	/* The last two, as many each, in the table's order. */
+	CHECK(strstr(text, rows[2]) != NULL);
+	CHECK(strstr(text, rows[3]) != NULL);
+	CHECK_EQ_U64(strlen(text), strlen(header) + strlen(rows[0]) + strlen(rows[1]) +
+					   strlen(rows[2]) + strlen(rows[3]));
+	summary_free(&summary);
+}
+
+/* Without -f, its counts are not shown: nothing watched them. */
+static void test_accept_without_failed(void)
+{
+	struct summary summary = { .labels = accept_labels(), .count = true };
+	struct event event = passive("192.0.2.10", 22, "198.51.100.1", ACCEPT_ACCEPTED, 500);
+	char expected[512], row[256];
+
+	summary_add(&summary, &event);
+	accept_row(expected, "LADDR", "LPORT", (const char *[]){ "ACCEPTS", NULL, NULL },
+		   (const char *[]){ "QUEUED_MIN(ms)", "QUEUED_AVG(ms)", "QUEUED_MAX(ms)" });
+	accept_row(row, "192.0.2.10", "22", (const char *[]){ "1", NULL, NULL },
+		   (const char *[]){ "0.500", "0.500", "0.500" });
+	strcat(expected, row);
+	CHECK_STR(print(&summary), expected);
+	summary_free(&summary);
+}
+
+/* accept -H: the queue wait of the accepted whose wait is known, and nothing else. */
+static void test_accept_histogram(void)
+{
+	struct summary summary = { .labels = accept_labels(), .histogram = true };
+	struct event quick = passive("192.0.2.10", 443, "198.51.100.1", ACCEPT_ACCEPTED, 20);
+	struct event slow = passive("192.0.2.10", 443, "198.51.100.1", ACCEPT_ACCEPTED, 70000);
+	struct event unknown = quick;
+	struct event refused = passive("192.0.2.10", 1, "198.51.100.1", ACCEPT_REFUSED, 0);
+	const char *text;
+
+	unknown.flags = 0;
+	for (int i = 0; i < 4; i++)
+		summary_add(&summary, &quick);
+	summary_add(&summary, &slow);
+	summary_add(&summary, &unknown);
+	summary_add(&summary, &refused);
+	text = print(&summary);
+	CHECK(strstr(text, "     usecs             : count    distribution\n") == text);
+	CHECK(strstr(text, "\n       16 -> 31        : 4        |****************************"
+			   "************|\n") != NULL);
+	CHECK(strstr(text,
+		     "\n    65536 -> 131071    : 1        |**********                  "
+		     "            |\n5 accepted connections with a known queue wait\n") != NULL);
+	summary_free(&summary);
+}
+
+/* accept -j: laddr and lport, the counts by name (null without -f), the queue wait. */
+static void test_accept_json(void)
+{
+	struct formatter fmt = { 0 };
+	struct summary summary = { .labels = accept_labels(),
+				   .column_flags = FORMAT_JSON,
+				   .count = true,
+				   .histogram = true,
+				   .json = true,
+				   .fmt = &fmt,
+				   .since_ns = 1000000000 };
+	struct event accepted = passive("2001:db8::10", 443, "2001:db8::7", ACCEPT_ACCEPTED, 5);
+	struct event dropped = passive("2001:db8::10", 443, "2001:db8::7", ACCEPT_DROPPED, 0);
+
+	format_start(&fmt);
+	fmt.realtime_offset_ns = 0;
+	summary_add(&summary, &accepted);
+	summary_add(&summary, &accepted);
+	CHECK_STR(print(&summary),
+		  "{\"time_ns\":2000000000,\"time\":\"1970-01-01T00:00:02.000000000Z\","
+		  "\"event\":\"counts\",\"since_ns\":1000000000,\"rows\":["
+		  "{\"laddr\":\"2001:db8::10\",\"lport\":443,\"accepts\":2,\"refused\":null,"
+		  "\"dropped\":null,\"queued_min_ms\":0.005,\"queued_avg_ms\":0.005,"
+		  "\"queued_max_ms\":0.005}],\"uncounted\":0}\n"
+		  "{\"time_ns\":2000000000,\"time\":\"1970-01-01T00:00:02.000000000Z\","
+		  "\"event\":\"histogram\",\"since_ns\":1000000000,\"buckets\":["
+		  "{\"low_us\":0,\"high_us\":1,\"count\":0},"
+		  "{\"low_us\":2,\"high_us\":3,\"count\":0},"
+		  "{\"low_us\":4,\"high_us\":7,\"count\":2}],\"accepted\":2}\n");
+	/* -f: its counts are known, and a row with no accept has no queue wait. */
+	summary.column_flags |= COLUMN_FAILED;
+	summary_add(&summary, &dropped);
+	CHECK(strstr(print(&summary),
+		     "\"rows\":[{\"laddr\":\"2001:db8::10\",\"lport\":443,\"accepts\":0,"
+		     "\"refused\":0,\"dropped\":1,\"queued_min_ms\":null,\"queued_avg_ms\":null,"
+		     "\"queued_max_ms\":null}],\"uncounted\":0}\n") != NULL);
+	CHECK(strstr(printed, "\"buckets\":[],\"accepted\":0}\n") != NULL);
+	summary_free(&summary);
+}
+
 int main(void)
 {
 	RUN(test_slots);
@@ -212,5 +394,9 @@ int main(void)
 	RUN(test_histogram);
 	RUN(test_json);
 	RUN(test_empty);
+	RUN(test_accept_counts);
+	RUN(test_accept_without_failed);
+	RUN(test_accept_histogram);
+	RUN(test_accept_json);
 	return CHECK_RESULT();
 }
