@@ -269,11 +269,28 @@ static bool counts(const struct metric_family *family, const struct event *event
 	return family->type != METRIC_HISTOGRAM || (event->flags & EVENT_HAS_DURATION);
 }
 
+#define RECENT_NS 1000000000ull
+
+/* The event's identity, interned: from the recent cgroups while still good. */
+static __u32 identity_of(struct metrics *metrics, typeof(metrics->recent[0]) *recent,
+			 const struct event *event, const struct identity *identity, __u64 now_ns)
+{
+	if (!(event->flags & EVENT_NO_TASK) && recent->cgroup_id == event->task.cgroup_id &&
+	    now_ns < recent->until_ns)
+		return recent->identity;
+	recent->cgroup_id = event->task.cgroup_id;
+	recent->until_ns = now_ns + RECENT_NS;
+	recent->identity = intern_identity(metrics, identity);
+	return recent->identity;
+}
+
 void metrics_add(struct metrics *metrics, const struct event *event,
 		 const struct identity *identity, __u64 now_ns)
 {
 	__u32 identity_index = IDENTITY_NONE;
 	bool interned = false;
+	typeof(metrics->recent[0]) *recent =
+		&metrics->recent[event->task.cgroup_id % METRICS_RECENT_CGROUPS];
 
 	for (unsigned int i = 0; i < metrics->nr_families; i++) {
 		const struct metric_family *family = &metrics->families[i];
@@ -282,7 +299,7 @@ void metrics_add(struct metrics *metrics, const struct event *event,
 		if (!counts(family, event))
 			continue;
 		if ((family->labels & METRIC_LABEL_IDENTITY) && !interned) {
-			identity_index = intern_identity(metrics, identity);
+			identity_index = identity_of(metrics, recent, event, identity, now_ns);
 			interned = true;
 		}
 		series = series_of(metrics, key_of(metrics, i, event, identity_index));
@@ -337,6 +354,8 @@ void metrics_expire(struct metrics *metrics, __u64 now_ns)
 		return;
 	metrics->nr_series = kept;
 	compact_identities(metrics);
+	/* The identities were renumbered. */
+	memset(metrics->recent, 0, sizeof(metrics->recent));
 	/* Emptier than before: the same table holds them, indexed anew. */
 	memset(metrics->table, 0, metrics->table_size * sizeof(*metrics->table));
 	for (size_t i = 0; i < metrics->nr_series; i++)

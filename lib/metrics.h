@@ -63,6 +63,8 @@ struct metric_family {
 	unsigned int nr_buckets;
 };
 
+#define METRICS_RECENT_CGROUPS 256
+
 struct metric_series; /* lib/metrics.c */
 struct metric_identity;
 
@@ -82,6 +84,13 @@ struct metrics {
 	__u64 uncounted;		    /* events no series could be made for: no memory */
 	struct metric_identity *identities; /* their label text, shared by series */
 	size_t nr_identities, identities_room;
+	/* The last identity each cgroup had, so that an event does not write its labels
+	 * again: direct-mapped by cgroup ID, good for a second (a pod is named late). */
+	struct {
+		__u64 cgroup_id;
+		__u64 until_ns;
+		__u32 identity;
+	} recent[METRICS_RECENT_CGROUPS];
 	__u64 next_expiry_ns;
 };
 

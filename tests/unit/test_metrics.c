@@ -192,8 +192,12 @@ static void test_identity_and_peer_labels(void)
 
 	parse(4, argv);
 	start(&metrics, config.metrics.labels, 10000, 0);
+	/* Each in a cgroup of its own: metrics keep a cgroup's identity for a second. */
+	event.task.cgroup_id = 1;
 	metrics_add(&metrics, &event, &pod, SECOND);
+	event.task.cgroup_id = 2;
 	metrics_add(&metrics, &event, &docker, SECOND);
+	event.task.cgroup_id = 3;
 	metrics_add(&metrics, &event, &hostile, SECOND);
 	text = written(&metrics);
 	/* A pod's containers keep their names across restarts, not their IDs. */
@@ -252,7 +256,9 @@ static void test_ttl_forgets(void)
 
 	parse(2, argv);
 	start(&metrics, 0, 10000, 600 * SECOND);
+	event.task.cgroup_id = 1;
 	metrics_add(&metrics, &event, &gone, SECOND);
+	event.task.cgroup_id = 2;
 	metrics_add(&metrics, &event, &stays, SECOND);
 	metrics_expire(&metrics, 2 * SECOND);
 	metrics_add(&metrics, &event, &stays, 500 * SECOND);
@@ -267,6 +273,11 @@ static void test_ttl_forgets(void)
 	/* The table still finds what stayed. */
 	metrics_add(&metrics, &event, &stays, 701 * SECOND);
 	CHECK_EQ_U64(metrics.nr_series, 1);
+	/* A cgroup renamed (a pod named late) is seen within a second. */
+	metrics_add(&metrics, &event, &gone, 701 * SECOND + SECOND / 2);
+	CHECK_EQ_U64(metrics.nr_series, 1);
+	metrics_add(&metrics, &event, &gone, 703 * SECOND);
+	CHECK_EQ_U64(metrics.nr_series, 2);
 	free(text);
 	metrics_free(&metrics);
 }
