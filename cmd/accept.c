@@ -40,7 +40,7 @@ static const struct column accept_columns[] = {
 	{ .field = FIELD_NONE },
 };
 
-static const struct event_names accept_names = {
+const struct event_names accept_names = {
 	.event = "accept",
 	.outcomes = {
 		[ACCEPT_ACCEPTED] = "ACCEPTED",
@@ -134,14 +134,8 @@ static void choose_programs(struct trace_config *config, bool failed)
 	unsigned int n = 0;
 
 	/* A kernel without io_uring, or too old to show multishot submissions. */
-	config->optional_programs[0] = (struct optional_program){
-		.name = "accept_uring_submit",
-		.lost = "multishot io_uring accepts go unseen",
-	};
-	config->optional_programs[1] = (struct optional_program){
-		.name = "accept_uring_complete",
-		.lost = "io_uring accepts go unseen",
-	};
+	config->optional_programs[0] = cli_uring_multishot;
+	config->optional_programs[1] = cli_uring_accepts;
 	/* A probe's name stands for all its variants (_btf, _raw, _tp). */
 	if (!config->report_queue)
 		config->disabled_programs[n++] = "accept_queue";
@@ -149,19 +143,6 @@ static void choose_programs(struct trace_config *config, bool failed)
 		config->disabled_programs[n++] = "accept_failed_drop";
 	while (n < ARRAY_SIZE(config->disabled_programs))
 		config->disabled_programs[n++] = NULL;
-}
-
-/*
- * The option given that selects by process, if any. The kernel drops -f's attempts
- * before any process sees them, so no such option can select them.
- */
-static const char *process_option(const struct trace_config *config)
-{
-	if (config->filter_tgid)
-		return "-p";
-	if (config->filter_uid != FILTER_UID_ANY)
-		return "-u";
-	return config->cgroup_option;
 }
 
 enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
@@ -195,10 +176,10 @@ enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,
 	config->report_queue =
 		(config->column_flags & COLUMN_EXTENDED) || config->count_mode || config->histogram;
 	choose_programs(config, failed);
-	if (failed && process_option(config))
+	if (failed && cli_process_option(config))
 		return cli_bad_usage(ctx,
 				     "options '-f' and '%s' exclude each other: -f's attempts "
 				     "belong to no process (select them with -P PORTS)",
-				     process_option(config));
+				     cli_process_option(config));
 	return CLI_RUN;
 }

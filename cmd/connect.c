@@ -33,7 +33,7 @@ static const struct column connect_columns[] = {
 	{ .field = FIELD_NONE },
 };
 
-static const struct event_names connect_names = {
+const struct event_names connect_names = {
 	.event = "connect",
 	.outcomes = {
 		[CONNECT_ESTABLISHED] = "ESTABLISHED",
@@ -105,15 +105,6 @@ static const struct option connect_options[] = {
 	{},
 };
 
-/*
- * Before Linux 5.13 no event shows an ICMP error that comes while connect() holds the
- * socket (bpf/connect.bpf.c): the attempt then ends as the application leaves it.
- */
-static const struct optional_program icmp_soft_errors = {
-	.name = "connect_error",
-	.lost = "an ICMP error that a non-blocking connect takes with SO_ERROR shows as ABANDONED",
-};
-
 enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv,
 			      struct trace_config *config)
 {
@@ -124,7 +115,7 @@ enum cli_result connect_parse(struct command_context *ctx, int argc, char **argv
 	config->names = &connect_names;
 	config->summary_labels = &connect_summary_labels;
 	config->in_flight_map = "connect_in_flight"; /* its evictions are counted */
-	config->optional_programs[0] = icmp_soft_errors;
+	config->optional_programs[0] = cli_icmp_soft_errors;
 	while ((opt = cli_getopt(ctx, argc, argv,
 				 ":p:P:u:46UIejtTxLcHi:vhA:b:d:n:", connect_options)) != -1) {
 		switch (opt) {
