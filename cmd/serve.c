@@ -238,7 +238,6 @@ enum cli_result serve_parse(struct command_context *ctx, int argc, char **argv,
 			    struct trace_config *config)
 {
 	struct metrics_config *metrics = &config->metrics;
-	enum cli_result result;
 	bool failed = false;
 	int opt;
 
@@ -248,7 +247,8 @@ enum cli_result serve_parse(struct command_context *ctx, int argc, char **argv,
 	metrics->series_ttl_ns = SERVE_DEFAULT_TTL_S * 1000000000ull;
 	cli_parse_listen(SERVE_DEFAULT_LISTEN, &metrics->listen, &metrics->listen_len);
 	while ((opt = cli_getopt(ctx, argc, argv, ":p:u:46fvhA:b:d:", serve_options)) != -1) {
-		result = serve_option(ctx, opt, argv, config, &failed);
+		enum cli_result result = serve_option(ctx, opt, argv, config, &failed);
+
 		if (result != CLI_RUN)
 			return result;
 	}

@@ -127,15 +127,14 @@ static void write_losses(struct exporter *exporter, struct metric_text *text)
 static bool bpf_stats_on(const struct exporter *exporter)
 {
 	FILE *f;
-	int on = 0;
+	bool on;
 
 	if (exporter->bpf_stats_fd >= 0)
 		return true;
 	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
 	if (!f)
 		return false;
-	if (fscanf(f, "%d", &on) != 1)
-		on = 0;
+	on = fgetc(f) == '1';
 	fclose(f);
 	return on;
 }
@@ -214,13 +213,15 @@ static int read_stat(unsigned long long *start_ticks, unsigned long long *vsize,
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	/* The name, field 2, may hold spaces and parentheses: start after its last ')'. */
+	/* The name, field 2, may hold spaces and parentheses: field 3 follows its last ')'. */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			 "%*d %*d %llu %llu %ld",
-			 start_ticks, vsize, rss) != 3)
+	for (int field = 3; p && field <= 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
 		return -EINVAL;
+	*start_ticks = strtoull(p + 1, &p, 10);
+	*vsize = strtoull(p, &p, 10);
+	*rss = strtol(p, &p, 10);
 	return 0;
 }
 
@@ -234,8 +235,10 @@ static long long boot_time(void)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "btime %lld", &btime) == 1)
+		if (!strncmp(line, "btime ", 6)) {
+			btime = strtoll(line + 6, NULL, 10);
 			break;
+		}
 	fclose(f);
 	return btime;
 }
@@ -243,10 +246,10 @@ static long long boot_time(void)
 /* The process_* metrics every Prometheus exporter has. */
 static void write_process(struct metric_text *text)
 {
-	unsigned long long start_ticks, vsize;
+	unsigned long long start_ticks = 0, vsize = 0;
 	struct rusage usage;
 	struct rlimit files;
-	long rss;
+	long rss = 0;
 
 	if (!getrusage(RUSAGE_SELF, &usage)) {
 		__u64 ns = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000ull +

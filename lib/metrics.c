@@ -107,7 +107,7 @@ static bool make_room(struct metrics *metrics)
 	}
 	if ((metrics->nr_series + 1) * 2 > metrics->table_size)
 		return rebuild_table(metrics, metrics->table_size ? metrics->table_size * 2
-								  : TABLE_FIRST_SIZE * 2);
+								  : (size_t)TABLE_FIRST_SIZE * 2);
 	return true;
 }
 
@@ -231,7 +231,10 @@ static struct metric_series *series_of(struct metrics *metrics, struct series_ke
 	/* "other" series are made whatever the limit: there is one per family and result. */
 	if (!key.other && metrics->lines + lines_of(family) > metrics->max_series) {
 		metrics->folded++;
-		return series_of(metrics, folded(&key));
+		key = folded(&key);
+		slot = slot_of(metrics, &key);
+		if (*slot)
+			return &metrics->series[*slot - 1];
 	}
 	series = &metrics->series[metrics->nr_series++];
 	*series = (struct metric_series){ .key = key };

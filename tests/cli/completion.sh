@@ -22,7 +22,7 @@ help_options() {
 		grep -oE -- '--?[a-zA-Z0-9-]+' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-expect_eq "commands" "accept connect features help" "$(complete_words tcptrace '')"
+expect_eq "commands" "accept connect features help serve" "$(complete_words tcptrace '')"
 expect_eq "commands after 'help'" "connect" "$(complete_words tcptrace help con)"
 expect_eq "a command's prefix" "accept" "$(complete_words tcptrace acc)"
 for cmd in connect accept; do
