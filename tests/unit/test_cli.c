@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include "../../lib/metrics.h"
 #include "../../cmd/cli.h"
 #include "check.h"
 
@@ -619,6 +621,56 @@ static void test_accept_dispatch(void)
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 }
 
+/* serve: its defaults, both commands' programs, and each of its own options. */
+static void test_serve_options(void)
+{
+	char *defaults[] = { "tcptrace", "serve", NULL };
+	char *all[] = { "tcptrace", "serve",	   "-f",	   "--listen", "[::1]:9",
+			"--label",  "dport,daddr", "--max-series", "10000000", "--series-ttl",
+			"1.5",	    "--bpf-stats", "-6",	   NULL };
+	char *by_user[] = { "tcptrace", "serve", "-u", "0", "-p", "7", NULL };
+	char *ports[] = { "tcptrace", "serve", "--label", "dport", "-P", "80", NULL };
+	struct trace_config config;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&config.metrics.listen;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&config.metrics.listen;
+
+	memset(&config, 0, sizeof(config));
+	CHECK(parse(defaults, &config) == CLI_RUN);
+	CHECK_STR(config.command, "serve");
+	CHECK_STR(config.program_commands[0], "connect");
+	CHECK_STR(config.program_commands[1], "accept");
+	CHECK_STR(config.disabled_programs[0], "accept_failed_drop");
+	CHECK(config.report_queue);
+	CHECK(config.metrics.nr_families == 5);
+	CHECK_EQ_U64(config.metrics.labels, 0);
+	CHECK_EQ_U64(config.metrics.max_series, 10000);
+	CHECK_EQ_U64(config.metrics.series_ttl_ns, 3600 * 1000000000ull);
+	CHECK(!config.metrics.bpf_stats);
+	CHECK_EQ_U64(in->sin_family, AF_INET);
+	CHECK_EQ_U64(ntohs(in->sin_port), 10026);
+	CHECK_EQ_U64(ntohl(in->sin_addr.s_addr), INADDR_LOOPBACK);
+	CHECK_EQ_U64(config.metrics.listen_len, sizeof(*in));
+
+	memset(&config, 0, sizeof(config));
+	CHECK(parse(all, &config) == CLI_RUN);
+	CHECK(!config.disabled_programs[0]);
+	CHECK_EQ_U64(in6->sin6_family, AF_INET6);
+	CHECK_EQ_U64(ntohs(in6->sin6_port), 9);
+	CHECK(IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr));
+	CHECK_EQ_U64(config.metrics.labels, METRIC_LABEL_DADDR | METRIC_LABEL_DPORT);
+	CHECK_EQ_U64(config.metrics.max_series, 10000000);
+	CHECK_EQ_U64(config.metrics.series_ttl_ns, 1500000000);
+	CHECK(config.metrics.bpf_stats);
+	CHECK_EQ_U64(config.filter_family, AF_INET6);
+	memset(&config, 0, sizeof(config));
+	CHECK(parse(by_user, &config) == CLI_RUN);
+	CHECK_EQ_U64(config.filter_uid, 0);
+	CHECK_EQ_U64(config.filter_tgid, 7);
+
+	CHECK(parse(ports, &config) == CLI_BAD_USAGE);
+	CHECK(strstr(captured, "tcptrace serve: unknown option '-P'\n"));
+}
+
 static void test_port_lists(void)
 {
 	__u16 ports[FILTER_PORTS_MAX];
@@ -653,5 +705,6 @@ int main(void)
 	RUN(test_accept_dispatch);
 	RUN(test_port_lists);
 	RUN(test_identity_options);
+	RUN(test_serve_options);
 	return CHECK_RESULT();
 }
