@@ -267,7 +267,9 @@ static void count(struct metric_series *series, const struct metric_family *fami
 
 static bool counts(const struct metric_family *family, const struct event *event)
 {
-	if (family->kind != event->kind || !(family->outcomes & (1u << event->outcome)))
+	/* An outcome past the mask is none a family counts (a kernel bug, say). */
+	if (family->kind != event->kind || event->outcome >= 32 ||
+	    !(family->outcomes & (1u << event->outcome)))
 		return false;
 	return family->type != METRIC_HISTOGRAM || (event->flags & EVENT_HAS_DURATION);
 }

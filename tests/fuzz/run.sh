@@ -36,6 +36,9 @@ fuzz_format)
 	seed connect-json '\041'
 	seed accept-text '\134AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
 	;;
+fuzz_metrics)
+	seed labels '\005AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\003a"b\002pd\001c'
+	;;
 esac
 "$FUZZ_BUILD_DIR/tests/fuzz/$target" -close_fd_mask=3 -artifact_prefix="$artifacts/" \
 	-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus"
