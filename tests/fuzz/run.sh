@@ -31,6 +31,7 @@ fuzz_cli)
 	seed summaries 'tcpconnlat\0-c\0-H\0-i\0001.5\0-j\0-n\00010\0-d\0000.5\0002.25'
 	seed accept 'tcpaccept\0-x\0-f\0-P\00022\0--ring-size=64K\0-A\0raw_tp\0--netns\0x'
 	seed help 'tcptrace\0help\0connect'
+	seed serve 'tcptrace\0serve\0-f\0--listen\0[::1]:9\0--label\0daddr,dport\0--max-series\0005'
 	;;
 fuzz_format)
 	seed connect-json '\041'
