@@ -548,8 +548,9 @@ void metric_text_str(struct metric_text *text, const char *str)
 void metric_text_u64(struct metric_text *text, __u64 value)
 {
 	char buf[24];
+	size_t len = format_u64(buf, value) - buf;
 
-	text_append(text, buf, format_u64(buf, value) - buf);
+	text_append(text, buf, len);
 }
 
 void metric_text_seconds(struct metric_text *text, __u64 ns)

@@ -46,7 +46,12 @@ static void check(int ok)
 static void check_config(const struct trace_config *config)
 {
 	check(config->command && cli_is_command(config->command));
-	check(config->columns != NULL || !strcmp(config->command, "features"));
+	/* A command prints lines, lists features, or serves metrics from a listening socket. */
+	check(config->columns != NULL || !strcmp(config->command, "features") ||
+	      config->metrics.families);
+	check(!config->metrics.families || ((config->metrics.listen.ss_family == AF_INET ||
+					     config->metrics.listen.ss_family == AF_INET6) &&
+					    config->metrics.max_series >= 1));
 	check(config->nr_filter_ports <= FILTER_PORTS_MAX);
 	for (unsigned int i = 0; i < config->nr_filter_ports; i++)
 		check(config->filter_ports[i] != 0);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind memcheck over traced sessions, connect and accept: no invalid read or write,
+# valgrind memcheck over traced sessions, connect, accept and serve: no invalid read or write,
 # no use of an uninitialised value, and nothing definitely or indirectly leaked at exit.
 # tests/memcheck/libbpf.supp holds what valgrind's bpf() wrapper gets wrong, with why.
 . "$(dirname "$0")/lib.sh"
@@ -60,4 +60,17 @@ peer loop -c vg-sum -r 3 127.0.0.1 $server_port
 sleep 0.5
 memcheck_finish summaries
 expect_eq "three counted" 3 "$(jq -s '[.[] | select(.event == "counts") | .rows[].connects] | add' "$work/trace.out")"
+
+echo "== serve -f --label daddr,dport: counted, scraped, a request refused"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+memcheck_start serve serve -f --label daddr,dport --listen "127.0.0.1:$port" \
+	--netns "/run/netns/$(ns_name loop)"
+for i in $(seq 100); do grep -q '^tcptrace: serving' "$work/trace.err" && break; sleep 0.1; done
+peer loop -c vg-serve -r 2 127.0.0.1 $server_port
+peer loop -c vg-refused 127.0.0.1 1
+sleep 0.5
+curl -s -m 10 "http://127.0.0.1:$port/metrics" >"$work/metrics"
+curl -s -m 10 -o /dev/null -X POST "http://127.0.0.1:$port/metrics"
+memcheck_finish serve
+expect_eq "established, counted" 2 "$(awk '/^tcptrace_connect_attempts_total\{result="ESTABLISHED"/ { s += $2 } END { print s + 0 }' "$work/metrics")"
 finish
