@@ -9,9 +9,12 @@
 
 /*
  * The default port. Prometheus' list of default port allocations has been full from 9100
- * to 9999 since 2023; newer exporters take ports above 10000 (tcptrace-serve(8)).
+ * to 9999 since 2023 (tcptrace-serve(8) says more).
  */
-#define SERVE_DEFAULT_LISTEN	 "127.0.0.1:10026"
+#define SERVE_DEFAULT_PORT	 10026
+#define SERVE_TEXT(x)		 #x
+#define SERVE_NUMBER(x)		 SERVE_TEXT(x)
+#define SERVE_DEFAULT_LISTEN	 "127.0.0.1:" SERVE_NUMBER(SERVE_DEFAULT_PORT)
 #define SERVE_DEFAULT_MAX_SERIES 10000
 #define SERVE_MAX_SERIES_LIMIT	 10000000
 #define SERVE_DEFAULT_TTL_S	 3600
@@ -24,6 +27,8 @@ static const struct metric_bucket duration_buckets[] = {
 	{ "0.5", 500000000 },  { "1", 1000000000 },   { "2.5", 2500000000 }, { "5", 5000000000 },
 	{ "10", 10000000000 },
 };
+
+_Static_assert(ARRAY_SIZE(duration_buckets) <= METRIC_BUCKETS_MAX, "too many buckets");
 
 #define EVERY_OUTCOME 0xffffffffu
 #define OUTCOME(o)    (1u << (o))
@@ -83,8 +88,9 @@ static const struct metric_family serve_families[] = {
 void serve_usage(const struct command_context *ctx, FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-fv46] [--listen ADDR:PORT] [--label LABELS] [--max-series COUNT]\n"
-		"       [--series-ttl SECONDS] [--bpf-stats] [-p PID] [-u UID] [--cgroup PATH]\n"
+		"Usage: %s [-fv46] [--listen ADDR:PORT] [--label LABELS]\n"
+		"       [--max-series COUNT] [--series-ttl SECONDS] [--bpf-stats] [-p PID]\n"
+		"       [-u UID] [--cgroup PATH]\n"
 		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
 		"       [-d SECONDS] [-A METHOD] [-b SIZE]\n"
 		"\n"
@@ -94,7 +100,8 @@ void serve_usage(const struct command_context *ctx, FILE *out)
 		"\n"
 		"Options:\n"
 		"      --listen ADDR:PORT\n"
-		"                     serve on this address: IPv4, or [IPv6] (default %s)\n"
+		"                     serve on this address: IPv4, or [IPv6]\n"
+		"                     (default %s)\n"
 		"  -f, --failed       also count connections refused or dropped before accept()\n"
 		"      --label LABELS also label connect's metrics by daddr, dport or both\n"
 		"                     (comma-separated; one series per peer: mind --max-series)\n"
@@ -119,10 +126,10 @@ void serve_usage(const struct command_context *ctx, FILE *out)
 		"  -h, --help         print this help\n"
 		"\n"
 		"Examples:\n"
-		"  %s                        # on http://127.0.0.1:10026/metrics\n"
-		"  %s -f --listen [::]:10026 # on every address, with refused connections\n",
+		"  %s                           # on http://%s/metrics\n"
+		"  %s -f --listen 0.0.0.0:%d # to other hosts, refused ones too\n",
 		ctx->prog, SERVE_DEFAULT_LISTEN, SERVE_DEFAULT_MAX_SERIES, SERVE_DEFAULT_TTL_S,
-		ctx->prog, ctx->prog);
+		ctx->prog, SERVE_DEFAULT_LISTEN, ctx->prog, SERVE_DEFAULT_PORT);
 }
 
 enum {

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,13 +67,14 @@ static int open_listener(struct exporter *exporter, struct failure *failure)
 #endif
 
 int exporter_open(struct exporter *exporter, const struct trace_config *config,
-		  struct session *session, struct failure *failure)
+		  struct session *session, const struct losses *losses, struct failure *failure)
 {
 	const struct metrics_config *metrics = &config->metrics;
 
 	*exporter = (struct exporter){
 		.config = config,
 		.session = session,
+		.losses = losses,
 		.listen_fd = -1,
 		.bpf_stats_fd = -1,
 	};
@@ -97,30 +99,27 @@ void exporter_count(struct exporter *exporter, const struct event *event,
 	metrics_add(&exporter->metrics, event, identity, event->ts_ns);
 }
 
-/* tcptrace_events_lost_total: the kinds lib/tracer.c reports on stderr, by name. */
+/*
+ * tcptrace_events_lost_total: the kinds the tracer reports on stderr, as it totals them
+ * (read afresh, a total may dip: a counter must not). And the events no series could
+ * be made for, for want of memory.
+ */
 static void write_losses(struct exporter *exporter, struct metric_text *text)
 {
-	struct losses losses;
-	const struct {
-		const char *kind;
-		const __u64 *count;
-	} kinds[] = {
-		{ "ring_buffer_full", &losses.ringbuf_full },
-		{ "in_flight_evicted", &losses.inflight_evicted },
-		{ "probe_runs_skipped", &losses.recursion_misses },
-	};
+	struct losses totals = *exporter->losses;
 
-	if (session_read_losses(exporter->session, &losses))
-		return; /* no family: a scrape without it says it could not be read */
 	metric_text_family(text, "tcptrace_events_lost_total",
 			   "Events tcptrace could not count, by why.", METRIC_COUNTER);
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (size_t i = 0; i < nr_loss_kinds; i++) {
 		metric_text_str(text, "tcptrace_events_lost_total{kind=\"");
-		metric_text_str(text, kinds[i].kind);
+		metric_text_str(text, loss_kinds[i].label);
 		metric_text_str(text, "\"} ");
-		metric_text_u64(text, *kinds[i].count);
+		metric_text_u64(text, *loss_count(&totals, &loss_kinds[i]));
 		metric_text_str(text, "\n");
 	}
+	metric_text_str(text, "tcptrace_events_lost_total{kind=\"no_memory\"} ");
+	metric_text_u64(text, exporter->metrics.uncounted);
+	metric_text_str(text, "\n");
 }
 
 /* Are the kernel's BPF statistics on, by us or by someone else (the sysctl)? */
@@ -139,14 +138,31 @@ static bool bpf_stats_on(const struct exporter *exporter)
 	return on;
 }
 
-static void write_program_stat(struct metric_text *text, const char *name, const char *program,
-			       __u64 value, bool seconds)
+/* The two figures the kernel keeps per program, while its statistics are on. */
+static const struct program_stat {
+	const char *name;
+	const char *help;
+	size_t offset; /* in struct bpf_prog_info */
+	bool nanoseconds;
+} program_stats[] = {
+	{ "tcptrace_bpf_program_run_seconds_total",
+	  "Time the kernel ran each BPF program, while its statistics were on.",
+	  offsetof(struct bpf_prog_info, run_time_ns), true },
+	{ "tcptrace_bpf_program_runs_total",
+	  "Runs of each BPF program, while the kernel's statistics were on.",
+	  offsetof(struct bpf_prog_info, run_cnt), false },
+};
+
+static void write_program_stat(struct metric_text *text, const struct program_stat *stat,
+			       const struct bpf_program *prog, const struct bpf_prog_info *info)
 {
-	metric_text_str(text, name);
+	__u64 value = *(const __u64 *)((const char *)info + stat->offset);
+
+	metric_text_str(text, stat->name);
 	metric_text_str(text, "{program=\"");
-	metric_text_str(text, program);
+	metric_text_str(text, bpf_program__name(prog));
 	metric_text_str(text, "\"} ");
-	if (seconds)
+	if (stat->nanoseconds)
 		metric_text_seconds(text, value);
 	else
 		metric_text_u64(text, value);
@@ -156,28 +172,20 @@ static void write_program_stat(struct metric_text *text, const char *name, const
 /* The kernel's run time and run count of each program attached, while its statistics are on. */
 static void write_program_stats(struct exporter *exporter, struct metric_text *text)
 {
-	static const char *const names[] = { "tcptrace_bpf_program_run_seconds_total",
-					     "tcptrace_bpf_program_runs_total" };
-	static const char *const helps[] = {
-		"Time the kernel ran each BPF program, while its statistics were on.",
-		"Runs of each BPF program, while the kernel's statistics were on.",
-	};
-
 	if (!bpf_stats_on(exporter))
 		return;
-	for (int seconds = 1; seconds >= 0; seconds--) {
+	for (size_t i = 0; i < sizeof(program_stats) / sizeof(program_stats[0]); i++) {
+		const struct program_stat *stat = &program_stats[i];
 		struct bpf_program *prog;
 
-		metric_text_family(text, names[!seconds], helps[!seconds], METRIC_COUNTER);
+		metric_text_family(text, stat->name, stat->help, METRIC_COUNTER);
 		bpf_object__for_each_program(prog, exporter->session->skel->obj) {
 			struct bpf_prog_info info = {};
 			__u32 len = sizeof(info);
 
-			if (bpf_program__fd(prog) < 0 ||
-			    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-				continue;
-			write_program_stat(text, names[!seconds], bpf_program__name(prog),
-					   seconds ? info.run_time_ns : info.run_cnt, seconds);
+			if (bpf_program__fd(prog) >= 0 &&
+			    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+				write_program_stat(text, stat, prog, &info);
 		}
 	}
 }
@@ -301,7 +309,6 @@ static char *render(void *ctx, size_t *len)
 	struct metric_text text = {};
 
 	session_poll(exporter->session, 0);
-	exporter->scrapes++;
 	metrics_write(&exporter->metrics, &text);
 	write_losses(exporter, &text);
 	write_program_stats(exporter, &text);

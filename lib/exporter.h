@@ -16,16 +16,18 @@
 struct event;
 struct identity;
 struct session;
+struct losses;
 struct http_server;
 
 struct exporter {
 	const struct trace_config *config;
 	struct session *session;
+	/* The losses as the tracer reports them: totals that never go down. */
+	const struct losses *losses;
 	struct metrics metrics;
 	int listen_fd;
 	int bpf_stats_fd; /* keeps the kernel's BPF statistics on; -1 when not ours */
 	struct http_server *http;
-	__u64 scrapes;
 };
 
 /*
@@ -33,7 +35,7 @@ struct exporter {
  * switches the kernel's BPF statistics on. 0, or -errno with failure filled in.
  */
 int exporter_open(struct exporter *exporter, const struct trace_config *config,
-		  struct session *session, struct failure *failure);
+		  struct session *session, const struct losses *losses, struct failure *failure);
 /* Serves, with no privilege. 0, or -errno with failure filled in. */
 int exporter_start(struct exporter *exporter, struct failure *failure);
 void exporter_count(struct exporter *exporter, const struct event *event,

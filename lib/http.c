@@ -46,6 +46,12 @@
  * request, to be read before a flood of newer connections can push it out.
  */
 #define DEFER_ACCEPT_S 1
+/*
+ * Metrics replies being sent at once. Each holds its own rendering (a few MB at 10,000
+ * series) until its client has read it: slow readers must not multiply that. Prometheus
+ * sends one scrape at a time per target.
+ */
+#define METRICS_REPLIES_MAX 4
 /* Room in a connection's memory pool beyond the request: MHD's header records, the reply's. */
 #define POOL_EXTRA_BYTES 2048
 
@@ -58,6 +64,7 @@ struct http_conn {
 	int fd;
 	bool busy;    /* a request is being answered */
 	bool evicted; /* shut down, and out of the list; MHD has yet to close it */
+	bool metrics; /* the request being answered is a metrics reply */
 };
 
 struct http_server {
@@ -65,6 +72,7 @@ struct http_server {
 	struct http_config config;
 	struct http_conn *oldest, *newest; /* the list, by since_ms */
 	unsigned int connections;	   /* in the list */
+	unsigned int metrics_replies;	   /* connections whose metrics reply is being sent */
 	/*
 	 * A connection closed. At its limit, or out of descriptors, MHD takes its listen
 	 * socket out of its epoll set, and puts it back only when a run begins: run again.
@@ -194,9 +202,16 @@ static struct http_conn *conn_of(struct MHD_Connection *connection)
 static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *server = cls;
+	struct http_conn *conn = conn_of(connection);
+
 	(void)req_cls;
 	(void)toe;
-	conn_touch(cls, conn_of(connection), false);
+	if (conn->metrics) {
+		conn->metrics = false;
+		server->metrics_replies--;
+	}
+	conn_touch(server, conn, false);
 }
 
 /* Queues a page; body is freed with the response when mode is MHD_RESPMEM_MUST_FREE. */
@@ -228,14 +243,26 @@ static enum MHD_Result reply_text(struct MHD_Connection *connection, unsigned in
 
 static enum MHD_Result reply_metrics(struct http_server *server, struct MHD_Connection *connection)
 {
+	struct http_conn *conn = conn_of(connection);
 	size_t len = 0;
-	char *body = server->config.render(server->config.ctx, &len);
+	char *body;
 
+	if (server->metrics_replies >= METRICS_REPLIES_MAX)
+		return reply_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "Too many scrapes at once: try again.\n");
+	body = server->config.render(server->config.ctx, &len);
 	if (!body)
 		return reply_text(connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "The metrics could not be rendered.\n");
+	conn->metrics = true;
+	server->metrics_replies++;
 	return reply(connection, MHD_HTTP_OK, body, len, MHD_RESPMEM_MUST_FREE,
 		     server->config.content_type);
+}
+
+static bool allowed(const char *method)
+{
+	return !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 }
 
 static bool has_body(struct MHD_Connection *connection)
@@ -263,6 +290,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, cons
 	(void)version;
 	(void)upload_data;
 	if (!*req_cls) {
+		/* Another method gets its 405 at once; a GET or HEAD with a body, nothing. */
+		if (has_body(connection) && !allowed(method))
+			return reply_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+					  "Only GET and HEAD are served.\n");
 		if (has_body(connection))
 			return MHD_NO;
 		*req_cls = server;
@@ -271,7 +302,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, cons
 	}
 	if (*upload_size)
 		return MHD_NO;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	if (!allowed(method))
 		return reply_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "Only GET and HEAD are served.\n");
 	if (!strcmp(url, server->config.metrics_path))

@@ -30,9 +30,14 @@ struct metric_series {
 	struct series_key key;
 	__u64 last_ns; /* the last event it counted */
 	__u64 count;   /* a counter's value, a histogram's _count */
-	__u64 sum_ns;
+	/* The sum, in whole seconds and the nanoseconds beyond: in nanoseconds alone, 50,000
+	 * accepts a second that wait 100 ms would wrap it within two months. */
+	__u64 sum_s;
+	__u32 sum_ns;
 	__u64 buckets[METRIC_BUCKETS_MAX + 1]; /* not cumulative; the last is +Inf's */
 };
+
+static void metric_text_fraction(struct metric_text *text, __u32 ns);
 
 /* A task's identity as labels, written once: unit="x",pod="y". Shared by series. */
 struct metric_identity {
@@ -122,12 +127,15 @@ static void put_label(struct metric_text *text, bool *first, const char *name)
 /* An identity's labels, escaped; NULL when it names nothing (or no memory). */
 static char *identity_labels(const struct identity *identity)
 {
-	/* Pods' containers restart under new IDs: the names stay, so they are the labels. */
+	/*
+	 * Pods' containers restart under new IDs: the names stay, so they are the labels.
+	 * A container's unit is only its ID in a wrapper (docker-ID.scope): left out too.
+	 */
 	bool k8s = identity->k8s_pod && identity->k8s_container;
 	const struct {
 		const char *name, *value;
 	} labels[] = {
-		{ "unit", identity->unit },
+		{ "unit", identity->container_id ? NULL : identity->unit },
 		{ "container_id", k8s ? NULL : identity->container_id },
 		{ "namespace", identity->k8s_namespace },
 		{ "pod", identity->k8s_pod },
@@ -186,8 +194,13 @@ static struct series_key key_of(const struct metrics *metrics, unsigned int fami
 	struct series_key key = { .family = family };
 
 	if (labels & METRIC_LABEL_RESULT) {
+		const struct event_names *names = metrics->families[family].names;
+
 		key.outcome = event->outcome;
-		key.error = event->error;
+		/* The error tells results apart only where RESULT names it. */
+		if (event->outcome < FORMAT_OUTCOMES_MAX && names->outcomes[event->outcome] &&
+		    !*names->outcomes[event->outcome])
+			key.error = event->error;
 	}
 	if (labels & METRIC_LABEL_LPORT)
 		key.lport = event->lport;
@@ -230,7 +243,7 @@ static struct metric_series *series_of(struct metrics *metrics, struct series_ke
 		return &metrics->series[*slot - 1];
 	/* "other" series are made whatever the limit: there is one per family and result. */
 	if (!key.other && metrics->lines + lines_of(family) > metrics->max_series) {
-		metrics->folded++;
+		metrics->folding = true;
 		key = folded(&key);
 		slot = slot_of(metrics, &key);
 		if (*slot)
@@ -261,7 +274,9 @@ static void count(struct metric_series *series, const struct metric_family *fami
 	series->count++;
 	if (family->type != METRIC_HISTOGRAM)
 		return;
-	series->sum_ns += event->duration_ns;
+	series->sum_ns += event->duration_ns % 1000000000;
+	series->sum_s += event->duration_ns / 1000000000 + series->sum_ns / 1000000000;
+	series->sum_ns %= 1000000000;
 	series->buckets[bucket_of(family, event->duration_ns)]++;
 }
 
@@ -283,9 +298,10 @@ static __u32 identity_of(struct metrics *metrics, typeof(metrics->recent[0]) *re
 	if (!(event->flags & EVENT_NO_TASK) && recent->cgroup_id == event->task.cgroup_id &&
 	    now_ns < recent->until_ns)
 		return recent->identity;
-	recent->cgroup_id = event->task.cgroup_id;
-	recent->until_ns = now_ns + RECENT_NS;
 	recent->identity = intern_identity(metrics, identity);
+	/* A cgroup not named yet (just made, say) is asked again at its next event. */
+	recent->cgroup_id = recent->identity ? event->task.cgroup_id : 0;
+	recent->until_ns = now_ns + RECENT_NS;
 	return recent->identity;
 }
 
@@ -294,6 +310,8 @@ void metrics_add(struct metrics *metrics, const struct event *event,
 {
 	__u32 identity_index = IDENTITY_NONE;
 	bool interned = false;
+
+	metrics->folding = false;
 	typeof(metrics->recent[0]) *recent =
 		&metrics->recent[event->task.cgroup_id % METRICS_RECENT_CGROUPS];
 
@@ -313,6 +331,19 @@ void metrics_add(struct metrics *metrics, const struct event *event,
 		else
 			metrics->uncounted++;
 	}
+	metrics->folded += metrics->folding;
+}
+
+/*
+ * Identities no series names: those of expired series, and those interned for events
+ * that were folded into "other". Each expiry period frees them.
+ */
+static bool unreferenced_identities(const struct metrics *metrics)
+{
+	for (size_t i = 0; i < metrics->nr_identities; i++)
+		if (!metrics->identities[i].refs)
+			return true;
+	return false;
 }
 
 /* Identities no series names any more are freed, and the rest renumbered. */
@@ -355,7 +386,7 @@ void metrics_expire(struct metrics *metrics, __u64 now_ns)
 		if (series->key.identity)
 			metrics->identities[series->key.identity - 1].refs--;
 	}
-	if (kept == metrics->nr_series)
+	if (kept == metrics->nr_series && !unreferenced_identities(metrics))
 		return;
 	metrics->nr_series = kept;
 	compact_identities(metrics);
@@ -470,7 +501,8 @@ static void write_histogram(struct metric_text *text, const struct metrics *metr
 		metric_text_str(text, "\n");
 	}
 	put_sample(text, metrics, series, family->name, "_sum", NULL);
-	metric_text_seconds(text, series->sum_ns);
+	metric_text_u64(text, series->sum_s);
+	metric_text_fraction(text, series->sum_ns);
 	metric_text_str(text, "\n");
 	put_sample(text, metrics, series, family->name, "_count", NULL);
 	metric_text_u64(text, series->count);
@@ -553,13 +585,12 @@ void metric_text_u64(struct metric_text *text, __u64 value)
 	text_append(text, buf, len);
 }
 
-void metric_text_seconds(struct metric_text *text, __u64 ns)
+/* ".0015" for 1500000 ns: nothing for 0, no trailing zero. */
+static void metric_text_fraction(struct metric_text *text, __u32 ns)
 {
 	char fraction[10];
 	int digits = 9;
 
-	metric_text_u64(text, ns / 1000000000);
-	ns %= 1000000000;
 	if (!ns)
 		return;
 	for (int i = digits - 1; i >= 0; i--, ns /= 10)
@@ -570,24 +601,65 @@ void metric_text_seconds(struct metric_text *text, __u64 ns)
 	text_append(text, fraction, digits);
 }
 
+void metric_text_seconds(struct metric_text *text, __u64 ns)
+{
+	metric_text_u64(text, ns / 1000000000);
+	metric_text_fraction(text, ns % 1000000000);
+}
+
+/* The length of the valid UTF-8 sequence at p, 1 to 4; 0 for an invalid one. */
+static size_t utf8_length(const unsigned char *p)
+{
+	unsigned int code, min;
+	size_t len;
+
+	if (*p < 0x80)
+		return 1;
+	if ((*p & 0xe0) == 0xc0)
+		len = 2, code = *p & 0x1f, min = 0x80;
+	else if ((*p & 0xf0) == 0xe0)
+		len = 3, code = *p & 0x0f, min = 0x800;
+	else if ((*p & 0xf8) == 0xf0)
+		len = 4, code = *p & 0x07, min = 0x10000;
+	else
+		return 0;
+	/* A NUL is no continuation byte: the loop stops at the string's end. */
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		code = code << 6 | (p[i] & 0x3f);
+	}
+	if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+		return 0;
+	return len;
+}
+
 void metric_text_label_value(struct metric_text *text, const char *value)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	/*
-	 * Others chose these bytes, and one invalid UTF-8 sequence fails the whole scrape:
-	 * what is not printable ASCII is written as the formatter writes it, \xHH (the
-	 * backslash escaped, as the format wants).
+	 * The format's escapes: \\, \" and \n. Others chose these bytes, and one invalid
+	 * UTF-8 sequence fails the whole scrape: such a byte, or a control character, is
+	 * written as the text \xHH, as the formatter shows it.
 	 */
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)value; *p;) {
 		char escaped[5] = { '\\', '\\', 'x', hex[*p >> 4], hex[*p & 15] };
+		size_t len = utf8_length(p);
 
-		if (*p == '"')
-			text_append(text, "\\\"", 2);
-		else if (*p < 0x20 || *p > 0x7e || *p == '\\')
-			text_append(text, escaped, sizeof(escaped));
-		else
+		if (*p == '\\' || *p == '"') {
+			text_append(text, "\\", 1);
 			text_append(text, (const char *)p, 1);
+		} else if (*p == '\n') {
+			text_append(text, "\\n", 2);
+		} else if (!len || *p < 0x20 || *p == 0x7f) {
+			text_append(text, escaped, sizeof(escaped));
+		} else {
+			text_append(text, (const char *)p, len);
+			p += len;
+			continue;
+		}
+		p++;
 	}
 }
 

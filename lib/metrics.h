@@ -37,8 +37,6 @@ enum metric_label {
 	/* The task's unit, container_id, namespace, pod and container, where known. */
 	METRIC_LABEL_IDENTITY = 1 << 4,
 };
-#define METRIC_LABELS_UNBOUNDED \
-	(METRIC_LABEL_LPORT | METRIC_LABEL_DADDR | METRIC_LABEL_DPORT | METRIC_LABEL_IDENTITY)
 
 /* A histogram's upper bounds: `le` as written, and the same in nanoseconds. */
 #define METRIC_BUCKETS_MAX 24
@@ -79,9 +77,10 @@ struct metrics {
 	size_t table_size;
 	struct metric_series *series;
 	size_t nr_series, series_room;
-	size_t lines;			    /* exposition lines the series take */
-	__u64 folded;			    /* events counted in an "other" series */
-	__u64 uncounted;		    /* events no series could be made for: no memory */
+	size_t lines;	 /* exposition lines the series take */
+	__u64 folded;	 /* events counted in an "other" series (in one metric or more) */
+	bool folding;	 /* the event being counted was folded, in some metric */
+	__u64 uncounted; /* events no series could be made for: no memory */
 	struct metric_identity *identities; /* their label text, shared by series */
 	size_t nr_identities, identities_room;
 	/* The last identity each cgroup had, so that an event does not write its labels
@@ -118,7 +117,7 @@ void metric_text_str(struct metric_text *text, const char *str);
 void metric_text_u64(struct metric_text *text, __u64 value);
 /* Nanoseconds as seconds, exactly: 1500000 -> 0.0015. */
 void metric_text_seconds(struct metric_text *text, __u64 ns);
-/* A label value others chose: quotes escaped, bytes outside printable ASCII as \\xHH. */
+/* A label value others chose: escaped as the format wants, invalid UTF-8 as \\xHH. */
 void metric_text_label_value(struct metric_text *text, const char *value);
 /* # HELP and # TYPE. */
 void metric_text_family(struct metric_text *text, const char *name, const char *help,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <linux/types.h>
 #include "../bpf/event.h"
 #include "tcptrace.skel.h"
+#include "array.h"
 #include "kernel.h"
 #include "probes.h"
 #include "programs.h"
@@ -359,6 +361,16 @@ int session_open(struct session *session, const struct trace_config *config,
 	kernel_checks_release();
 	return err;
 }
+
+const struct loss_kind loss_kinds[] = {
+	{ "events", "the ring buffer was full", "ring_buffer_full",
+	  offsetof(struct losses, ringbuf_full) },
+	{ "connection attempts", "evicted from the in-flight map before their outcome was known",
+	  "in_flight_evicted", offsetof(struct losses, inflight_evicted) },
+	{ "probe runs", "the kernel skipped them, the program was already running on that CPU",
+	  "probe_runs_skipped", offsetof(struct losses, recursion_misses) },
+};
+const size_t nr_loss_kinds = ARRAY_SIZE(loss_kinds);
 
 int session_wait_fd(const struct session *session)
 {

@@ -47,6 +47,23 @@ struct losses {
 	__u64 taken_by_twin;	/* the same, for programs whose twin took those runs: no loss */
 };
 
+/*
+ * The kinds of loss the kernel side counts, each a __u64 of struct losses: how stderr
+ * words them (what, why), and how serve's tcptrace_events_lost_total labels them.
+ */
+struct loss_kind {
+	const char *what;
+	const char *why;
+	const char *label;
+	size_t offset;
+};
+extern const struct loss_kind loss_kinds[];
+extern const size_t nr_loss_kinds;
+static inline __u64 *loss_count(struct losses *losses, const struct loss_kind *kind)
+{
+	return (__u64 *)((char *)losses + kind->offset);
+}
+
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
 /* A descriptor that polls readable when the ring buffer asks to be drained. */

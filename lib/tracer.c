@@ -197,25 +197,6 @@ static ring_buffer_sample_fn event_handler(const struct trace_config *config)
 	return summarizing(config) ? on_summary_event : on_line_event;
 }
 
-/* Totals only grow: a lower bound read while tracing may dip, and is not news then. */
-/* The kinds of loss the kernel side counts, each a __u64 of struct losses. */
-static const struct loss_kind {
-	const char *what;
-	const char *why;
-	size_t offset;
-} loss_kinds[] = {
-	{ "events", "the ring buffer was full", offsetof(struct losses, ringbuf_full) },
-	{ "connection attempts", "evicted from the in-flight map before their outcome was known",
-	  offsetof(struct losses, inflight_evicted) },
-	{ "probe runs", "the kernel skipped them, the program was already running on that CPU",
-	  offsetof(struct losses, recursion_misses) },
-};
-
-static __u64 *loss_count(struct losses *losses, const struct loss_kind *kind)
-{
-	return (__u64 *)((char *)losses + kind->offset);
-}
-
 /*
  * What was lost since the last report, with the total so far. While tracing, a total is
  * a lower bound that can dip (evictions are derived from counters read one after the
@@ -233,7 +214,7 @@ static void report_losses(struct tracer *tracer)
 		tracer->loss_read_failed = true;
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(loss_kinds); i++) {
+	for (size_t i = 0; i < nr_loss_kinds; i++) {
 		const struct loss_kind *kind = &loss_kinds[i];
 		__u64 total = *loss_count(&now, kind),
 		      *reported = loss_count(&tracer->reported, kind);
@@ -250,7 +231,7 @@ static void report_losses(struct tracer *tracer)
 /* At exit, each kind of loss once more, as a total, however it was reported on the way. */
 static void report_loss_totals(struct tracer *tracer)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(loss_kinds); i++) {
+	for (size_t i = 0; i < nr_loss_kinds; i++) {
 		const struct loss_kind *kind = &loss_kinds[i];
 		__u64 total = *loss_count(&tracer->reported, kind);
 
@@ -324,7 +305,8 @@ static int flush_output(struct tracer *tracer, struct failure *failure)
 
 /*
  * Metrics: the ring buffer and the HTTP server in one wait, no longer than a drain
- * interval. A scrape drains the ring itself first.
+ * interval. A scrape drains the ring itself first; the interval still matters, since a
+ * cgroup met for the first time is named through /proc/PID/cgroup while PID lives.
  */
 static int serve_once(struct tracer *tracer, struct failure *failure)
 {
@@ -477,7 +459,8 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 	install_signal_handlers();
 	tracer.epoll_fd = -1;
 	/* The port first: one taken fails the start before anything is loaded. */
-	err = exporting(config) ? exporter_open(&tracer.exporter, config, &tracer.session, failure)
+	err = exporting(config) ? exporter_open(&tracer.exporter, config, &tracer.session,
+						&tracer.reported, failure)
 				: 0;
 	if (!err)
 		err = session_open(&tracer.session, config, event_handler(config), &tracer,

@@ -3,9 +3,9 @@
  * libFuzzer target: serve's metrics, fed events of arbitrary bytes with identities of
  * arbitrary bytes (as a cgroup or kubelet directory may be named), under a series limit
  * and a TTL both small enough to be reached. The first byte picks --label and the limit.
- * Every line of the exposition must be printable ASCII (the format wants UTF-8, and
- * one bad byte fails a whole scrape), a comment or "name{labels} value" with labels that
- * open and close; every histogram's +Inf bucket must equal its _count.
+ * Every line of the exposition must be valid UTF-8 without a control character (one bad
+ * byte fails a whole scrape), a comment or "name{labels} value" with labels that open
+ * and close; every histogram's +Inf bucket must equal its _count.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,11 +32,9 @@ static const char *check_labels(const char *p)
 		while (*p >= 'a' && *p <= 'z') /* our label names are lower case */
 			p++;
 		check(*p++ == '=' && *p++ == '"');
-		for (; *p != '"'; p++) {
-			check(*p >= 0x20 && *p <= 0x7e);
+		for (; *p != '"'; p++)
 			if (*p == '\\')
-				check(*++p == '\\' || *p == '"');
-		}
+				check(*++p == '\\' || *p == '"' || *p == 'n');
 		p++;
 		if (*p == ',')
 			p++;
@@ -44,12 +42,33 @@ static const char *check_labels(const char *p)
 	return p + 1;
 }
 
+/* UTF-8, checked apart from the code under test: no overlong form, no surrogate. */
+static void check_utf8(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end) {
+		unsigned int code = *p, len = 1, min = 0;
+
+		check(code >= 0x20 && code != 0x7f);
+		if (code >= 0x80) {
+			len = code >= 0xf0 ? 4 : code >= 0xe0 ? 3 : 2;
+			check(code >= 0xc2 && code < 0xf5 && p + len <= end);
+			min = len == 4 ? 0x10000 : len == 3 ? 0x800 : 0x80;
+			code &= 0x3f >> (len - 1);
+			for (unsigned int i = 1; i < len; i++) {
+				check((p[i] & 0xc0) == 0x80);
+				code = code << 6 | (p[i] & 0x3f);
+			}
+			check(code >= min && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff));
+		}
+		p += len;
+	}
+}
+
 static void check_line(const char *line, const char *end)
 {
 	const char *p = line;
 
-	for (const char *c = line; c < end; c++)
-		check(*c >= 0x20 && *c <= 0x7e);
+	check_utf8((const unsigned char *)line, (const unsigned char *)end);
 	if (*line == '#')
 		return;
 	while (*p == '_' || (*p >= 'a' && *p <= 'z'))

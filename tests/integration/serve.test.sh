@@ -57,6 +57,10 @@ expect_eq "GET /other" 404 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")"
 expect_eq "POST /metrics" 405 \
 	"$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")"
+expect_eq "POST /metrics with a body" 405 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -d x "http://127.0.0.1:$port/metrics")"
+expect_eq "GET /metrics with a body: closed, unanswered" 000 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -X GET -d x "http://127.0.0.1:$port/metrics")"
 expect_eq "405's Allow" "Allow: GET, HEAD" \
 	"$(curl -s -D - -o /dev/null -X DELETE "http://127.0.0.1:$port/metrics" | tr -d '\r' |
 		grep -i '^allow:')"
@@ -101,6 +105,7 @@ bash -c 'echo $$ >"$1/cgroup.procs" && exec ip netns exec "$2" "$3" connect -c s
 	die "the client in $unit failed"
 in_ns loop "$TCP_PEER" connect -c srv-refused 127.0.0.1 $CLOSED >/dev/null
 scrape
+grep '^tcptrace_connect_attempts_total' "$work/metrics"
 expect_eq "attempts of $unit, with the peer's labels" 3 \
 	"$(metric "tcptrace_connect_attempts_total{result=\"ESTABLISHED\",daddr=\"127.0.0.1\",dport=\"$server_port\",unit=\"$unit\"}")"
 expect_eq "a refused SYN, with -f" 1 \
