@@ -23,8 +23,10 @@ struct series_key {
 	__u16 dport;
 	__u8 outcome;
 	__u8 other; /* folded: the unbounded labels read "other" */
-	__u8 __pad[2];
+	__u8 __pad[6];
 };
+/* Hashed a word at a time. */
+_Static_assert(sizeof(struct series_key) % sizeof(__u64) == 0, "series_key: whole words");
 
 struct metric_series {
 	struct series_key key;
@@ -63,13 +65,19 @@ static size_t lines_of(const struct metric_family *family)
 	return family->type == METRIC_HISTOGRAM ? family->nr_buckets + 3 : 1;
 }
 
+/*
+ * A word at a time, each mixed in by a multiply and a shift (MurmurHash3's finalizer
+ * constant): a byte at a time (FNV-1a) took half of serve's time under a storm.
+ */
 static size_t hash_of(const struct series_key *key)
 {
-	const __u8 *byte = (const __u8 *)key;
-	__u64 hash = 14695981039346656037ull; /* FNV-1a */
+	__u64 words[sizeof(*key) / sizeof(__u64)], hash = 0x9e3779b97f4a7c15ull;
 
-	for (size_t i = 0; i < sizeof(*key); i++)
-		hash = (hash ^ byte[i]) * 1099511628211ull;
+	memcpy(words, key, sizeof(words));
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		hash = (hash ^ words[i]) * 0xff51afd7ed558ccdull;
+		hash ^= hash >> 32;
+	}
 	return hash;
 }
 
