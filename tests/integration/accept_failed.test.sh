@@ -29,16 +29,7 @@ refused4=$peer_lines
 peer loop -c refused6 ::1 $CLOSED
 refused6=$peer_lines
 
-# One connection queued at once. Then the handshakes' last ACKs are held back 300 ms,
-# so that two more get past the SYN stage while the queue still has room; the first
-# ACK to arrive fills the queue, the second is dropped (the accept queue overflowed).
-peer loop -c first 127.0.0.1 $full_port
-in_ns loop iptables -A INPUT -p tcp --dport $full_port --tcp-flags SYN,ACK,FIN,RST ACK \
-	-j NFQUEUE --queue-num $QUEUE || die "iptables NFQUEUE rule"
-ip netns exec "$(ns_name loop)" "$NFQ_DELAY" -q $QUEUE -d 300 >"$work/nfq" &
-background+=($!)
-wait_for_line "$work/nfq" '^ready' $! || die "nfq_delay did not start"
-in_ns loop "$CONNECT_STORM" 127.0.0.1 $full_port 2 1000 >/dev/null || die "connect_storm"
+overflow_accept_queue loop $full_port $QUEUE
 tracer_stop
 
 expect_eq "header" "PID     COMM             IP RADDR                                   RPORT LADDR                                   LPORT RESULT" \

@@ -51,22 +51,12 @@ summary_start -c -H -f
 peer loop -c sum-quick -r 7 -i 10 127.0.0.1 $quick_port
 peer loop -c sum-slow -r 4 -i 10 127.0.0.1 $slow_port
 peer loop -c sum-refused -r 3 -i 10 127.0.0.1 $CLOSED
-# One connection queued at once; then the handshakes' last ACKs are held back 300 ms,
-# so that two more get past the SYN stage while the queue has room: the first ACK to
-# arrive fills it, the second is dropped (accept_failed.test.sh tells the same).
-peer loop -c sum-first 127.0.0.1 $full_port
-in_ns loop iptables -A INPUT -p tcp --dport $full_port --tcp-flags SYN,ACK,FIN,RST ACK \
-	-j NFQUEUE --queue-num $QUEUE || die "iptables NFQUEUE rule"
-ip netns exec "$(ns_name loop)" "$NFQ_DELAY" -q $QUEUE -d 300 >"$work/nfq" &
-background+=($!)
-wait_for_line "$work/nfq" '^ready' $! || die "nfq_delay did not start"
-in_ns loop "$CONNECT_STORM" 127.0.0.1 $full_port 2 1000 >/dev/null || die "connect_storm"
+overflow_accept_queue loop $full_port $QUEUE
 wait_accepts "$quick_out" $((quick_before + 7))
 wait_accepts "$slow_out" $((slow_before + 4))
 tracer_interrupt
 # Its clients go on sending to the full queue: gone, it can have no drops in later runs.
-in_ns loop iptables -D INPUT -p tcp --dport $full_port --tcp-flags SYN,ACK,FIN,RST ACK \
-	-j NFQUEUE --queue-num $QUEUE
+overflow_stop loop $full_port $QUEUE
 kill $full_pid
 cat "$work/sum.out"
 expect_eq "header" "LADDR                                   LPORT  ACCEPTS  REFUSED  DROPPED QUEUED_MIN(ms) QUEUED_AVG(ms) QUEUED_MAX(ms)" \

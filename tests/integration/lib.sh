@@ -198,6 +198,26 @@ server_start() {
 	server_pid=$(kv pid "$(head -n 1 "$server_out")")
 }
 
+# overflow_accept_queue NS PORT QUEUE: PORT's listener never accepts, and holds one
+# connection (server_start NS ADDR COMM -b 1 -H). After a first connection, the
+# handshakes' last ACKs are held back 300 ms (nfq_delay, on NFQUEUE QUEUE), so that two
+# more get past the SYN stage while the queue has room: the first ACK to arrive fills it,
+# the second is dropped, as an accept queue overflows. overflow_stop undoes the rule.
+overflow_accept_queue() {
+	local ns=$1 port=$2 queue=$3
+	peer "$ns" -c queue-first 127.0.0.1 "$port"
+	in_ns "$ns" iptables -A INPUT -p tcp --dport "$port" --tcp-flags SYN,ACK,FIN,RST ACK \
+		-j NFQUEUE --queue-num "$queue" || die "iptables NFQUEUE rule"
+	ip netns exec "$(ns_name "$ns")" "$NFQ_DELAY" -q "$queue" -d 300 >"$work/nfq.$queue" &
+	background+=($!)
+	wait_for_line "$work/nfq.$queue" '^ready' $! || die "nfq_delay did not start"
+	in_ns "$ns" "$CONNECT_STORM" 127.0.0.1 "$port" 2 1000 >/dev/null || die "connect_storm"
+}
+overflow_stop() {
+	in_ns "$1" iptables -D INPUT -p tcp --dport "$2" --tcp-flags SYN,ACK,FIN,RST ACK \
+		-j NFQUEUE --queue-num "$3"
+}
+
 # wait_accepts FILE COUNT: until a server has printed COUNT "accept" lines.
 wait_accepts() {
 	local i

@@ -110,19 +110,13 @@ expect_eq "attempts of $unit, with the peer's labels" 3 \
 	"$(metric "tcptrace_connect_attempts_total{result=\"ESTABLISHED\",daddr=\"127.0.0.1\",dport=\"$server_port\",unit=\"$unit\"}")"
 expect_eq "a refused SYN, with -f" 1 \
 	"$(metric "tcptrace_accept_failed_total{result=\"REFUSED\",lport=\"$CLOSED\"}")"
-# A full accept queue, as accept_failed.test.sh fills it: its last ACKs held back, so
-# that more handshakes than the queue holds get past the SYN stage.
+# A full accept queue drops a handshake.
 QUEUE=6
 server_start loop 127.0.0.1 srv-full -b 1 -H
 full_port=$server_port
-peer loop -c first 127.0.0.1 $full_port
-in_ns loop iptables -A INPUT -p tcp --dport $full_port --tcp-flags SYN,ACK,FIN,RST ACK \
-	-j NFQUEUE --queue-num $QUEUE || die "iptables NFQUEUE rule"
-ip netns exec "$(ns_name loop)" "$NFQ_DELAY" -q $QUEUE -d 300 >"$work/nfq" &
-background+=($!)
-wait_for_line "$work/nfq" '^ready' $! || die "nfq_delay did not start"
-in_ns loop "$CONNECT_STORM" 127.0.0.1 $full_port 2 1000 >/dev/null || die "connect_storm"
+overflow_accept_queue loop $full_port $QUEUE
 scrape
+overflow_stop loop $full_port $QUEUE
 dropped=$(metric "tcptrace_accept_failed_total{result=\"DROPPED\",lport=\"$full_port\"}")
 if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q 'SKB_DROP_REASON_TCP_LISTEN_OVERFLOW'; then
 	expect_between "handshakes dropped on the full queue" 1 10 "$dropped"
