@@ -46,10 +46,12 @@ static const char *check_labels(const char *p)
 static void check_utf8(const unsigned char *p, const unsigned char *end)
 {
 	while (p < end) {
-		unsigned int code = *p, len = 1, min = 0;
+		unsigned int code = *p, len = 1;
 
 		check(code >= 0x20 && code != 0x7f);
 		if (code >= 0x80) {
+			unsigned int min;
+
 			len = code >= 0xf0 ? 4 : code >= 0xe0 ? 3 : 2;
 			check(code >= 0xc2 && code < 0xf5 && p + len <= end);
 			min = len == 4 ? 0x10000 : len == 3 ? 0x800 : 0x80;
