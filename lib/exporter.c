@@ -308,7 +308,7 @@ static char *render(void *ctx, size_t *len)
 	struct exporter *exporter = ctx;
 	struct metric_text text = {};
 
-	session_poll(exporter->session, 0);
+	session_drain(exporter->session);
 	metrics_write(&exporter->metrics, &text);
 	write_losses(exporter, &text);
 	write_program_stats(exporter, &text);

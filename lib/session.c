@@ -372,18 +372,13 @@ const struct loss_kind loss_kinds[] = {
 };
 const size_t nr_loss_kinds = ARRAY_SIZE(loss_kinds);
 
-int session_wait_fd(const struct session *session)
+int session_ring_fd(const struct session *session)
 {
-	return ring_buffer__epoll_fd(session->ring);
+	return bpf_map__fd(session->skel->maps.events);
 }
 
-int session_poll(struct session *session, int timeout_ms)
+int session_drain(struct session *session)
 {
-	int err = ring_buffer__poll(session->ring, timeout_ms);
-
-	if (err < 0)
-		return err;
-	/* Events submitted without a wakeup: poll() slept through them, take them now. */
 	return ring_buffer__consume(session->ring);
 }
 

@@ -66,10 +66,13 @@ static inline __u64 *loss_count(struct losses *losses, const struct loss_kind *k
 
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
-/* A descriptor that polls readable when the ring buffer asks to be drained. */
-int session_wait_fd(const struct session *session);
-/* Waits up to timeout_ms for a wakeup, then drains whatever is in the ring. */
-int session_poll(struct session *session, int timeout_ms);
+/*
+ * The ring buffer's map, to wait on (edge-triggered): it signals the first record after
+ * a drain, and a ring a quarter full (bpf/tcptrace.bpf.h's event_submit()).
+ */
+int session_ring_fd(const struct session *session);
+/* Hands every record in the ring to the session's callback: their count, or -errno. */
+int session_drain(struct session *session);
 /* While tracing, lower bounds; exact once detached. */
 int session_read_losses(struct session *session, struct losses *losses);
 /*

@@ -281,16 +281,6 @@ static void maybe_print_summary(struct tracer *tracer)
 	summary_print(&tracer->summary, &tracer->out, now, true);
 }
 
-static void maybe_report_losses(struct tracer *tracer)
-{
-	__u64 now = now_ns();
-
-	if (now < tracer->next_loss_check_ns)
-		return;
-	tracer->next_loss_check_ns = now + TRACER_LOSS_REPORT_MS * 1000000ull;
-	report_losses(tracer);
-}
-
 /* 0, or -errno with failure filled in. A reader gone or a stop in a write end quietly. */
 static int flush_output(struct tracer *tracer, struct failure *failure)
 {
@@ -303,60 +293,155 @@ static int flush_output(struct tracer *tracer, struct failure *failure)
 	return err;
 }
 
+/* What the loop waits on. */
+enum waited {
+	WAITED_RING = 1, /* the ring's map: its first record after a drain, or a quarter full */
+	WAITED_OUTPUT,	 /* standard output: only its errors, as a pipe's reader going away */
+	WAITED_HTTP,	 /* serve's HTTP server */
+};
+
+static int watch(struct tracer *tracer, int fd, __u32 events, enum waited what)
+{
+	struct epoll_event event = { .events = events, .data.u32 = what };
+
+	return epoll_ctl(tracer->epoll_fd, EPOLL_CTL_ADD, fd, &event) ? -errno : 0;
+}
+
 /*
- * Metrics: the ring buffer and the HTTP server in one wait, no longer than a drain
- * interval. A scrape drains the ring itself first; the interval still matters, since a
- * cgroup met for the first time is named through /proc/PID/cgroup while PID lives.
+ * One wait for everything: no timer runs unless -i or the HTTP server asks for one, so
+ * an idle tracer sleeps. The ring is edge-triggered: each signal wakes the loop once.
  */
-static int serve_once(struct tracer *tracer, struct failure *failure)
-{
-	int timeout = exporter_timeout_ms(&tracer->exporter), err;
-	struct epoll_event ready[2];
-
-	if (timeout < 0 || timeout > TRACER_DRAIN_INTERVAL_MS)
-		timeout = TRACER_DRAIN_INTERVAL_MS;
-	if (epoll_wait(tracer->epoll_fd, ready, ARRAY_SIZE(ready), timeout) < 0 && errno != EINTR) {
-		failure_step(failure, "wait for", "events and requests");
-		return -errno;
-	}
-	err = session_poll(&tracer->session, 0);
-	if (err < 0 && err != -EINTR) {
-		failure_step(failure, "read", "the ring buffer");
-		return err;
-	}
-	err = exporter_run(&tracer->exporter, now_ns());
-	if (err)
-		failure_step(failure, "serve", "HTTP requests");
-	return err;
-}
-
-static int serve(struct tracer *tracer, struct failure *failure)
-{
-	int err = 0;
-
-	while (!err && !stop_requested) {
-		err = serve_once(tracer, failure);
-		maybe_report_losses(tracer);
-	}
-	return err;
-}
-
-/* Write, drain, repeat, until a signal, a reader that went away, or an error. */
-static int consume(struct tracer *tracer, struct failure *failure)
+static int open_waits(struct tracer *tracer, struct failure *failure)
 {
 	int err;
 
-	while (!(err = flush_output(tracer, failure)) && !stop_requested) {
-		err = session_poll(&tracer->session, TRACER_DRAIN_INTERVAL_MS);
-		/* A failed write stops the drain too; flush_output() reports it. */
-		if (err < 0 && err != -EINTR && !tracer->out.error) {
-			failure_step(failure, "read", "the ring buffer");
+	tracer->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	err = tracer->epoll_fd < 0 ? -errno : 0;
+	if (!err)
+		err = watch(tracer, session_ring_fd(&tracer->session), EPOLLIN | EPOLLET,
+			    WAITED_RING);
+	/* A file or /dev/null cannot be waited on, nor lose its reader. */
+	if (!err && !exporting(tracer->config) &&
+	    watch(tracer, tracer->out.fd, 0, WAITED_OUTPUT) == -EPERM)
+		err = 0;
+	if (!err && exporting(tracer->config))
+		err = watch(tracer, exporter_wait_fd(&tracer->exporter), EPOLLIN, WAITED_HTTP);
+	if (err)
+		failure_step(failure, "wait for", "events");
+	return err;
+}
+
+/* How long the loop may sleep: until -i's next summary, or the HTTP server's deadline. */
+static int timeout_ms(struct tracer *tracer)
+{
+	int timeout = -1;
+
+	if (tracer->config->interval_ns) {
+		__u64 now = now_ns();
+
+		timeout = now >= tracer->next_summary_ns
+				  ? 0
+				  : (tracer->next_summary_ns - now + 999999) / 1000000;
+	}
+	if (exporting(tracer->config)) {
+		int http = exporter_timeout_ms(&tracer->exporter);
+
+		if (http >= 0 && (timeout < 0 || http < timeout))
+			timeout = http;
+	}
+	return timeout;
+}
+
+/*
+ * epoll_wait(), unless a stop was asked for: the stop signals are blocked from the
+ * check until the wait, so that one coming between them cuts the wait short instead of
+ * going unseen. Whether the ring signalled is added to *ring.
+ */
+static int wait_unless_stopping(struct tracer *tracer, int timeout, bool *ring)
+{
+	struct epoll_event ready[3];
+	sigset_t stops, previous;
+	int n = 0;
+
+	sigemptyset(&stops);
+	for (const int *signo = (const int[]){ SIGINT, SIGTERM, SIGHUP, SIGALRM, 0 }; *signo;
+	     signo++)
+		sigaddset(&stops, *signo);
+	sigprocmask(SIG_BLOCK, &stops, &previous);
+	if (!stop_requested)
+		n = epoll_pwait(tracer->epoll_fd, ready, ARRAY_SIZE(ready), timeout, &previous);
+	sigprocmask(SIG_SETMASK, &previous, NULL);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++)
+		*ring |= ready[i].data.u32 == WAITED_RING;
+	return 0;
+}
+
+/*
+ * Sleeps until there is work. The ring signals its first record after a drain, and then
+ * only when a quarter full: the loop waits a drain interval more, so that the records
+ * of a busy spell come in batches, for one wakeup each. 0, or -errno.
+ */
+static int wait_for_work(struct tracer *tracer, struct failure *failure)
+{
+	bool ring = false;
+	int err = wait_unless_stopping(tracer, timeout_ms(tracer), &ring);
+
+	if (!err && ring) {
+		bool again = false;
+
+		err = wait_unless_stopping(tracer, TRACER_DRAIN_INTERVAL_MS, &again);
+	}
+	if (err)
+		failure_step(failure, "wait for", "events");
+	return err;
+}
+
+/* Losses are read at most once a second, when the loop woke for work. */
+static void maybe_report_losses(struct tracer *tracer)
+{
+	__u64 now = now_ns();
+
+	if (now < tracer->next_loss_check_ns)
+		return;
+	tracer->next_loss_check_ns = now + TRACER_LOSS_REPORT_MS * 1000000ull;
+	report_losses(tracer);
+}
+
+/* Drains the ring, then whatever else is due: requests, losses, -i's summaries. */
+static int do_work(struct tracer *tracer, struct failure *failure)
+{
+	int err = session_drain(&tracer->session);
+
+	/* A failed write stops the drain too; flush_output() reports it. */
+	if (err < 0 && err != -EINTR && !tracer->out.error) {
+		failure_step(failure, "read", "the ring buffer");
+		return err;
+	}
+	if (!exporting(tracer->config) && output_reader_gone(&tracer->out))
+		return -EPIPE;
+	if (exporting(tracer->config)) {
+		err = exporter_run(&tracer->exporter, now_ns());
+		if (err) {
+			failure_step(failure, "serve", "HTTP requests");
 			return err;
 		}
-		if (output_reader_gone(&tracer->out))
-			return -EPIPE;
-		maybe_report_losses(tracer);
-		maybe_print_summary(tracer);
+	}
+	maybe_report_losses(tracer);
+	maybe_print_summary(tracer);
+	return 0;
+}
+
+/* Wait, drain, write, repeat, until a signal, a reader that went away, or an error. */
+static int consume(struct tracer *tracer, struct failure *failure)
+{
+	int err = open_waits(tracer, failure);
+
+	while (!err && !(err = flush_output(tracer, failure)) && !stop_requested) {
+		err = wait_for_work(tracer, failure);
+		if (!err)
+			err = do_work(tracer, failure);
 	}
 	return err;
 }
@@ -370,7 +455,7 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 {
 	session_detach(&tracer->session);
 	if (!err) {
-		session_poll(&tracer->session, 0);
+		session_drain(&tracer->session);
 		if (summarizing(tracer->config))
 			summary_print(&tracer->summary, &tracer->out, now_ns(), false);
 		err = flush_output(tracer, failure);
@@ -383,22 +468,13 @@ static int finish(struct tracer *tracer, int err, struct failure *failure)
 	return err == -EPIPE || err == -EINTR ? 0 : err;
 }
 
-/* With no privilege left: the HTTP server, and one wait for its requests and the events. */
+/* With no privilege left: the HTTP server. */
 static int start_serving(struct tracer *tracer, struct failure *failure)
 {
-	struct epoll_event ring = { .events = EPOLLIN }, http = { .events = EPOLLIN };
 	int err = exporter_start(&tracer->exporter, failure);
 
 	if (err)
 		return err;
-	tracer->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (tracer->epoll_fd < 0 ||
-	    epoll_ctl(tracer->epoll_fd, EPOLL_CTL_ADD, session_wait_fd(&tracer->session), &ring) ||
-	    epoll_ctl(tracer->epoll_fd, EPOLL_CTL_ADD, exporter_wait_fd(&tracer->exporter),
-		      &http)) {
-		failure_step(failure, "wait for", "events and requests");
-		return -errno;
-	}
 	if (tracer->config->verbose)
 		notice("serving metrics");
 	return 0;
@@ -487,10 +563,7 @@ int tracer_run(const struct trace_config *config, struct failure *failure)
 		/* -d counts from here: the probes are attached. */
 		if (config->duration_ns)
 			start_alarm(config->duration_ns);
-		err = finish(&tracer,
-			     exporting(config) ? serve(&tracer, failure)
-					       : consume(&tracer, failure),
-			     failure);
+		err = finish(&tracer, consume(&tracer, failure), failure);
 	}
 	if (exporting(config))
 		exporter_close(&tracer.exporter);

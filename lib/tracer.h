@@ -9,7 +9,7 @@
 #include "config.h"
 #include "failure.h"
 
-/* How long the consumer sleeps between drains when no burst wakes it. */
+/* How long the consumer waits, once the ring signalled, before it drains: a batch. */
 #define TRACER_DRAIN_INTERVAL_MS 10
 /* How often losses are checked and, when they grew, reported. */
 #define TRACER_LOSS_REPORT_MS 1000
