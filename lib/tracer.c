@@ -45,6 +45,8 @@ struct tracer {
 	/* Metrics instead of lines: the exporter, and what the loop waits on. */
 	struct exporter exporter;
 	int epoll_fd;
+	/* Standard output reported an error or a hang-up: its reader is gone. */
+	bool output_gone;
 };
 
 static volatile sig_atomic_t stop_requested, give_up_writing;
@@ -373,8 +375,11 @@ static int wait_unless_stopping(struct tracer *tracer, int timeout, bool *ring)
 	sigprocmask(SIG_SETMASK, &previous, NULL);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		*ring |= ready[i].data.u32 == WAITED_RING;
+		/* Level-triggered: left alone, a hang-up would wake every wait from now on. */
+		tracer->output_gone |= ready[i].data.u32 == WAITED_OUTPUT;
+	}
 	return 0;
 }
 
@@ -419,7 +424,7 @@ static int do_work(struct tracer *tracer, struct failure *failure)
 		failure_step(failure, "read", "the ring buffer");
 		return err;
 	}
-	if (!exporting(tracer->config) && output_reader_gone(&tracer->out))
+	if (!exporting(tracer->config) && (tracer->output_gone || output_reader_gone(&tracer->out)))
 		return -EPIPE;
 	if (exporting(tracer->config)) {
 		err = exporter_run(&tracer->exporter, now_ns());
