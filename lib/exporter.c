@@ -93,10 +93,10 @@ int exporter_open(struct exporter *exporter, const struct trace_config *config,
 }
 
 void exporter_count(struct exporter *exporter, const struct event *event,
-		    const struct identity *identity)
+		    metrics_identify_fn identify, void *ctx)
 {
 	/* The event's own time is CLOCK_MONOTONIC, as the TTL's clock: no clock read here. */
-	metrics_add(&exporter->metrics, event, identity, event->ts_ns);
+	metrics_add(&exporter->metrics, event, identify, ctx, event->ts_ns);
 }
 
 /*

@@ -38,8 +38,9 @@ int exporter_open(struct exporter *exporter, const struct trace_config *config,
 		  struct session *session, const struct losses *losses, struct failure *failure);
 /* Serves, with no privilege. 0, or -errno with failure filled in. */
 int exporter_start(struct exporter *exporter, struct failure *failure);
+/* Counts an event; identify() names its task when the metrics ask (lib/metrics.h). */
 void exporter_count(struct exporter *exporter, const struct event *event,
-		    const struct identity *identity);
+		    metrics_identify_fn identify, void *ctx);
 /* The descriptor to wait on, and for how long at most (ms, -1 for ever). */
 int exporter_wait_fd(const struct exporter *exporter);
 int exporter_timeout_ms(struct exporter *exporter);

@@ -238,7 +238,8 @@ static struct series_key folded(const struct series_key *key)
  * The series of this label set, made if need be; past max_series, its family's "other"
  * series for the same result. NULL when there is no memory.
  */
-static struct metric_series *series_of(struct metrics *metrics, struct series_key key)
+static struct metric_series *series_of(struct metrics *metrics, struct series_key key,
+				       bool *folded_one)
 {
 	const struct metric_family *family = &metrics->families[key.family];
 	struct metric_series *series;
@@ -251,7 +252,7 @@ static struct metric_series *series_of(struct metrics *metrics, struct series_ke
 		return &metrics->series[*slot - 1];
 	/* "other" series are made whatever the limit: there is one per family and result. */
 	if (!key.other && metrics->lines + lines_of(family) > metrics->max_series) {
-		metrics->folding = true;
+		*folded_one = true;
 		key = folded(&key);
 		slot = slot_of(metrics, &key);
 		if (*slot)
@@ -299,29 +300,31 @@ static bool counts(const struct metric_family *family, const struct event *event
 
 #define RECENT_NS 1000000000ull
 
-/* The event's identity, interned: from the recent cgroups while still good. */
-static __u32 identity_of(struct metrics *metrics, typeof(metrics->recent[0]) *recent,
-			 const struct event *event, const struct identity *identity, __u64 now_ns)
+/*
+ * The event's identity, interned: from the recent cgroups while still good, else asked
+ * of identify(), once per cgroup and second.
+ */
+static __u32 interned_identity(struct metrics *metrics, const struct event *event,
+			       metrics_identify_fn identify, void *ctx, __u64 now_ns)
 {
+	typeof(metrics->recent[0]) *recent =
+		&metrics->recent[event->task.cgroup_id % METRICS_RECENT_CGROUPS];
+
 	if (!(event->flags & EVENT_NO_TASK) && recent->cgroup_id == event->task.cgroup_id &&
 	    now_ns < recent->until_ns)
 		return recent->identity;
-	recent->identity = intern_identity(metrics, identity);
+	recent->identity = intern_identity(metrics, identify(ctx, event));
 	/* A cgroup not named yet (just made, say) is asked again at its next event. */
 	recent->cgroup_id = recent->identity ? event->task.cgroup_id : 0;
 	recent->until_ns = now_ns + RECENT_NS;
 	return recent->identity;
 }
 
-void metrics_add(struct metrics *metrics, const struct event *event,
-		 const struct identity *identity, __u64 now_ns)
+void metrics_add(struct metrics *metrics, const struct event *event, metrics_identify_fn identify,
+		 void *ctx, __u64 now_ns)
 {
 	__u32 identity_index = IDENTITY_NONE;
-	bool interned = false;
-
-	metrics->folding = false;
-	typeof(metrics->recent[0]) *recent =
-		&metrics->recent[event->task.cgroup_id % METRICS_RECENT_CGROUPS];
+	bool interned = false, folded_one = false;
 
 	for (unsigned int i = 0; i < metrics->nr_families; i++) {
 		const struct metric_family *family = &metrics->families[i];
@@ -330,16 +333,16 @@ void metrics_add(struct metrics *metrics, const struct event *event,
 		if (!counts(family, event))
 			continue;
 		if ((family->labels & METRIC_LABEL_IDENTITY) && !interned) {
-			identity_index = identity_of(metrics, recent, event, identity, now_ns);
+			identity_index = interned_identity(metrics, event, identify, ctx, now_ns);
 			interned = true;
 		}
-		series = series_of(metrics, key_of(metrics, i, event, identity_index));
+		series = series_of(metrics, key_of(metrics, i, event, identity_index), &folded_one);
 		if (series)
 			count(series, family, event, now_ns);
 		else
 			metrics->uncounted++;
 	}
-	metrics->folded += metrics->folding;
+	metrics->folded += folded_one;
 }
 
 /*

@@ -79,7 +79,6 @@ struct metrics {
 	size_t nr_series, series_room;
 	size_t lines;	 /* exposition lines the series take */
 	__u64 folded;	 /* events counted in an "other" series (in one metric or more) */
-	bool folding;	 /* the event being counted was folded, in some metric */
 	__u64 uncounted; /* events no series could be made for: no memory */
 	struct metric_identity *identities; /* their label text, shared by series */
 	size_t nr_identities, identities_room;
@@ -103,9 +102,15 @@ struct metric_text {
 /* families lives as long as metrics; labels: the unbounded ones wanted (opt-in). */
 void metrics_init(struct metrics *metrics, const struct metric_family *families,
 		  unsigned int nr_families, unsigned int labels, size_t max_series, __u64 ttl_ns);
-/* Counts an event in every family that counts it, as of now_ns (CLOCK_MONOTONIC). */
-void metrics_add(struct metrics *metrics, const struct event *event,
-		 const struct identity *identity, __u64 now_ns);
+/* Who an event's task is (lib/identity.h): NULL when unknown. */
+typedef const struct identity *(*metrics_identify_fn)(void *ctx, const struct event *event);
+/*
+ * Counts an event in every family that counts it, as of now_ns (CLOCK_MONOTONIC).
+ * identify() is asked only when a cgroup's identity is not at hand: at most once per
+ * cgroup and second, not per event.
+ */
+void metrics_add(struct metrics *metrics, const struct event *event, metrics_identify_fn identify,
+		 void *ctx, __u64 now_ns);
 /* Drops the label sets no event touched for ttl_ns; runs at most once per minute of now_ns. */
 void metrics_expire(struct metrics *metrics, __u64 now_ns);
 /* Every family, with its series, in exposition format. */

@@ -164,6 +164,12 @@ static int on_line_event(void *ctx, void *data, size_t size)
 	return tracer->out.error;
 }
 
+/* identity_of() as the metrics ask it: only when a cgroup's identity is not at hand. */
+static const struct identity *identify(void *ctx, const struct event *event)
+{
+	return identity_of(ctx, event);
+}
+
 static int on_summary_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *tracer = ctx;
@@ -178,7 +184,7 @@ static int on_metrics_event(void *ctx, void *data, size_t size)
 	struct tracer *tracer = ctx;
 
 	if (size >= sizeof(struct event))
-		exporter_count(&tracer->exporter, data, identity_of(tracer, data));
+		exporter_count(&tracer->exporter, data, identify, tracer);
 	return 0;
 }
 

@@ -62,6 +62,13 @@ static struct event accept_event(__u8 outcome, __u16 lport, __u64 wait_ns)
 	};
 }
 
+/* An identity, as the tracer would look it up: the one the test hands over. */
+static const struct identity *given(void *ctx, const struct event *event)
+{
+	(void)event;
+	return ctx;
+}
+
 /* The exposition, as a string the caller frees. */
 static char *written(const struct metrics *metrics)
 {
@@ -96,12 +103,12 @@ static void test_counts_by_result(void)
 	start(&metrics, 0, 10000, 0);
 	for (int i = 0; i < 3; i++) {
 		event = connect_event(CONNECT_ESTABLISHED, 0, 700000, 80);
-		metrics_add(&metrics, &event, NULL, SECOND);
+		metrics_add(&metrics, &event, given, (void *)NULL, SECOND);
 	}
 	event = connect_event(CONNECT_FAILED, ECONNREFUSED, 0, 1);
-	metrics_add(&metrics, &event, NULL, SECOND);
+	metrics_add(&metrics, &event, given, (void *)NULL, SECOND);
 	event = connect_event(CONNECT_ABANDONED, 0, 0, 1);
-	metrics_add(&metrics, &event, NULL, SECOND);
+	metrics_add(&metrics, &event, given, (void *)NULL, SECOND);
 	text = written(&metrics);
 	CHECK_EQ_U64(sample(text, "tcptrace_connect_attempts_total{result=\"ESTABLISHED\"}"), 3);
 	CHECK_EQ_U64(sample(text, "tcptrace_connect_attempts_total{result=\"ECONNREFUSED\"}"), 1);
@@ -128,7 +135,7 @@ static void test_histogram_buckets(void)
 	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
 		struct event event = accept_event(ACCEPT_ACCEPTED, 8080, waits[i]);
 
-		metrics_add(&metrics, &event, NULL, SECOND);
+		metrics_add(&metrics, &event, given, (void *)NULL, SECOND);
 	}
 	text = written(&metrics);
 	CHECK_EQ_U64(sample(text, "tcptrace_accepts_total{lport=\"8080\"}"), 4);
@@ -155,9 +162,9 @@ static void test_failed_accepts(void)
 
 	parse(3, argv);
 	start(&metrics, 0, 10000, 0);
-	metrics_add(&metrics, &refused, NULL, SECOND);
-	metrics_add(&metrics, &refused, NULL, SECOND);
-	metrics_add(&metrics, &dropped, NULL, SECOND);
+	metrics_add(&metrics, &refused, given, (void *)NULL, SECOND);
+	metrics_add(&metrics, &refused, given, (void *)NULL, SECOND);
+	metrics_add(&metrics, &dropped, given, (void *)NULL, SECOND);
 	text = written(&metrics);
 	CHECK_EQ_U64(sample(text, "tcptrace_accept_failed_total{result=\"REFUSED\",lport=\"9\"}"),
 		     2);
@@ -194,11 +201,11 @@ static void test_identity_and_peer_labels(void)
 	start(&metrics, config.metrics.labels, 10000, 0);
 	/* Each in a cgroup of its own: metrics keep a cgroup's identity for a second. */
 	event.task.cgroup_id = 1;
-	metrics_add(&metrics, &event, &pod, SECOND);
+	metrics_add(&metrics, &event, given, (void *)&pod, SECOND);
 	event.task.cgroup_id = 2;
-	metrics_add(&metrics, &event, &docker, SECOND);
+	metrics_add(&metrics, &event, given, (void *)&docker, SECOND);
 	event.task.cgroup_id = 3;
-	metrics_add(&metrics, &event, &hostile, SECOND);
+	metrics_add(&metrics, &event, given, (void *)&hostile, SECOND);
 	text = written(&metrics);
 	/* A pod's containers keep their names across restarts, not their IDs or units. */
 	CHECK_EQ_U64(sample(text, "tcptrace_connect_attempts_total{result=\"ESTABLISHED\","
@@ -232,7 +239,7 @@ static void test_series_limit_folds(void)
 	for (__u16 port = 1; port <= 5; port++) {
 		struct event event = accept_event(ACCEPT_ACCEPTED, port, 1000);
 
-		metrics_add(&metrics, &event, NULL, SECOND);
+		metrics_add(&metrics, &event, given, (void *)NULL, SECOND);
 	}
 	text = written(&metrics);
 	CHECK_EQ_U64(sample(text, "tcptrace_accepts_total{lport=\"1\"}"), 1);
@@ -259,11 +266,11 @@ static void test_ttl_forgets(void)
 	parse(2, argv);
 	start(&metrics, 0, 10000, 600 * SECOND);
 	event.task.cgroup_id = 1;
-	metrics_add(&metrics, &event, &gone, SECOND);
+	metrics_add(&metrics, &event, given, (void *)&gone, SECOND);
 	event.task.cgroup_id = 2;
-	metrics_add(&metrics, &event, &stays, SECOND);
+	metrics_add(&metrics, &event, given, (void *)&stays, SECOND);
 	metrics_expire(&metrics, 2 * SECOND);
-	metrics_add(&metrics, &event, &stays, 500 * SECOND);
+	metrics_add(&metrics, &event, given, (void *)&stays, 500 * SECOND);
 	metrics_expire(&metrics, 700 * SECOND);
 	text = written(&metrics);
 	CHECK(!strstr(text, "gone.service"));
@@ -273,12 +280,12 @@ static void test_ttl_forgets(void)
 	CHECK_EQ_U64(metrics.nr_identities, 1);
 	CHECK_EQ_U64(metrics.lines, 1);
 	/* The table still finds what stayed. */
-	metrics_add(&metrics, &event, &stays, 701 * SECOND);
+	metrics_add(&metrics, &event, given, (void *)&stays, 701 * SECOND);
 	CHECK_EQ_U64(metrics.nr_series, 1);
 	/* A cgroup renamed (a pod named late) is seen within a second. */
-	metrics_add(&metrics, &event, &gone, 701 * SECOND + SECOND / 2);
+	metrics_add(&metrics, &event, given, (void *)&gone, 701 * SECOND + SECOND / 2);
 	CHECK_EQ_U64(metrics.nr_series, 1);
-	metrics_add(&metrics, &event, &gone, 703 * SECOND);
+	metrics_add(&metrics, &event, given, (void *)&gone, 703 * SECOND);
 	CHECK_EQ_U64(metrics.nr_series, 2);
 	free(text);
 	metrics_free(&metrics);
