@@ -75,16 +75,22 @@ static void on_alarm(int signo)
 }
 
 /* No SA_RESTART: a signal must cut the consumer's sleep, or a blocked write, short. */
+/* The signals that stop a run, blocked from the loop's check until its wait. */
+static sigset_t stop_signals;
+
 static void install_signal_handlers(void)
 {
 	struct sigaction stop = { .sa_handler = request_stop };
 	struct sigaction alarm_clock = { .sa_handler = on_alarm };
 	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
-	sigaction(SIGINT, &stop, NULL);
-	sigaction(SIGTERM, &stop, NULL);
-	sigaction(SIGHUP, &stop, NULL);
+	sigemptyset(&stop_signals);
+	for (const int *signo = (const int[]){ SIGINT, SIGTERM, SIGHUP, 0 }; *signo; signo++) {
+		sigaction(*signo, &stop, NULL);
+		sigaddset(&stop_signals, *signo);
+	}
 	sigaction(SIGALRM, &alarm_clock, NULL);
+	sigaddset(&stop_signals, SIGALRM);
 	/* A reader that goes away shows up as EPIPE from write(). */
 	sigaction(SIGPIPE, &ignore, NULL);
 }
@@ -368,14 +374,10 @@ static int timeout_ms(struct tracer *tracer)
 static int wait_unless_stopping(struct tracer *tracer, int timeout, bool *ring)
 {
 	struct epoll_event ready[3];
-	sigset_t stops, previous;
+	sigset_t previous;
 	int n = 0;
 
-	sigemptyset(&stops);
-	for (const int *signo = (const int[]){ SIGINT, SIGTERM, SIGHUP, SIGALRM, 0 }; *signo;
-	     signo++)
-		sigaddset(&stops, *signo);
-	sigprocmask(SIG_BLOCK, &stops, &previous);
+	sigprocmask(SIG_BLOCK, &stop_signals, &previous);
 	if (!stop_requested)
 		n = epoll_pwait(tracer->epoll_fd, ready, ARRAY_SIZE(ready), timeout, &previous);
 	sigprocmask(SIG_SETMASK, &previous, NULL);
