@@ -35,13 +35,7 @@ expect_asleep "accept -x -f"
 tracer_stop
 
 echo "== serve -f"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-fresh "$work/trace.out" "$work/trace.err"
-"$TCPTRACE_BIN_DIR/tcptrace" serve -f -v --netns "$netns" --listen "127.0.0.1:$port" \
-	>"$work/trace.out" 2>"$work/trace.err" &
-tracer_pid=$!
-wait_for_line "$work/trace.err" '^tcptrace: serving metrics' $tracer_pid ||
-	die "serve did not start: $(cat "$work/trace.err")"
+serve_start "$netns" -f
 expect_asleep serve
 peer idle -c idle-two 127.0.0.1 "$server_port"
 expect_match "the lone connection, counted" '\} 1$' \

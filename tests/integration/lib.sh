@@ -218,6 +218,26 @@ overflow_stop() {
 		-j NFQUEUE --queue-num "$3"
 }
 
+# free_port: a TCP port nothing on this machine's loopback listens on, just now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# serve_start NETNS ARGS...: tcptrace serve -v ARGS on a free loopback port ($port),
+# counting the network namespace NETNS alone (nor the scrapes, nor the machine's
+# traffic); returns once it serves. Sets tracer_pid.
+serve_start() {
+	local netns=$1
+	shift
+	port=$(free_port)
+	fresh "$work/trace.out" "$work/trace.err"
+	"$TCPTRACE_BIN_DIR/tcptrace" serve -v --listen "127.0.0.1:$port" --netns "$netns" "$@" \
+		>"$work/trace.out" 2>"$work/trace.err" &
+	tracer_pid=$!
+	wait_for_line "$work/trace.err" '^tcptrace: serving metrics' $tracer_pid ||
+		die "serve did not start: $(cat "$work/trace.err")"
+}
+
 # wait_accepts FILE COUNT: until a server has printed COUNT "accept" lines.
 wait_accepts() {
 	local i

@@ -62,7 +62,7 @@ memcheck_finish summaries
 expect_eq "three counted" 3 "$(jq -s '[.[] | select(.event == "counts") | .rows[].connects] | add' "$work/trace.out")"
 
 echo "== serve -f --label daddr,dport: counted, scraped, a request refused"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 memcheck_start serve serve -f --label daddr,dport --listen "127.0.0.1:$port" \
 	--netns "/run/netns/$(ns_name loop)"
 for i in $(seq 100); do grep -q '^tcptrace: serving' "$work/trace.err" && break; sleep 0.1; done

@@ -31,10 +31,6 @@ prom_unpack() {
 	prom_bin=$root/usr/bin
 }
 
-# free_port: a TCP port nothing on this machine's loopback listens on, just now.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # prom_start PORT TARGET: Prometheus on 127.0.0.1:PORT, scraping TARGET (HOST:PORT, path
 # /metrics) every second; returns once it is ready. Its files are in $work/prometheus;

@@ -11,22 +11,7 @@ netns="/run/netns/$(ns_name loop)"
 server_start loop 127.0.0.1 serve-srv
 CLOSED=9
 
-# A loopback port nothing listens on, just now.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# serve_start ARGS...: serve on $port, counting this test's namespace alone; returns once
-# it serves. serve_stop SIGNAL: it must exit 0, its port closed.
-serve_start() {
-	port=$(free_port)
-	fresh "$work/trace.out" "$work/trace.err"
-	"$TCPTRACE_BIN_DIR/tcptrace" serve -v --listen "127.0.0.1:$port" --netns "$netns" "$@" \
-		>"$work/trace.out" 2>"$work/trace.err" &
-	tracer_pid=$!
-	wait_for_line "$work/trace.err" '^tcptrace: serving metrics' $tracer_pid ||
-		die "serve did not start: $(cat "$work/trace.err")"
-}
+# serve_stop SIGNAL: serve (lib.sh's serve_start) must exit 0, its port closed.
 serve_stop() {
 	kill "-$1" "$tracer_pid"
 	wait "$tracer_pid"
@@ -45,7 +30,7 @@ metric() {
 }
 
 echo "== the paths, as curl sees them"
-serve_start
+serve_start "$netns"
 expect_eq "GET /metrics" "200 text/plain; version=0.0.4; charset=utf-8" \
 	"$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/metrics")"
 expect_eq "GET /" "200 text/html; charset=utf-8" \
@@ -93,7 +78,7 @@ done
 serve_stop TERM
 
 echo "== -f, --label daddr,dport, a unit label"
-serve_start -f --label daddr,dport
+serve_start "$netns" -f --label daddr,dport
 unit=tt-serve-$$.service
 cgroup2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 mkdir "$cgroup2/$unit"
@@ -127,7 +112,7 @@ serve_stop HUP
 
 echo "== --max-series: beyond it, other"
 # Room for one series: the first refused attempt's. The two others, to other ports, fold.
-serve_start --max-series 1 --label daddr,dport
+serve_start "$netns" --max-series 1 --label daddr,dport
 for closed in $CLOSED 10 11; do
 	in_ns loop "$TCP_PEER" connect -c srv-refused 127.0.0.1 $closed >/dev/null
 done
@@ -142,7 +127,7 @@ expect_eq "series held: the first, and other" 2 "$(metric tcptrace_series)"
 serve_stop INT
 
 echo "== a scrape while a storm runs, and abusive clients: nothing lost, scrapes < 1 s"
-serve_start
+serve_start "$netns"
 in_ns loop "$LOADGEN" -t 2 -d 4 >"$work/storm.out" &
 storm=$!
 background+=($storm)

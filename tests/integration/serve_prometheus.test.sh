@@ -15,13 +15,8 @@ drop_port loop $DROPPED
 in_ns loop sysctl -qw net.ipv4.tcp_syn_retries=1
 
 # Only the test's namespace: neither Prometheus' scrapes nor the machine's traffic count.
-serve_port=$(free_port)
-fresh "$work/trace.out" "$work/trace.err"
-"$TCPTRACE_BIN_DIR/tcptrace" serve -f -v --listen "127.0.0.1:$serve_port" --netns "$netns" \
-	>"$work/trace.out" 2>"$work/trace.err" &
-tracer_pid=$!
-wait_for_line "$work/trace.err" '^tcptrace: serving metrics' $tracer_pid ||
-	die "serve did not start: $(cat "$work/trace.err")"
+serve_start "$netns" -f
+serve_port=$port
 prom_start "$(free_port)" "127.0.0.1:$serve_port"
 
 # timeout_start: a connect that times out, in the background (3 s); its report in

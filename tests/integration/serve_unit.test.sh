@@ -52,7 +52,7 @@ families=$(setting RestrictAddressFamilies | tr ' ' '\n')
 echo "capabilities: $caps; bounding set: $bounding; families: $(tr '\n' ' ' <<<"$families")"
 expect_between "system calls allowed" 100 1000 "$(grep -c . <<<"$allowed")"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 fresh "$work/trace.out" "$work/trace.err"
 # LeakSanitizer (tests/sanitize) cannot work under strace's ptrace.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -o "$work/strace" setpriv --reuid=$DYNAMIC_UID --regid=$DYNAMIC_UID --clear-groups \
