@@ -18,25 +18,6 @@ slow_port=$server_port slow_out=$server_out
 server_start loop 127.0.0.1 sum-full -b 1 -H
 full_port=$server_port full_pid=$server_pid
 
-# summary_start [-o NAME] ARGS...: accept with summaries, only this test's namespace
-# (--netns), into $work/NAME.out (sum.out); no header to wait for, so -v's "attached"
-# line tells. Sets tracer_pid.
-summary_start() {
-	local name=sum
-	if [ "$1" = -o ]; then
-		name=$2
-		shift 2
-	fi
-	fresh "$work/$name.out" "$work/$name.err"
-	"$TCPTRACE_BIN_DIR/tcptrace" accept --netns "$netns" -v "$@" >"$work/$name.out" \
-		2>"$work/$name.err" &
-	tracer_pid=$!
-	background+=($tracer_pid)
-	wait_for_line "$work/$name.err" '^tcptrace: attached' $tracer_pid ||
-		die "tracer did not start: $(cat "$work/$name.err")"
-	sleep 0.2
-}
-
 # accepted FILE: how many connections a server has accepted so far.
 accepted() { grep -c '^accept ' "$1"; }
 
@@ -47,7 +28,7 @@ bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
 
 echo "== -c -H -f: seven accepted quickly, four slowly, three refused, some dropped"
 quick_before=$(accepted "$quick_out") slow_before=$(accepted "$slow_out")
-summary_start -c -H -f
+summary_start accept -c -H -f
 peer loop -c sum-quick -r 7 -i 10 127.0.0.1 $quick_port
 peer loop -c sum-slow -r 4 -i 10 127.0.0.1 $slow_port
 peer loop -c sum-refused -r 3 -i 10 127.0.0.1 $CLOSED
@@ -93,7 +74,7 @@ expect_eq "histogram: its total line" "11 accepted connections with a known queu
 	"$(grep accepted "$work/sum.out")"
 
 echo "== -c without -f: no REFUSED or DROPPED column"
-summary_start -c
+summary_start accept -c
 quick_before=$(accepted "$quick_out")
 peer loop -c sum-nof -r 2 -i 10 127.0.0.1 $quick_port
 peer loop -c sum-nof-refused 127.0.0.1 $CLOSED
@@ -105,30 +86,23 @@ expect_eq "the listener's row alone: the refused attempt is not watched" \
 	"127.0.0.1 $quick_port 2" "$(awk 'NR > 1 { print $1, $2, $3 }' "$work/sum.out")"
 
 echo "== -H -i 0.5: every interval afresh, adding up to the whole"
-summary_start -H -i 0.5
+summary_start accept -H -i 0.5
 quick_before=$(accepted "$quick_out")
 peer loop -c sum-interval -r 12 -i 100 127.0.0.1 $quick_port
 wait_accepts "$quick_out" $((quick_before + 12))
 tracer_interrupt
-expect_between "histograms printed" 2 20 "$(grep -c '^     usecs' "$work/sum.out")"
-expect_eq "the intervals' counts add up" 12 \
-	"$(awk '/ -> / { s += $5 } END { print s + 0 }' "$work/sum.out")"
-expect_eq "and their total lines" 12 \
-	"$(awk '/accepted connections/ { s += $1 } END { print s + 0 }' "$work/sum.out")"
+expect_intervals 12 "accepted connections"
 
 echo "== -c -n 4: four accepts counted, then the end"
-summary_start -c -n 4
+summary_start accept -c -n 4
 peer loop -c sum-four -r 6 -i 10 127.0.0.1 $quick_port
-for i in $(seq 100); do kill -0 $tracer_pid 2>/dev/null || break; sleep 0.05; done
-wait $tracer_pid
-expect_eq "exit status" 0 $?
-tracer_pid=
+tracer_ended
 expect_eq "accepts counted" 4 "$(row $quick_port | awk '{ print $3 }')"
 
 echo "== -c -H -f -j -i 0.5: the same summaries in JSON, beside a text tracer"
-summary_start -o json -c -H -f -j -i 0.5
+summary_start -o json accept -c -H -f -j -i 0.5
 json_pid=$tracer_pid
-summary_start -c -H -f
+summary_start accept -c -H -f
 quick_before=$(accepted "$quick_out") slow_before=$(accepted "$slow_out")
 peer loop -c sum-json -r 7 -i 100 127.0.0.1 $quick_port
 peer loop -c sum-json-slow -r 2 -i 10 127.0.0.1 $slow_port
@@ -175,12 +149,9 @@ expect_eq "histogram: and to its totals" 9 \
 	"$(jq -s '[.[] | select(.event == "histogram") | .accepted] | add' "$work/json.out")"
 
 echo "== -c -j without -f: refused and dropped are null"
-summary_start -o json -c -j -n 2
+summary_start -o json accept -c -j -n 2
 peer loop -c sum-json-nof -r 2 -i 10 127.0.0.1 $quick_port
-for i in $(seq 100); do kill -0 $tracer_pid 2>/dev/null || break; sleep 0.05; done
-wait $tracer_pid
-expect_eq "exit status" 0 $?
-tracer_pid=
+tracer_ended
 expect_eq "one row, two accepts, nothing of -f's" "$quick_port 2 null null" \
 	"$(jq -r '.rows[] | "\(.lport) \(.accepts) \(.refused) \(.dropped)"' "$work/json.out")"
 finish

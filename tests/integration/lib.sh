@@ -168,6 +168,48 @@ json_stop() {
 	json_pid=
 }
 
+# tracer_ended [WHAT]: the tracer in $tracer_pid ends by itself (-n, -d) within 5 s,
+# with exit status 0.
+tracer_ended() {
+	local status
+	for i in $(seq 100); do kill -0 "$tracer_pid" 2>/dev/null || break; sleep 0.05; done
+	wait "$tracer_pid"
+	status=$?
+	tracer_pid=
+	expect_eq "${1:-exit status}" 0 "$status"
+}
+
+# summary_start [-o NAME] COMMAND ARGS...: COMMAND with summaries, only this test's
+# namespace ($netns), into $work/NAME.out (sum.out); no header to wait for, so -v's
+# "attached" line tells. Sets tracer_pid.
+summary_start() {
+	local name=sum command
+	if [ "$1" = -o ]; then
+		name=$2
+		shift 2
+	fi
+	command=$1
+	shift
+	fresh "$work/$name.out" "$work/$name.err"
+	"$TCPTRACE_BIN_DIR/tcptrace" "$command" --netns "$netns" -v "$@" >"$work/$name.out" \
+		2>"$work/$name.err" &
+	tracer_pid=$!
+	background+=($tracer_pid)
+	wait_for_line "$work/$name.err" '^tcptrace: attached' $tracer_pid ||
+		die "tracer did not start: $(cat "$work/$name.err")"
+	sleep 0.2
+}
+
+# expect_intervals COUNT TOTAL: -H -i's histograms in $work/sum.out, several, whose
+# counts add up to COUNT, as do their total lines (TOTAL: the words after the number).
+expect_intervals() {
+	expect_between "histograms printed" 2 20 "$(grep -c '^     usecs' "$work/sum.out")"
+	expect_eq "the intervals' counts add up" "$1" \
+		"$(awk '/ -> / { s += $5 } END { print s + 0 }' "$work/sum.out")"
+	expect_eq "and their total lines" "$1" \
+		"$(awk -v t="$2" 'index($0, t) { s += $1 } END { print s + 0 }' "$work/sum.out")"
+}
+
 # tracer_interrupt [WHAT]: SIGINT to the tracer in $tracer_pid; it must exit 0.
 tracer_interrupt() {
 	local status

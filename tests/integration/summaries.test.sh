@@ -9,27 +9,8 @@ server_start loop 127.0.0.1 sum-srv
 port=$server_port
 netns="/run/netns/$(ns_name loop)"
 
-# summary_start [-o NAME] ARGS...: connect with summaries, only this test's namespace
-# (--netns), into $work/NAME.out (sum.out); no header to wait for, so -v's "attached"
-# line tells. Sets tracer_pid.
-summary_start() {
-	local name=sum
-	if [ "$1" = -o ]; then
-		name=$2
-		shift 2
-	fi
-	fresh "$work/$name.out" "$work/$name.err"
-	"$TCPTRACE_BIN_DIR/tcptrace" connect --netns "$netns" -v "$@" >"$work/$name.out" \
-		2>"$work/$name.err" &
-	tracer_pid=$!
-	background+=($tracer_pid)
-	wait_for_line "$work/$name.err" '^tcptrace: attached' $tracer_pid ||
-		die "tracer did not start: $(cat "$work/$name.err")"
-	sleep 0.2
-}
-
 echo "== -c -H: seven established, three refused"
-summary_start -c -H
+summary_start connect -c -H
 peer loop -c sum-ok -r 7 -i 10 127.0.0.1 $port
 peer loop -c sum-refused -r 3 -i 10 127.0.0.1 1
 tracer_interrupt
@@ -46,28 +27,21 @@ expect_eq "histogram: the counts add up to the established" 7 \
 expect_eq "histogram: its total line" "7 established attempts" "$(grep established "$work/sum.out")"
 
 echo "== -H -i 0.5: every interval afresh, adding up to the whole"
-summary_start -H -i 0.5
+summary_start connect -H -i 0.5
 peer loop -c sum-slow -r 12 -i 100 127.0.0.1 $port
 tracer_interrupt
-expect_between "histograms printed" 2 20 "$(grep -c '^     usecs' "$work/sum.out")"
-expect_eq "the intervals' counts add up" 12 \
-	"$(awk '/ -> / { s += $5 } END { print s + 0 }' "$work/sum.out")"
-expect_eq "and their total lines" 12 \
-	"$(awk '/established attempts/ { s += $1 } END { print s + 0 }' "$work/sum.out")"
+expect_intervals 12 "established attempts"
 
 echo "== -n 4 -c: four attempts counted, then the end"
-summary_start -c -n 4
+summary_start connect -c -n 4
 peer loop -c sum-four -r 6 -i 10 127.0.0.1 $port
-for i in $(seq 100); do kill -0 $tracer_pid 2>/dev/null || break; sleep 0.05; done
-wait $tracer_pid
-expect_eq "exit status" 0 $?
-tracer_pid=
+tracer_ended
 expect_eq "attempts counted" 4 "$(row $port | awk '{ print $4 }')"
 
 echo "== -c -H -j -i 0.5: the same summaries in JSON, beside a text tracer"
-summary_start -o json -c -H -j -i 0.5
+summary_start -o json connect -c -H -j -i 0.5
 json_pid=$tracer_pid
-summary_start -c -H
+summary_start connect -c -H
 peer loop -c sum-json -r 7 -i 100 127.0.0.1 $port
 peer loop -c sum-json-refused -r 3 -i 10 127.0.0.1 1
 tracer_interrupt
