@@ -77,6 +77,24 @@ for name in process_cpu_seconds_total process_resident_memory_bytes process_open
 done
 serve_stop TERM
 
+echo "== --bpf-stats: the programs' run time and runs, served while it runs"
+stats_before=$(sysctl -n kernel.bpf_stats_enabled)
+if [ "$stats_before" = 0 ]; then
+	expect_eq "no program statistics without --bpf-stats" "" \
+		"$(grep '^tcptrace_bpf_program_runs_total' "$work/metrics")"
+fi
+serve_start "$netns" --bpf-stats
+peer loop -c srv-stats -r 2 -i 10 127.0.0.1 "$server_port"
+scrape
+runs=$(metric 'tcptrace_bpf_program_runs_total{program="connect_state_btf"}')
+echo "connect_state_btf runs: $runs"
+expect_between "connect_state_btf ran, counted" 1 1000000000 "$runs"
+expect_match "its run time" '^[0-9]+(\.[0-9]+)?$' \
+	"$(metric 'tcptrace_bpf_program_run_seconds_total{program="connect_state_btf"}')"
+serve_stop TERM
+expect_eq "the kernel's statistics as they were, once serve is gone" "$stats_before" \
+	"$(sysctl -n kernel.bpf_stats_enabled)"
+
 echo "== -f, --label daddr,dport, a unit label"
 serve_start "$netns" -f --label daddr,dport
 unit=tt-serve-$$.service
