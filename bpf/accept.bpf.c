@@ -5,11 +5,16 @@
  *
  * The handshake of a passive connection runs in softirq, in whatever task the packet
  * interrupted (on loopback: the client), so no state change names the server. What
- * does is the return of accept(): the syscall-exit tracepoints run in the accepting
- * task, and the file descriptor accept() returns leads, through that task's file
- * table, to the socket. The same holds for an io_uring accept, at its completion.
- * Because it hooks the return and not the call, an accept() already blocked when
- * tracing starts is reported too.
+ * does is the accept itself, in the accepting task, after any wait. Two ways:
+ * - __inet_accept() grafts the connection onto the socket accept() returns, for every
+ *   accept from user space: accept(), accept4() and io_uring's. Where the kernel has
+ *   it and lets a program attach to it (fentry, or kprobe), this is the way: it costs
+ *   nothing to other system calls.
+ * - Elsewhere, the syscall-exit tracepoints, and io_uring's completion. The descriptor
+ *   returned leads, through the task's file table, to the socket. But a syscall
+ *   tracepoint puts every task of the machine on the kernel's slow syscall path.
+ * Both hook after the wait: an accept() already blocked when tracing starts is
+ * reported too.
  *
  * With -x, the time a connection waited in the accept queue runs from the child
  * socket's SYN_RECV -> ESTABLISHED transition (the handshake done, the socket queued) to
@@ -217,7 +222,40 @@ static __always_inline int report_accepted(const struct sock *sk, const struct s
 }
 
 /*
- * accept()'s listening socket is its first argument. The syscall-exit tracepoint does
+ * The accept as __inet_accept(listener, newsock, newsk) sees it, where the kernel has
+ * it (6.1 and later, in Debian's kernels). It runs once newsk is out of the accept
+ * queue, before its descriptor is installed. In-kernel acceptors (the NFS server,
+ * ksmbd) give the new socket no file: skipped, as the syscall tracepoints never see
+ * them. An accept that then fails to copy the peer's address out (EFAULT) is reported
+ * here, though the application never gets the connection.
+ */
+static __always_inline int inet_accepted(const struct socket *listener,
+					 const struct socket *newsock, const struct sock *newsk)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!BPF_CORE_READ(newsock, file) || task_filtered_out(pid_tgid))
+		return 0;
+	return report_accepted(newsk, report_queue ? BPF_CORE_READ(listener, sk) : NULL, pid_tgid);
+}
+
+SEC("fentry/__inet_accept")
+int BPF_PROG(accept_accepted_fentry, struct socket *listener, struct socket *newsock,
+	     struct sock *newsk)
+{
+	return inet_accepted(listener, newsock, newsk);
+}
+
+SEC("kprobe/__inet_accept")
+int BPF_KPROBE(accept_accepted_kprobe, struct socket *listener, struct socket *newsock,
+	       struct sock *newsk)
+{
+	return inet_accepted(listener, newsock, newsk);
+}
+
+/*
+ * Where __inet_accept() cannot be hooked. accept()'s listening socket is its first
+ * argument. The syscall-exit tracepoint does
  * not pass the arguments, but the task's saved user registers still hold them.
  */
 static __always_inline struct sock *listener_of_syscall(struct task_struct *task)

@@ -61,15 +61,21 @@ static const char *offered(const struct probe *probe, enum attach_method method,
 	return answers[kernel_offers(probe, method, tracefs)];
 }
 
-/* A probe's row is its event's, which other probes may share. */
+/*
+ * A probe's row is its event's, which other probes may share; a function's alone, as
+ * "function()".
+ */
 static void add_probe(struct probe_row *rows, unsigned int *n, const struct probe *probe,
 		      const char *tracefs)
 {
-	struct probe_row *row = row_for(rows, n, probe->event);
+	struct probe_row *row = row_for(rows, n, probe->event ?: probe->function);
 
 	if (!row)
 		return;
-	snprintf(row->event, sizeof(row->event), "%s:%s", probe->category, probe->event);
+	if (probe->event)
+		snprintf(row->event, sizeof(row->event), "%s:%s", probe->category, probe->event);
+	else
+		snprintf(row->event, sizeof(row->event), "%s()", probe->function);
 	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
 		if (probe_has_variant(probe, m))
 			row->offered[m] = offered(probe, m, tracefs);

@@ -26,13 +26,15 @@ enum probe_role {
 	PROBE_PLAIN,
 	PROBE_TWINNED, /* has a PROBE_TWIN of the same command where the method allows */
 	PROBE_TWIN,
-	PROBE_CLEANUP, /* stands in for the twin where the method allows none */
+	PROBE_CLEANUP,	 /* stands in for the twin where the method allows none */
+	PROBE_PREFERRED, /* a function's: attached wherever the kernel allows, any method */
+	PROBE_FALLBACK,	 /* stands in for the command's PROBE_PREFERRED probe elsewhere */
 };
 
 struct probe {
 	const char *command;
-	const char *name; /* "<command>_<probe>", as config's program lists name it */
-	const char *category;
+	const char *name;     /* "<command>_<probe>", as config's program lists name it */
+	const char *category; /* NULL, with event, for a function's probe alone */
 	const char *event;
 	const char *function;
 	unsigned int variants; /* enum probe_variant */

@@ -104,27 +104,45 @@ static bool other_catchs_map(const char *name, const struct trace_config *config
 	return false;
 }
 
-static bool wanted(const struct trace_config *config, const char *name, enum attach_method method)
+const struct probe *preferred_probe(const struct trace_config *config)
+{
+	for (unsigned int i = 0; i < nr_probes; i++)
+		if (probes[i].role == PROBE_PREFERRED &&
+		    loads_programs_of(config, probes[i].command) &&
+		    !disabled(config, probes[i].name))
+			return &probes[i];
+	return NULL;
+}
+
+static bool wanted(const struct trace_config *config, const char *name,
+		   const struct attach_plan *plan)
 {
 	enum attach_method variant;
 	const struct probe *probe = probe_of_program(name, &variant);
 
-	return probe && loads_programs_of(config, probe->command) && !disabled(config, name) &&
-	       probe->role != other_catch(method) && variant == probe_chosen_variant(probe, method);
+	if (!probe || !loads_programs_of(config, probe->command) || disabled(config, name))
+		return false;
+	if (probe->role == PROBE_PREFERRED)
+		return variant == plan->preferred;
+	if (probe->role == other_catch(plan->method) ||
+	    (probe->role == PROBE_FALLBACK && plan->preferred))
+		return false;
+	return variant == probe_chosen_variant(probe, plan->method);
 }
 
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
-		     enum attach_method method)
+		     const struct attach_plan *plan)
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;
 
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, wanted(config, bpf_program__name(prog), method));
+		bpf_program__set_autoload(prog, wanted(config, bpf_program__name(prog), plan));
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
 
-		if (unloaded_commands_map(name, config) || other_catchs_map(name, config, method))
+		if (unloaded_commands_map(name, config) ||
+		    other_catchs_map(name, config, plan->method))
 			bpf_map__set_autocreate(map, false);
 	}
 }

@@ -15,6 +15,7 @@
 
 struct tcptrace;
 struct bpf_program;
+struct probe;
 
 /* Are the programs of this command (bpf/probes.def's column) among those config loads? */
 bool loads_programs_of(const struct trace_config *config, const char *command);
@@ -27,8 +28,19 @@ bool program_is(const char *name, const char *entry);
  */
 int check_programs(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure);
+/*
+ * One attempt at attaching: the method, and the one for the PROBE_PREFERRED probe
+ * (ATTACH_AUTO: its PROBE_FALLBACK probes instead).
+ */
+struct attach_plan {
+	enum attach_method method;
+	enum attach_method preferred;
+};
+
+/* The PROBE_PREFERRED probe config loads, if any (options may leave it out). */
+const struct probe *preferred_probe(const struct trace_config *config);
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
-		     enum attach_method method);
+		     const struct attach_plan *plan);
 
 bool uses_method(struct tcptrace *skel, enum attach_method method);
 /* Is a run the kernel skips for this program taken by a twin loaded with it? */

@@ -239,8 +239,9 @@ static int attach_programs(struct session *session, struct failure *failure)
 
 /* Open, configure and load the skeleton: everything before the programs run. */
 static int load(struct session *session, const struct trace_config *config,
-		enum attach_method method, struct failure *failure)
+		const struct attach_plan *plan, struct failure *failure)
 {
+	enum attach_method method = plan->method;
 	int err;
 
 	session->skel = tcptrace__open();
@@ -252,7 +253,7 @@ static int load(struct session *session, const struct trace_config *config,
 	err = check_programs(session->skel, config, failure);
 	if (err)
 		return err;
-	select_programs(session->skel, config, method);
+	select_programs(session->skel, config, plan);
 	if (config->attach_method && !uses_method(session->skel, method)) {
 		char what[96];
 
@@ -296,10 +297,10 @@ static void undo_attempt(struct session *session)
 }
 
 static int open_with(struct session *session, const struct trace_config *config,
-		     enum attach_method method, ring_buffer_sample_fn on_event, void *ctx,
+		     const struct attach_plan *plan, ring_buffer_sample_fn on_event, void *ctx,
 		     struct failure *failure)
 {
-	int err = load(session, config, method, failure);
+	int err = load(session, config, plan, failure);
 
 	if (!err)
 		err = attach_programs(session, failure);
@@ -313,43 +314,114 @@ static int open_with(struct session *session, const struct trace_config *config,
 }
 
 /*
+ * How the preferred probe (accept's __inet_accept) may attach, best first, ending with
+ * ATTACH_AUTO for its fallbacks: only the forced method, if it has it; else the best
+ * the kernel offers, which saves every other system call the fallbacks' tax.
+ */
+static unsigned int preferred_methods(const struct trace_config *config,
+				      enum attach_method methods[2])
+{
+	const struct probe *probe = preferred_probe(config);
+	enum attach_method forced = config->attach_method;
+
+	methods[0] = ATTACH_AUTO;
+	if (!probe)
+		return 1;
+	if (forced) {
+		if (probe_has_variant(probe, forced))
+			methods[0] = forced;
+		return 1;
+	}
+	for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++) {
+		if (probe_has_variant(probe, m) && kernel_offers(probe, m, NULL) == KERNEL_OFFERS) {
+			methods[0] = m;
+			methods[1] = ATTACH_AUTO;
+			return 2;
+		}
+	}
+	return 1;
+}
+
+/* Every attempt, best first: the methods in turn, each with the preferred probe's ways. */
+static unsigned int plan_attempts(const struct trace_config *config,
+				  struct attach_plan plans[SESSION_MAX_ATTEMPTS])
+{
+	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
+	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
+	enum attach_method preferred[2];
+	unsigned int n = 0, nr_preferred = preferred_methods(config, preferred);
+
+	for (enum attach_method method = first; method <= last; method++)
+		for (unsigned int i = 0; i < nr_preferred; i++)
+			plans[n++] = (struct attach_plan){ method, preferred[i] };
+	return n;
+}
+
+/* An attempt as -v names it: its method, and the preferred probe's way, if any. */
+static void name_attempt(char *name, size_t size, const struct trace_config *config,
+			 const struct attach_plan *plan)
+{
+	const struct probe *probe = preferred_probe(config);
+	int len = snprintf(name, size, "%s", attach_method_name(plan->method));
+
+	if (probe && plan->preferred)
+		snprintf(name + len, size - len, " with %s as %s", probe->name,
+			 attach_method_name(plan->preferred));
+	else if (probe)
+		snprintf(name + len, size - len, " without %s", probe->name);
+}
+
+/* Under auto, every failure is told under -v, the last one too. */
+static void note_fallback(struct session *session, const struct attach_plan *plans, unsigned int i,
+			  unsigned int n, const struct failure *failure, int err)
+{
+	const struct trace_config *config = session->config;
+	char tried[96], next[96] = "";
+
+	name_attempt(tried, sizeof(tried), config, &plans[i]);
+	if (i + 1 < n)
+		name_attempt(next, sizeof(next), config, &plans[i + 1]);
+	snprintf(session->fallbacks[i], sizeof(session->fallbacks[0]),
+		 "attaching as %s failed (%s %s: %s)%s%s", tried,
+		 failure->kind == FAILURE_STEP ? failure->action : "reading",
+		 failure->kind == FAILURE_STEP ? failure->object : "tracefs", strerror(-err),
+		 next[0] ? ": trying " : "", next);
+}
+
+/*
  * The methods in turn, best first, unless one is forced: a kernel may lack a
  * tracepoint's BTF, refuse a program type, or have no tracefs events for it. When every
- * method fails, the best one's failure is the one reported: the others say why under -v.
+ * attempt fails, the first one's failure is the one reported: the others say why under -v.
  */
 int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure)
 {
-	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
-	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
+	struct attach_plan plans[SESSION_MAX_ATTEMPTS];
 	struct failure first_failure = {};
+	unsigned int n = 0;
 	int err, first_err = 0;
 
 	memset(session, 0, sizeof(*session));
 	session->config = config;
 	libbpf_set_print(config->verbose ? print_libbpf : NULL);
 	err = check_kernel(failure);
-	for (enum attach_method method = first; !err && method <= last; method++) {
+	if (!err)
+		n = plan_attempts(config, plans);
+	for (unsigned int i = 0; !err && i < n; i++) {
 		memset(failure, 0, sizeof(*failure));
-		err = open_with(session, config, method, on_event, ctx, failure);
+		err = open_with(session, config, &plans[i], on_event, ctx, failure);
 		if (!err) {
-			session->method = method;
+			session->method = plans[i].method;
 			break;
 		}
-		if (method == first) {
+		if (i == 0) {
 			first_failure = *failure;
 			first_err = err;
 		}
-		if (config->attach_method)
+		if (n == 1)
 			break;
-		/* Under auto, every failure is told under -v, the last one too. */
-		snprintf(session->fallbacks[method - first], sizeof(session->fallbacks[0]),
-			 "attaching as %s failed (%s %s: %s)%s%s", attach_method_name(method),
-			 failure->kind == FAILURE_STEP ? failure->action : "reading",
-			 failure->kind == FAILURE_STEP ? failure->object : "tracefs",
-			 strerror(-err), method == last ? "" : ": trying ",
-			 method == last ? "" : attach_method_name(method + 1));
-		if (method == last)
+		note_fallback(session, plans, i, n, failure, err);
+		if (i + 1 == n)
 			break;
 		undo_attempt(session);
 		err = 0;

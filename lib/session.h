@@ -18,7 +18,9 @@
 struct tcptrace;
 
 #define SESSION_MAX_LINKS 16
-#define SESSION_TRACEFS	  "/sys/kernel/tracing"
+/* Every attach method, with and without the preferred probe (lib/programs.h). */
+#define SESSION_MAX_ATTEMPTS (2 * ATTACH_KPROBE)
+#define SESSION_TRACEFS	     "/sys/kernel/tracing"
 
 struct session {
 	const struct trace_config *config; /* the caller's, for as long as the session */
@@ -36,7 +38,7 @@ struct session {
 		char event[64];
 		const char *lost;
 	} missing_events[CONFIG_PROGRAM_LIST];
-	char fallbacks[ATTACH_KPROBE][256];
+	char fallbacks[SESSION_MAX_ATTEMPTS][512];
 };
 
 struct losses {

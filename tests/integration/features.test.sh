@@ -21,6 +21,9 @@ expect_eq "tcp_destroy_sock" "- - yes connect" "$(row tcp:tcp_destroy_sock)"
 expect_eq "kfree_skb" "yes yes yes accept" "$(row skb:kfree_skb)"
 # Its classic record has no socket: no tracepoint variant.
 expect_eq "inet_sk_error_report" "yes yes - connect" "$(row sock:inet_sk_error_report)"
+# A function's probe alone; this kernel has neither trampolines nor kprobes.
+expect_eq "__inet_accept" "- - - no no accept" \
+	"$(awk '$1 == "__inet_accept()" { print $2, $3, $4, $5, $6, $7 }' "$work/features")"
 for event in syscalls:sys_exit_accept4 syscalls:sys_exit_accept io_uring:io_uring_complete; do
 	expect_eq "$event" "- - yes accept" "$(row $event)"
 done

@@ -73,8 +73,20 @@ tracer_start accept -A tracepoint
 tracer_stop
 
 echo "== a forced method none of the command's probes has: one line, status 1"
+"$TCPTRACE_BIN_DIR/tcptrace" accept -A tp_btf >/dev/null 2>"$work/forced.err"
+expect_eq "status" 1 $?
+expect_eq "the line" "tcptrace: failed to attach accept's probes as tp_btf (none can be): Operation not supported" \
+	"$(cat "$work/forced.err")"
+
+echo "== accept -A fentry, here: __inet_accept cannot be, and the syscalls are not tried"
 "$TCPTRACE_BIN_DIR/tcptrace" accept -A fentry >/dev/null 2>"$work/forced.err"
 expect_eq "status" 1 $?
-expect_eq "the line" "tcptrace: failed to attach accept's probes as fentry (none can be): Operation not supported" \
+expect_eq "the line" "tcptrace: failed to attach fentry/__inet_accept (this kernel does not offer it): Operation not supported" \
 	"$(cat "$work/forced.err")"
+
+echo "== accept, auto, here: no trampoline nor kprobe, so the syscall tracepoints"
+tracer_start accept -v
+tracer_interrupt "exit status"
+expect_eq "-v: the syscall tracepoints" 2 "$(grep -c '^tcptrace: attached accept_accept4\?_exit: tracepoint/syscalls/' "$work/trace.err")"
+expect_eq "-v: nothing tried first" 0 "$(grep -c '^tcptrace: attaching as' "$work/trace.err")"
 finish

@@ -104,5 +104,37 @@ for method in $METHODS; do
 	report $method-SERVER /tmp/uring-srv
 	report $method-REFUSED /tmp/acc-refused
 done
+# Auto, as a user runs it: accept without the syscall tracepoints where the kernel allows.
+# A server blocked in accept() and a multishot io_uring accept, both from before the
+# tracer started, must show; and a direct io_uring accept, which has no descriptor.
+echo "== accept, auto"
+rm -f /tmp/*.out /tmp/*.err /tmp/blk-srv /tmp/mshot-srv /tmp/direct-srv
+tcp_peer listen -c blk-srv -n 1 127.0.0.1 0 >/tmp/blk-srv &
+uring_accept -c mshot-srv -m multishot 127.0.0.1 0 2 >/tmp/mshot-srv &
+wait_file /tmp/blk-srv
+wait_file /tmp/mshot-srv
+sleep 0.2
+tcptrace accept -v >/tmp/accept.out 2>/tmp/accept.err &
+tracer=$!
+wait_file /tmp/accept.out
+uring_accept -c direct-srv -m direct 127.0.0.1 0 1 >/tmp/direct-srv &
+wait_file /tmp/direct-srv
+for server in blk-srv mshot-srv mshot-srv direct-srv; do
+	port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/$server)
+	tcp_peer connect -c auto-cli 127.0.0.1 "$port" >/dev/null
+done
+i=0
+while [ "$(cat /tmp/blk-srv /tmp/mshot-srv /tmp/direct-srv | grep -c '^accept ')" -lt 4 ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -INT $tracer
+wait $tracer
+echo "TT-AUTO-ACCEPT-STATUS $?"
+report AUTO-ACCEPT /tmp/accept.out
+report AUTO-ACCEPT-ERR /tmp/accept.err
+report AUTO-SERVER /tmp/blk-srv
+report AUTO-SERVER /tmp/mshot-srv
+report AUTO-SERVER /tmp/direct-srv
 echo "TT-DONE"
 poweroff -f

@@ -22,6 +22,8 @@ static void test_names(void)
 	CHECK_STR(found("accept_accept4_exit", ATTACH_TRACEPOINT)->name, "accept_accept4_exit");
 	CHECK_STR(found("accept_accept_exit", ATTACH_TRACEPOINT)->name, "accept_accept_exit");
 	CHECK_STR(found("accept_failed_drop_tp", ATTACH_TRACEPOINT)->category, "skb");
+	CHECK_STR(found("accept_accepted_fentry", ATTACH_FENTRY)->function, "__inet_accept");
+	CHECK_STR(found("accept_accepted_kprobe", ATTACH_KPROBE)->name, "accept_accepted");
 }
 
 /* A variant the table does not list, or a name of no probe, is no program of ours. */
@@ -60,7 +62,26 @@ static void test_rows(void)
 		CHECK(!strncmp(probes[i].name, probes[i].command, len) &&
 		      probes[i].name[len] == '_');
 		CHECK(!(probes[i].variants & VARIANTS_FUNCTION) || probes[i].function);
-		CHECK(probes[i].category && probes[i].event);
+		/* A probe without a tracepoint is a function's alone. */
+		CHECK(probes[i].category
+			      ? probes[i].event != NULL
+			      : !probes[i].event && !(probes[i].variants & ~VARIANTS_FUNCTION));
+	}
+}
+
+/* Fallbacks stand in for a preferred probe of their command, which has only functions. */
+static void test_preferred(void)
+{
+	for (unsigned int i = 0; i < nr_probes; i++) {
+		bool preferred = false;
+
+		if (probes[i].role != PROBE_FALLBACK)
+			continue;
+		for (unsigned int j = 0; j < nr_probes; j++)
+			preferred |= probes[j].role == PROBE_PREFERRED &&
+				     !strcmp(probes[j].command, probes[i].command) &&
+				     probes[j].variants == VARIANTS_FUNCTION;
+		CHECK(preferred);
 	}
 }
 
@@ -70,5 +91,6 @@ int main(void)
 	RUN(test_strangers);
 	RUN(test_chosen_variants);
 	RUN(test_rows);
+	RUN(test_preferred);
 	return CHECK_RESULT();
 }
