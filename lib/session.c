@@ -357,16 +357,19 @@ static unsigned int plan_attempts(const struct trace_config *config,
 	return n;
 }
 
-/* An attempt as -v names it: its method, and the preferred probe's way, if any. */
+/*
+ * An attempt as -v names it: its method, and the preferred probe's way when there was a
+ * choice (the first attempt had it).
+ */
 static void name_attempt(char *name, size_t size, const struct trace_config *config,
-			 const struct attach_plan *plan)
+			 const struct attach_plan *plans, unsigned int i)
 {
-	const struct probe *probe = preferred_probe(config);
-	int len = snprintf(name, size, "%s", attach_method_name(plan->method));
+	const struct probe *probe = plans[0].preferred ? preferred_probe(config) : NULL;
+	int len = snprintf(name, size, "%s", attach_method_name(plans[i].method));
 
-	if (probe && plan->preferred)
+	if (probe && plans[i].preferred)
 		snprintf(name + len, size - len, " with %s as %s", probe->name,
-			 attach_method_name(plan->preferred));
+			 attach_method_name(plans[i].preferred));
 	else if (probe)
 		snprintf(name + len, size - len, " without %s", probe->name);
 }
@@ -378,9 +381,9 @@ static void note_fallback(struct session *session, const struct attach_plan *pla
 	const struct trace_config *config = session->config;
 	char tried[96], next[96] = "";
 
-	name_attempt(tried, sizeof(tried), config, &plans[i]);
+	name_attempt(tried, sizeof(tried), config, plans, i);
 	if (i + 1 < n)
-		name_attempt(next, sizeof(next), config, &plans[i + 1]);
+		name_attempt(next, sizeof(next), config, plans, i + 1);
 	snprintf(session->fallbacks[i], sizeof(session->fallbacks[0]),
 		 "attaching as %s failed (%s %s: %s)%s%s", tried,
 		 failure->kind == FAILURE_STEP ? failure->action : "reading",

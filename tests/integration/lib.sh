@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "skipped: loading BPF programs needs root"
 	exit 77
 fi
-for var in TCPTRACE_BIN_DIR TCP_PEER NFQ_DELAY CONNECT_STORM URING_ACCEPT REFUSE_TP_BTF; do
+for var in TCPTRACE_BIN_DIR TCP_PEER NFQ_DELAY CONNECT_STORM URING_ACCEPT REFUSE_BPF_LIB; do
 	[ -n "${!var:-}" ] || die "$var is not set: run the tests through ctest"
 done
 

@@ -58,7 +58,7 @@ done
 echo "== auto falls back: a kernel that refuses tp_btf programs gets raw_tp"
 server_start loop 127.0.0.1 srv-fallback
 fresh "$work/trace.out" "$work/trace.err"
-LD_PRELOAD=$REFUSE_TP_BTF "$TCPTRACE_BIN_DIR/tcptrace" connect -x -v >"$work/trace.out" \
+REFUSE_BPF=tp_btf LD_PRELOAD=$REFUSE_BPF_LIB "$TCPTRACE_BIN_DIR/tcptrace" connect -x -v >"$work/trace.out" \
 	2>"$work/trace.err" &
 tracer_pid=$!
 wait_for_line "$work/trace.out" . $tracer_pid || die "no fallback: $(grep -v libbpf "$work/trace.err")"

@@ -22,7 +22,8 @@ cp "$work"/modules/*.ko "$root/lib/reject/"
 echo "$REJECT_MODULES" >"$root/lib/reject/order"
 programs=("$TCPTRACE_BIN_DIR/tcptrace" "$TCP_PEER" "$URING_ACCEPT" "$(command -v nft)")
 cp "${programs[@]}" "$root/bin/"
-for lib in $(ldd "${programs[@]}" | grep -o '/[^ :]*' | sort -u); do
+cp "$REFUSE_BPF_LIB" "$root/lib/refuse_bpf.so"
+for lib in $(ldd "${programs[@]}" "$REFUSE_BPF_LIB" | grep -o '/[^ :]*' | sort -u); do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
@@ -144,4 +145,16 @@ line=$(section AUTO-SERVER | grep '^accept direct')
 port=$(section AUTO-SERVER | sed -n "s/^listening pid=$(kv pid "$line") port=\([0-9]*\).*/\1/p")
 the_row LPORT="$port" && expect_row PID "$(kv pid "$line")" COMM direct-srv IP 4 RADDR 127.0.0.1
 expect_eq "accept lines" 4 "$(trace_rows | grep -c .)"
+
+echo "== accept, auto, fentry offered but refused at attach: the syscall tracepoints"
+section FALLBACK-ACCEPT >"$work/trace.out"
+cat "$work/trace.out"
+section FALLBACK-ACCEPT-ERR | grep -v '^libbpf' >"$work/trace.err"
+expect_eq "accept's exit status" 0 "$(section FALLBACK-ACCEPT-STATUS)"
+expect_eq "-v: the fallback" "tcptrace: attaching as tp_btf with accept_accepted as fentry failed (attach accept_accepted_fentry: Device or resource busy): trying tp_btf without accept_accepted" \
+	"$(grep '^tcptrace: attaching as' "$work/trace.err")"
+expect_eq "-v: the syscall tracepoints" 2 \
+	"$(grep -c '^tcptrace: attached accept_accept4\?_exit: tracepoint/syscalls/' "$work/trace.err")"
+expect_accepted "$(section FALLBACK-SERVER | grep 'comm=fb-srv')"
+expect_eq "accept lines" 1 "$(trace_rows | grep -c .)"
 finish

@@ -136,5 +136,27 @@ report AUTO-ACCEPT-ERR /tmp/accept.err
 report AUTO-SERVER /tmp/blk-srv
 report AUTO-SERVER /tmp/mshot-srv
 report AUTO-SERVER /tmp/direct-srv
+# fentry offered, but its attach refused (as when another ftrace user holds the
+# function): auto falls back to the syscall tracepoints, and says so under -v.
+echo "== accept, auto, fentry refused at attach"
+rm -f /tmp/accept.out /tmp/accept.err /tmp/fb-srv
+REFUSE_BPF=fentry_attach LD_PRELOAD=/lib/refuse_bpf.so tcptrace accept -v >/tmp/accept.out 2>/tmp/accept.err &
+tracer=$!
+wait_file /tmp/accept.out
+tcp_peer listen -c fb-srv -n 1 127.0.0.1 0 >/tmp/fb-srv &
+wait_file /tmp/fb-srv
+port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/fb-srv)
+tcp_peer connect -c fb-cli 127.0.0.1 "$port" >/dev/null
+i=0
+while ! grep -q '^accept ' /tmp/fb-srv && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -INT $tracer
+wait $tracer
+echo "TT-FALLBACK-ACCEPT-STATUS $?"
+report FALLBACK-ACCEPT /tmp/accept.out
+report FALLBACK-ACCEPT-ERR /tmp/accept.err
+report FALLBACK-SERVER /tmp/fb-srv
 echo "TT-DONE"
 poweroff -f

@@ -13,7 +13,7 @@ if ! { cmake -S "$SOURCE_DIR" -B "$SANITIZE_BUILD_DIR" -DTCPTRACE_SANITIZE=ON &&
 	tail -n 30 "$log"
 	exit 1
 fi
-# verify_asan_link_order=0: integration.methods preloads a library (refuse_tp_btf.so)
+# verify_asan_link_order=0: integration.methods preloads a library (refuse_bpf.so)
 # that intercepts bpf(), not malloc(); ASan need not come first for it.
 export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:verify_asan_link_order=0
 export UBSAN_OPTIONS=print_stacktrace=1
