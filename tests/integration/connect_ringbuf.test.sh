@@ -11,7 +11,8 @@ ROUNDS=2 PER_ROUND=6000 DROPPED=19 RING=$((256 * 1024)) RECORD=$((128 + 8))
 ns_add loop
 drop_port loop $DROPPED
 
-tracer_start connect -b 256K
+# Only the test's namespace: the host's own connections would count among the lost.
+tracer_start connect -b 256K --netns "/run/netns/$(ns_name loop)"
 kill -STOP $tracer_pid
 pids=" "
 for round in $(seq $ROUNDS); do
