@@ -264,7 +264,8 @@ static __always_inline struct sock *listener_of_syscall(struct task_struct *task
 
 	if (!report_queue || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
 		return NULL;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* A BTF pointer (5.11), which bpf_task_pt_regs() wants: dead code before 5.15. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return sock_of_fd(task, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
 }
 
@@ -275,7 +276,7 @@ static __always_inline int accept_returned(long fd)
 
 	if (fd < 0 || task_filtered_out(pid_tgid))
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = (struct task_struct *)bpf_get_current_task();
 	return report_accepted(sock_of_fd(task, fd), listener_of_syscall(task), pid_tgid);
 }
 
@@ -341,7 +342,7 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	if (req && !is_accept(req))
 		return 0;
 	key.user_data = BPF_CORE_READ(ctx, user_data);
-	task = bpf_get_current_task_btf();
+	task = (struct task_struct *)bpf_get_current_task();
 	listener = NULL;
 	/* Branches on the map value alone: the verifier wants it checked before any use. */
 	request = bpf_map_lookup_elem(&accept_uring_requests, &key);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <elf.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -616,6 +617,72 @@ static enum cli_result netns_option(const struct command_context *ctx, const cha
 	return CLI_RUN;
 }
 
+#define BTF_MAGIC 0xeB9F
+
+/* Is there a section called ".BTF" in this 64-bit little-endian ELF file? */
+static bool elf_has_btf(int fd, const Elf64_Ehdr *ehdr)
+{
+	Elf64_Shdr names, section;
+	char name[5];
+
+	if (ehdr->e_shentsize != sizeof(section) || ehdr->e_shstrndx >= ehdr->e_shnum ||
+	    pread(fd, &names, sizeof(names), ehdr->e_shoff + ehdr->e_shstrndx * sizeof(names)) !=
+		    sizeof(names))
+		return false;
+	for (unsigned int i = 0; i < ehdr->e_shnum; i++) {
+		if (pread(fd, &section, sizeof(section), ehdr->e_shoff + i * sizeof(section)) !=
+			    sizeof(section) ||
+		    pread(fd, name, sizeof(name), names.sh_offset + section.sh_name) !=
+			    sizeof(name))
+			continue;
+		if (!memcmp(name, ".BTF", sizeof(name)))
+			return true;
+	}
+	return false;
+}
+
+int cli_check_btf_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf64_Ehdr ehdr = {};
+	__u16 magic;
+	ssize_t len;
+	bool btf;
+
+	if (fd < 0)
+		return -errno;
+	len = read(fd, &ehdr, sizeof(ehdr));
+	if (len < (ssize_t)sizeof(magic)) {
+		int err = len < 0 ? -errno : -EPROTO;
+
+		close(fd);
+		return err;
+	}
+	memcpy(&magic, &ehdr, sizeof(magic));
+	btf = magic == BTF_MAGIC ||
+	      (!memcmp(ehdr.e_ident, ELFMAG, SELFMAG) && ehdr.e_ident[EI_CLASS] == ELFCLASS64 &&
+	       ehdr.e_ident[EI_DATA] == ELFDATA2LSB && elf_has_btf(fd, &ehdr));
+	close(fd);
+	return btf ? 0 : -EPROTO;
+}
+
+enum cli_result cli_btf_option(const struct command_context *ctx, const char *path,
+			       struct trace_config *config)
+{
+	int err = cli_check_btf_file(path);
+
+	if (err == -EPROTO)
+		return cli_bad_usage(ctx,
+				     "invalid BTF file '%s': neither raw BTF nor an ELF file with "
+				     "a .BTF section",
+				     cli_quote(path));
+	if (err)
+		return cli_bad_usage(ctx, "invalid BTF file '%s': %s", cli_quote(path),
+				     strerror(-err));
+	config->btf_path = path;
+	return CLI_RUN;
+}
+
 enum cli_result cli_seconds_option(const struct command_context *ctx, const char *what,
 				   const char *text, __u64 *ns)
 {
@@ -701,6 +768,8 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		return find_named_cgroup(ctx, &pod_finder, optarg, config);
 	case CLI_OPTION_CONTAINER:
 		return find_named_cgroup(ctx, &container_finder, optarg, config);
+	case CLI_OPTION_BTF:
+		return cli_btf_option(ctx, optarg, config);
 	case 'I':
 		config->column_flags |= COLUMN_IDENTITY;
 		return CLI_RUN;

@@ -97,6 +97,10 @@ enum cli_result cli_check_interval(const struct command_context *ctx,
 	"                     process\n"							\
 	"  -e, --parent       print PPID and PCOMM: the parent process and its name\n"	\
 	"  -j, --json         print JSON Lines: one object per event, with every field\n"
+/* --btf, for every command that loads programs, and features. */
+#define CLI_USAGE_BTF								\
+	"      --btf FILE     the kernel's BTF from FILE, where the kernel has none in\n"	\
+	"                     /sys/kernel/btf/vmlinux (see tcptrace(8), REQUIREMENTS)\n"
 /* -i, for the commands with summaries (-c, -H), after their own lines. */
 #define CLI_USAGE_INTERVAL							\
 	"  -i, --interval SECONDS\n"						\
@@ -110,6 +114,7 @@ enum cli_result cli_check_interval(const struct command_context *ctx,
 	"                     the kernel's buffer for events not yet read: a power of\n"	\
 	"                     two, with K, M or G (default 1M; a larger one rides out\n"	\
 	"                     longer stalls of the reader, in kernel memory)\n"	\
+	CLI_USAGE_BTF								\
 	"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"	\
 	"  -h, --help         print this help\n"
 /* clang-format on */
@@ -121,6 +126,7 @@ enum {
 	CLI_OPTION_UNIT,
 	CLI_OPTION_POD,
 	CLI_OPTION_CONTAINER,
+	CLI_OPTION_BTF,
 	CLI_OPTION_FIRST_OWN, /* a command's own options without a letter start here */
 };
 /* Their long names, for each command's table. */
@@ -147,6 +153,7 @@ enum {
 	{ "ring-size", required_argument, NULL, 'b' },		\
 	{ "duration", required_argument, NULL, 'd' },		\
 	{ "max-events", required_argument, NULL, 'n' },		\
+	{ "btf", required_argument, NULL, CLI_OPTION_BTF },	\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
 /* The summaries' options, for the commands that have them. */
@@ -197,6 +204,14 @@ enum cli_result cli_seconds_option(const struct command_context *ctx, const char
 				   const char *text, __u64 *ns);
 /* A count of at least 1. */
 int cli_parse_count(const char *text, __u64 *count);
+/*
+ * 0 if the file holds BTF, raw or as an ELF file's .BTF section (what libbpf's
+ * btf__parse() reads); -EPROTO if it holds none; -errno if it cannot be read.
+ */
+int cli_check_btf_file(const char *path);
+/* --btf FILE: CLI_RUN once it holds BTF, or one line naming it and the usage. */
+enum cli_result cli_btf_option(const struct command_context *ctx, const char *path,
+			       struct trace_config *config);
 /* A ring buffer's size: a power of two from a page to 1G, in bytes or with K, M or G. */
 int cli_parse_ring_size(const char *text, __u32 *bytes);
 /* A comma-separated list of ports, 1 to 65535, at most FILTER_PORTS_MAX of them. */

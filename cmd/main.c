@@ -18,7 +18,8 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		return;
 	case FAILURE_NO_BTF:
 		fputs("tcptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
-		      "tcptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+		      "give its types with --btf FILE, from BTFHub or bpftool gen min_core_btf "
+		      "(tcptrace(8), REQUIREMENTS)\n",
 		      stderr);
 		return;
 	case FAILURE_NO_RINGBUF:

@@ -92,7 +92,7 @@ void serve_usage(const struct command_context *ctx, FILE *out)
 		"       [--max-series COUNT] [--series-ttl SECONDS] [--bpf-stats] [-p PID]\n"
 		"       [-u UID] [--cgroup PATH]\n"
 		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
-		"       [-d SECONDS] [-A METHOD] [-b SIZE]\n"
+		"       [-d SECONDS] [-A METHOD] [-b SIZE] [--btf FILE]\n"
 		"\n"
 		"Serve connect's and accept's events as Prometheus metrics, at /metrics over\n"
 		"HTTP: attempts by result, connect latency, accepts and accept-queue wait by\n"
@@ -121,7 +121,8 @@ void serve_usage(const struct command_context *ctx, FILE *out)
 		"  -d, --duration SECONDS\n"
 		"                     stop after this many seconds (decimals allowed)\n"
 		"  -b, --ring-size SIZE\n"
-		"                     the kernel's buffer for events not yet counted (default 1M)\n"
+		"                     the kernel's buffer for events not yet counted (default "
+		"1M)\n" CLI_USAGE_BTF
 		"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"
 		"  -h, --help         print this help\n"
 		"\n"
@@ -154,6 +155,7 @@ static const struct option serve_options[] = {
 	{ "attach", required_argument, NULL, 'A' },
 	{ "ring-size", required_argument, NULL, 'b' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "btf", required_argument, NULL, CLI_OPTION_BTF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "failed", no_argument, NULL, 'f' },

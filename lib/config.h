@@ -93,6 +93,8 @@ struct trace_config {
 	struct metrics_config metrics;
 	/* Bytes of the ring buffer events wait in until read; 0: the default. */
 	__u32 ring_size;
+	/* --btf: the kernel's types from this file, for a kernel without KERNEL_BTF. */
+	const char *btf_path;
 	bool verbose;
 };
 

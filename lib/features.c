@@ -82,14 +82,18 @@ static void add_probe(struct probe_row *rows, unsigned int *n, const struct prob
 	add_user(row, probe->command);
 }
 
-static void print_kernel(const char *tracefs, int tracefs_err)
+static void print_kernel(const struct trace_config *config, const char *tracefs, int tracefs_err)
 {
 	struct utsname uts;
 	int ringbuf = -1;
 
 	uname(&uts);
 	printf("%-14s %s\n", "kernel", uts.release);
-	printf("%-14s %s\n", "BTF", access(KERNEL_BTF, R_OK) ? "no" : "yes");
+	if (!access(KERNEL_BTF, R_OK))
+		printf("%-14s %s\n", "BTF", "yes");
+	else
+		printf("%-14s no%s%s%s\n", "BTF", config->btf_path ? " (types from " : "",
+		       config->btf_path ?: "", config->btf_path ? ")" : "");
 	if (!kernel_check_privileges())
 		ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	printf("%-14s %s\n", "ring buffer",
@@ -109,10 +113,10 @@ int features_run(const struct trace_config *config, struct failure *failure)
 	const char *tracefs;
 	int tracefs_err;
 
-	(void)config;
 	libbpf_set_print(NULL);
+	kernel_use_btf_file(config->btf_path);
 	tracefs = kernel_tracefs(&tracefs_err);
-	print_kernel(tracefs, tracefs_err);
+	print_kernel(config, tracefs, tracefs_err);
 	for (unsigned int i = 0; i < nr_probes; i++)
 		add_probe(rows, &n, &probes[i], tracefs);
 	printf("\n%-30s %-7s %-7s %-11s %-7s %-7s %s\n", "PROBE", "TP_BTF", "RAW_TP", "TRACEPOINT",

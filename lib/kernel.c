@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
@@ -43,11 +44,27 @@ int kernel_check_privileges(void)
 }
 
 static struct btf *vmlinux;
+static const char *btf_file; /* --btf */
 
+void kernel_use_btf_file(const char *path)
+{
+	btf_file = path;
+}
+
+static bool kernel_has_own_btf(void)
+{
+	return !access(KERNEL_BTF, R_OK);
+}
+
+/* The kernel's types: its own where it has them, else --btf's. */
 static struct btf *vmlinux_btf(void)
 {
-	if (!vmlinux)
+	if (!vmlinux && kernel_has_own_btf())
 		vmlinux = btf__load_vmlinux_btf();
+	else if (!vmlinux && btf_file)
+		vmlinux = btf__parse(btf_file, NULL);
+	if (libbpf_get_error(vmlinux))
+		vmlinux = NULL;
 	return vmlinux;
 }
 
@@ -62,12 +79,31 @@ bool kernel_has_btf_tracepoint(const char *event)
 	char type[128];
 
 	snprintf(type, sizeof(type), "btf_trace_%s", event);
-	return vmlinux_btf() && btf__find_by_name_kind(vmlinux_btf(), type, BTF_KIND_TYPEDEF) > 0;
+	return kernel_has_own_btf() && vmlinux_btf() &&
+	       btf__find_by_name_kind(vmlinux_btf(), type, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* A trampoline attaches by the kernel's own BTF ID: --btf's file has none to give. */
 static int function_btf_id(const char *function)
 {
-	return vmlinux_btf() ? btf__find_by_name_kind(vmlinux_btf(), function, BTF_KIND_FUNC) : -1;
+	if (!kernel_has_own_btf() || !vmlinux_btf())
+		return -1;
+	return btf__find_by_name_kind(vmlinux_btf(), function, BTF_KIND_FUNC);
+}
+
+/* Without the kernel's BTF, its symbols say whether it has the function. */
+static bool kallsyms_has(const char *function)
+{
+	char line[256], name[128];
+	bool found = false;
+	FILE *file = fopen("/proc/kallsyms", "re");
+
+	if (!file)
+		return false;
+	while (!found && fgets(line, sizeof(line), file))
+		found = sscanf(line, "%*s %*s %127s", name) == 1 && !strcmp(name, function);
+	fclose(file);
+	return found;
 }
 
 bool kernel_loads_fentry(const char *function)
@@ -92,8 +128,9 @@ bool kernel_loads_fentry(const char *function)
 
 bool kernel_has_kprobe(const char *function)
 {
-	return !access("/sys/bus/event_source/devices/kprobe/type", R_OK) &&
-	       function_btf_id(function) > 0;
+	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK))
+		return false;
+	return kernel_has_own_btf() ? function_btf_id(function) > 0 : kallsyms_has(function);
 }
 
 /* The checks use the effective IDs and capabilities: tracefs is mode 0700. */
@@ -133,8 +170,12 @@ enum kernel_offer kernel_offers(const struct probe *probe, enum attach_method me
 
 	switch (method) {
 	case ATTACH_TP_BTF:
-	case ATTACH_RAW_TP:
 		return offer(kernel_has_btf_tracepoint(probe->event));
+	case ATTACH_RAW_TP:
+		/* Attached by name: without the kernel's BTF, tracefs tells it has the event. */
+		if (kernel_has_own_btf())
+			return offer(kernel_has_btf_tracepoint(probe->event));
+		/* fallthrough */
 	case ATTACH_TRACEPOINT:
 		if (!tracefs)
 			return KERNEL_OFFER_UNKNOWN;

@@ -12,9 +12,15 @@
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
+/* --btf: the checks below read their types from this file where the kernel has none. */
+void kernel_use_btf_file(const char *path);
+
 /* 0 with the privileges to load tracing programs; -EPERM without; -errno otherwise. */
 int kernel_check_privileges(void);
-/* Does the kernel's BTF have the tracepoint "event" (btf_trace_<event>)? */
+/*
+ * Does the kernel's BTF have the tracepoint "event" (btf_trace_<event>)? tp_btf needs the
+ * kernel's own: --btf's file is not enough.
+ */
 bool kernel_has_btf_tracepoint(const char *event);
 /* Where tracefs is mounted (NULL: nowhere), with the effective IDs' access. */
 const char *kernel_tracefs(int *err);
@@ -23,7 +29,7 @@ bool kernel_has_tracefs_event(const char *root, const char *event);
 
 /* Does this kernel load fentry programs on the function (a trial load: some refuse)? */
 bool kernel_loads_fentry(const char *function);
-/* Does this kernel have kprobes (the kprobe PMU), and the function in its BTF? */
+/* Does this kernel have kprobes (the kprobe PMU), and the function (BTF, or kallsyms)? */
 bool kernel_has_kprobe(const char *function);
 
 struct probe;

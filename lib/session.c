@@ -52,11 +52,11 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
  * What the kernel must offer before anything is loaded, so failures come with advice.
  * Features are probed, not inferred from the version: distributions backport them.
  */
-static int check_kernel(struct failure *failure)
+static int check_kernel(const struct trace_config *config, struct failure *failure)
 {
 	int err;
 
-	if (access(KERNEL_BTF, R_OK))
+	if (!config->btf_path && access(KERNEL_BTF, R_OK))
 		return fail_kind(failure, FAILURE_NO_BTF, -errno);
 	err = kernel_check_privileges();
 	if (err)
@@ -241,10 +241,12 @@ static int attach_programs(struct session *session, struct failure *failure)
 static int load(struct session *session, const struct trace_config *config,
 		const struct attach_plan *plan, struct failure *failure)
 {
+	/* --btf: CO-RE relocates against that file's types instead of the kernel's own. */
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = config->btf_path);
 	enum attach_method method = plan->method;
 	int err;
 
-	session->skel = tcptrace__open();
+	session->skel = tcptrace__open_opts(&opts);
 	if (!session->skel)
 		return fail_libbpf(failure, "open", "the BPF object", -errno);
 	err = set_filters(session->skel, config);
@@ -407,7 +409,8 @@ int session_open(struct session *session, const struct trace_config *config,
 	memset(session, 0, sizeof(*session));
 	session->config = config;
 	libbpf_set_print(config->verbose ? print_libbpf : NULL);
-	err = check_kernel(failure);
+	kernel_use_btf_file(config->btf_path);
+	err = check_kernel(config, failure);
 	if (!err)
 		n = plan_attempts(config, plans);
 	for (unsigned int i = 0; !err && i < n; i++) {

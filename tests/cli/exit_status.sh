@@ -57,6 +57,8 @@ bad_usage "tcptrace connect: invalid cgroup '/': not on a cgroup v2 filesystem" 
 	tcptrace connect --cgroup /
 bad_usage "tcptrace accept: invalid network namespace '/etc/passwd': not a network namespace file (/proc/PID/ns/net, /run/netns/NAME)" \
 	tcptrace accept --netns /etc/passwd
+bad_usage "tcptrace connect: invalid BTF file '/etc/passwd': neither raw BTF nor an ELF file with a .BTF section" \
+	tcptrace connect --btf /etc/passwd
 bad_usage "tcpconnlat: option '-i' needs -c or -H: it is how often they print" tcpconnlat -i 1
 bad_usage "tcptrace connect: invalid interval '1s': expected seconds, more than 0 and at most 31536000, with up to 6 decimals" \
 	tcptrace connect -H -i 1s

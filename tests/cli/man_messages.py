@@ -197,7 +197,11 @@ def main():
     errors = " ".join(os.strerror(number) for number in range(1, 134))
     bpf = " ".join(path.read_text() for path in sorted(source_dir.glob("bpf/*.[ch]")) +
                    sorted(source_dir.glob("*/*.def")))
-    words = set(re.findall(r"[A-Za-z_]{4,}", " ".join(formats) + " " + errors + " " + bpf))
+    # A probe's name joins its row's first two fields: PROBE(accept, accepted, ...).
+    probes = " ".join(f"{command}_{probe}" for command, probe in
+                      re.findall(r"^PROBE\((\w+), (\w+),", bpf, re.MULTILINE))
+    words = set(re.findall(r"[A-Za-z_]{4,}",
+                           " ".join(formats) + " " + errors + " " + bpf + " " + probes))
     checked, failures = 0, 0
     pages = sorted(source_dir.glob("man/*.8")) + sorted(source_dir.glob("man/*.roff"))
     diagnostics = source_dir / "docs" / "diagnostics.md"

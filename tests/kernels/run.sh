@@ -23,6 +23,10 @@ echo "$REJECT_MODULES" >"$root/lib/reject/order"
 programs=("$TCPTRACE_BIN_DIR/tcptrace" "$TCP_PEER" "$URING_ACCEPT" "$(command -v nft)")
 cp "${programs[@]}" "$root/bin/"
 cp "$REFUSE_BPF_LIB" "$root/lib/refuse_bpf.so"
+# bpftool and the BPF object, to make a minimal BTF in the guest (the no-BTF scenario).
+programs+=("$(command -v bpftool || echo /usr/sbin/bpftool)")
+cp "${programs[-1]}" "$root/bin/"
+cp "$TCPTRACE_BIN_DIR/bpf/tcptrace.bpf.o" "$root/lib/"
 for lib in $(ldd "${programs[@]}" "$REFUSE_BPF_LIB" | grep -o '/[^ :]*' | sort -u); do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
@@ -157,4 +161,38 @@ expect_eq "-v: the syscall tracepoints" 2 \
 	"$(grep -c '^tcptrace: attached accept_accept4\?_exit: tracepoint/syscalls/' "$work/trace.err")"
 expect_accepted "$(section FALLBACK-SERVER | grep 'comm=fb-srv')"
 expect_eq "accept lines" 1 "$(trace_rows | grep -c .)"
+
+echo "== no BTF: the minimal BTF of bpftool gen min_core_btf, given with --btf"
+expect_eq "bpftool gen min_core_btf's status" 0 "$(section MIN-BTF-STATUS | cut -d' ' -f1)"
+echo "minimal BTF: $(section MIN-BTF-STATUS | cut -d' ' -f2) bytes"
+section NOBTF-FEATURES | tee "$work/features"
+expect_eq "features: BTF" "no (types from /tmp/min.btf)" \
+	"$(sed -n 's/^BTF  *//p' "$work/features")"
+# Without the kernel's own BTF, tp_btf and fentry cannot attach; raw_tp and kprobe can.
+expect_eq "features: sock:inet_sock_set_state" "no yes yes no yes" \
+	"$(awk '$1 == "sock:inet_sock_set_state" { print $2, $3, $4, $5, $6 }' "$work/features")"
+expect_eq "features: __inet_accept()" "- - - no yes" \
+	"$(awk '$1 == "__inet_accept()" { print $2, $3, $4, $5, $6 }' "$work/features")"
+expect_eq "without --btf: status" 1 "$(section NOBTF-BARE-STATUS)"
+expect_eq "without --btf: the line" "tcptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): give its types with --btf FILE, from BTFHub or bpftool gen min_core_btf (tcptrace(8), REQUIREMENTS)" \
+	"$(section NOBTF-BARE-ERR)"
+section NOBTF-CONNECT >"$work/trace.out"
+cat "$work/trace.out"
+section NOBTF-CONNECT-ERR | grep -v '^libbpf' >"$work/trace.err"
+expect_eq "connect's exit status" 0 "$(section NOBTF-CONNECT-STATUS)"
+expect_eq "-v: connect attached as raw_tp" 1 \
+	"$(grep -c '^tcptrace: attached connect_state_raw: raw_tp/inet_sock_set_state$' "$work/trace.err")"
+while read -r peer_lines; do
+	result=$(kv result "$peer_lines")
+	peer_lines=${peer_lines/saddr=-/saddr=127.0.0.1}
+	expect_attempt "$result"
+done < <(section NOBTF-PEER)
+section NOBTF-ACCEPT >"$work/trace.out"
+cat "$work/trace.out"
+section NOBTF-ACCEPT-ERR | grep -v '^libbpf' >"$work/trace.err"
+expect_eq "accept's exit status" 0 "$(section NOBTF-ACCEPT-STATUS)"
+expect_eq "-v: accepts taken by kprobe" 1 \
+	"$(grep -c '^tcptrace: attached accept_accepted_kprobe: kprobe/__inet_accept$' "$work/trace.err")"
+line=$(section NOBTF-SERVER | grep 'comm=nb-srv')
+expect_accepted "$line" && expect_row UID 0 BACKLOG 0/128
 finish

@@ -158,5 +158,44 @@ echo "TT-FALLBACK-ACCEPT-STATUS $?"
 report FALLBACK-ACCEPT /tmp/accept.out
 report FALLBACK-ACCEPT-ERR /tmp/accept.err
 report FALLBACK-SERVER /tmp/fb-srv
+# A kernel without BTF, imitated: its own BTF hidden under a tmpfs. First the recipe of
+# docs/kernel-support.md: a minimal BTF for tcptrace's object, made where BTF is.
+echo "== no BTF"
+bpftool gen min_core_btf /sys/kernel/btf/vmlinux /tmp/min.btf /lib/tcptrace.bpf.o
+echo "TT-MIN-BTF-STATUS $? $(wc -c </tmp/min.btf)"
+mount -t tmpfs tmpfs /sys/kernel/btf
+tcptrace features --btf /tmp/min.btf >/tmp/features 2>&1
+report NOBTF-FEATURES /tmp/features
+tcptrace connect >/dev/null 2>/tmp/connect.err
+echo "TT-NOBTF-BARE-STATUS $?"
+report NOBTF-BARE-ERR /tmp/connect.err
+rm -f /tmp/*.out /tmp/*.err /tmp/nb-srv /tmp/peers
+tcptrace connect -x --btf /tmp/min.btf -v >/tmp/connect.out 2>/tmp/connect.err &
+tracer=$!
+tcptrace accept -x --btf /tmp/min.btf -v >/tmp/accept.out 2>/tmp/accept.err &
+acceptor=$!
+wait_file /tmp/connect.out
+wait_file /tmp/accept.out
+tcp_peer listen -c nb-srv -n 1 127.0.0.1 0 >/tmp/nb-srv &
+wait_file /tmp/nb-srv
+port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/nb-srv)
+tcp_peer connect -c nb-cli 127.0.0.1 "$port" >/tmp/peers
+tcp_peer connect -c nb-refused 127.0.0.1 9 >>/tmp/peers
+i=0
+while ! grep -q '^accept ' /tmp/nb-srv && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -INT $tracer $acceptor
+wait $tracer
+echo "TT-NOBTF-CONNECT-STATUS $?"
+wait $acceptor
+echo "TT-NOBTF-ACCEPT-STATUS $?"
+report NOBTF-CONNECT /tmp/connect.out
+report NOBTF-CONNECT-ERR /tmp/connect.err
+report NOBTF-PEER /tmp/peers
+report NOBTF-ACCEPT /tmp/accept.out
+report NOBTF-ACCEPT-ERR /tmp/accept.err
+report NOBTF-SERVER /tmp/nb-srv
 echo "TT-DONE"
 poweroff -f

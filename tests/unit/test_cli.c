@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The command line: every option, every rejection, and argv[0] dispatch. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -303,6 +305,16 @@ static const struct rejection rejections[] = {
 	  "namespace file (/proc/PID/ns/net, /run/netns/NAME)" },
 	{ { "tcptrace", "accept", "--netns", "/nonexistent" },
 	  "tcptrace accept: invalid network namespace '/nonexistent': No such file or directory" },
+	{ { "tcptrace", "connect", "--btf", "/nonexistent" },
+	  "tcptrace connect: invalid BTF file '/nonexistent': No such file or directory" },
+	{ { "tcptrace", "serve", "--btf", "/" },
+	  "tcptrace serve: invalid BTF file '/': Is a directory" },
+	{ { "tcptrace", "features", "--btf=/proc/self/status" },
+	  "tcptrace features: invalid BTF file '/proc/self/status': neither raw BTF nor an ELF "
+	  "file with a .BTF section" },
+	{ { "tcptrace", "accept", "--btf", "/dev/null" },
+	  "tcptrace accept: invalid BTF file '/dev/null': neither raw BTF nor an ELF file with a "
+	  ".BTF section" },
 	{ { "tcptrace", "accept", "-f", "-u", "0" },
 	  "tcptrace accept: options '-f' and '-u' exclude each other: -f's attempts belong to no "
 	  "process (select them with -P PORTS)" },
@@ -418,6 +430,47 @@ static void test_attach_methods(void)
 	CHECK_EQ_U64(config.attach_method, ATTACH_RAW_TP);
 }
 
+/* --btf: raw BTF by its magic, or an ELF file with a .BTF section, as libbpf reads them. */
+static void test_btf_files(void)
+{
+	char raw[] = "/tmp/tcptrace-test-btf.XXXXXX", elf[] = "/tmp/tcptrace-test-elf.XXXXXX";
+	const unsigned char magic[] = { 0x9f, 0xeb, 1, 0 };
+	const char names[] = "\0.text\0.BTF\0";
+	struct {
+		Elf64_Ehdr ehdr;
+		Elf64_Shdr shdr[3];
+	} file = {
+		.ehdr = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
+				       ELFDATA2LSB },
+			  .e_shoff = sizeof(Elf64_Ehdr),
+			  .e_shentsize = sizeof(Elf64_Shdr),
+			  .e_shnum = 3,
+			  .e_shstrndx = 0 },
+		.shdr = { { .sh_name = 0, .sh_offset = sizeof(file) },
+			  { .sh_name = 1 },
+			  { .sh_name = 7 } },
+	};
+	int fd = mkstemp(raw);
+
+	CHECK(fd >= 0 && write(fd, magic, sizeof(magic)) == sizeof(magic));
+	close(fd);
+	CHECK(cli_check_btf_file(raw) == 0);
+	fd = mkstemp(elf);
+	CHECK(fd >= 0 && write(fd, &file, sizeof(file)) == sizeof(file) &&
+	      write(fd, names, sizeof(names)) == sizeof(names));
+	close(fd);
+	CHECK(cli_check_btf_file(elf) == 0);
+	/* The same file, its last section renamed: no .BTF. */
+	file.shdr[2].sh_name = 1;
+	fd = open(elf, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0 && write(fd, &file, sizeof(file)) == sizeof(file) &&
+	      write(fd, names, sizeof(names)) == sizeof(names));
+	close(fd);
+	CHECK(cli_check_btf_file(elf) == -EPROTO);
+	unlink(raw);
+	unlink(elf);
+}
+
 static void test_accepted_values(void)
 {
 	struct {
@@ -467,6 +520,7 @@ static void test_accepted_values(void)
 	CHECK_EQ_U64(value, 18446744073709551615ull);
 	CHECK(cli_parse_pid("1", &pid) == 0 && pid == 1);
 	CHECK(cli_parse_pid("4194304", &pid) == 0 && pid == 4194304);
+	test_btf_files();
 }
 
 static void test_accept_options(void)
