@@ -253,8 +253,29 @@ int BPF_KPROBE(accept_accepted_kprobe, struct socket *listener, struct socket *n
 	return inet_accepted(listener, newsock, newsk);
 }
 
+#define MAX_ERRNO 4095
+
 /*
- * Where __inet_accept() cannot be hooked. accept()'s listening socket is its first
+ * Where the kernel has no __inet_accept() (before 6.1, as Debian's 5.10), the accept as
+ * do_accept(listener, ..., flags) returns it: the new connection's file, or an error.
+ * accept(), accept4() and io_uring's accepts all go through it, in the accepting task.
+ * Its second argument's type changed in 6.10; the others did not. Unlike
+ * __inet_accept(), an fexit misses an accept() already blocked when tracing started.
+ */
+SEC("fexit/do_accept")
+int BPF_PROG(accept_returned_fentry, struct file *listener, unsigned long flags_or_arg,
+	     void *upeer_sockaddr, void *upeer_addrlen, int flags, struct file *ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO || task_filtered_out(pid_tgid))
+		return 0;
+	return report_accepted(sock_of_file(ret), report_queue ? sock_of_file(listener) : NULL,
+			       pid_tgid);
+}
+
+/*
+ * Where neither can be hooked. accept()'s listening socket is its first
  * argument. The syscall-exit tracepoint does
  * not pass the arguments, but the task's saved user registers still hold them.
  */
@@ -331,7 +352,8 @@ int accept_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 SEC("tracepoint/io_uring/io_uring_complete")
 int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 {
-	struct io_kiocb *req = BPF_CORE_READ(ctx, req);
+	/* Before 5.19 (Debian's 5.10), the record has no request: see cli_uring_accepts. */
+	struct io_kiocb *req = bpf_core_field_exists(ctx->req) ? BPF_CORE_READ(ctx, req) : NULL;
 	struct uring_request key = { .ctx = (__u64)BPF_CORE_READ(ctx, ctx) };
 	int fd = BPF_CORE_READ(ctx, res);
 	struct uring_accept *request;
@@ -467,18 +489,27 @@ static __always_inline int accept_dropped(const struct sk_buff *skb, __u32 reaso
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(accept_failed_drop_btf, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+/*
+ * Before drop reasons (5.17), the event has two arguments, skb and location, and the
+ * verifier refuses a read of a third: it is read only where the reasons exist.
+ */
+static __always_inline int accept_dropped_args(const __u64 *args)
 {
-	return accept_dropped(skb, reason);
+	if (!bpf_core_type_exists(enum skb_drop_reason))
+		return 0;
+	return accept_dropped((const struct sk_buff *)args[0], args[2]);
+}
+
+SEC("tp_btf/kfree_skb")
+int accept_failed_drop_btf(__u64 *ctx)
+{
+	return accept_dropped_args(ctx);
 }
 
 SEC("raw_tp/kfree_skb")
-int BPF_PROG(accept_failed_drop_raw, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+int accept_failed_drop_raw(__u64 *ctx)
 {
-	return accept_dropped(skb, reason);
+	return accept_dropped_args(ctx);
 }
 
 SEC("tracepoint/skb/kfree_skb")

@@ -143,6 +143,13 @@ static void choose_programs(struct trace_config *config, bool failed)
 		config->disabled_programs[n++] = "accept_failed_drop";
 	while (n < ARRAY_SIZE(config->disabled_programs))
 		config->disabled_programs[n++] = NULL;
+	/* What an older kernel cannot give of what the options ask, told once. */
+	n = 0;
+	config->limits[n++] = &cli_limit_uring;
+	if (config->column_flags & COLUMN_EXTENDED)
+		config->limits[n++] = &cli_limit_backlog;
+	config->limits[n++] = &cli_limit_refused;
+	config->limits[n++] = &cli_limit_dropped;
 }
 
 enum cli_result accept_parse(struct command_context *ctx, int argc, char **argv,

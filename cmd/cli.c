@@ -358,6 +358,29 @@ const struct optional_program cli_uring_multishot = {
 	.name = "accept_uring_submit",
 	.lost = "multishot io_uring accepts go unseen",
 };
+const struct kernel_limit cli_limit_backlog = {
+	.program = "accept_accept4_exit",
+	.type = "bpf_func_id",
+	.member = "BPF_FUNC_task_pt_regs",
+	.lost = "BACKLOG for accept() and accept4(), which needs Linux 5.15 (bpf_task_pt_regs)",
+};
+const struct kernel_limit cli_limit_refused = {
+	.program = "accept_failed_drop",
+	.type = "skb_drop_reason",
+	.lost = "REFUSED, which needs the packet drop reasons of Linux 5.17",
+};
+const struct kernel_limit cli_limit_dropped = {
+	.program = "accept_failed_drop",
+	.type = "skb_drop_reason",
+	.member = "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW",
+	.lost = "DROPPED, which needs the drop reason TCP_LISTEN_OVERFLOW of Linux 6.15",
+};
+const struct kernel_limit cli_limit_uring = {
+	.program = "accept_uring_complete",
+	.type = "trace_event_raw_io_uring_complete",
+	.member = "req",
+	.lost = "io_uring accepts: its io_uring:io_uring_complete carries no request",
+};
 const struct optional_program cli_uring_accepts = {
 	.name = "accept_uring_complete",
 	.lost = "io_uring accepts go unseen",

@@ -182,6 +182,9 @@ enum {
 extern const struct event_names connect_names, accept_names;
 /* The probes a command that loads them can do without, and what goes unseen then. */
 extern const struct optional_program cli_icmp_soft_errors, cli_uring_multishot, cli_uring_accepts;
+/* What accept's programs cannot give on older kernels, for accept and serve to list. */
+extern const struct kernel_limit cli_limit_backlog, cli_limit_refused, cli_limit_dropped,
+	cli_limit_uring;
 /*
  * The option given that selects by process, if any: accept -f's attempts belong to no
  * process, so no such option can select them.

@@ -241,6 +241,9 @@ static void choose_programs(struct trace_config *config, bool failed)
 	config->report_queue = true;
 	if (!failed)
 		config->disabled_programs[0] = "accept_failed_drop";
+	config->limits[0] = &cli_limit_uring;
+	config->limits[1] = &cli_limit_refused;
+	config->limits[2] = &cli_limit_dropped;
 }
 
 enum cli_result serve_parse(struct command_context *ctx, int argc, char **argv,

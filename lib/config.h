@@ -47,6 +47,18 @@ struct optional_program {
 	const char *lost; /* what goes unseen without it, told when it is left out */
 };
 
+/*
+ * What a loaded program cannot give on a kernel whose types lack something: told once
+ * at start. The kernel has it when its BTF has the type (an enum, struct or union) and,
+ * if member is set, that member or enum value.
+ */
+struct kernel_limit {
+	const char *program; /* a probe's name stands for all its variants */
+	const char *type;
+	const char *member;
+	const char *lost; /* what goes unseen, and since when the kernel gives it */
+};
+
 struct trace_config {
 	/* The command, as messages name it. */
 	const char *command;
@@ -57,6 +69,7 @@ struct trace_config {
 	 * its variants), and those it can do without; both end early with NULL. */
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
 	struct optional_program optional_programs[CONFIG_PROGRAM_LIST];
+	const struct kernel_limit *limits[CONFIG_PROGRAM_LIST];
 	/* The LRU map the command keeps its events' starts in, whose evictions are counted
 	 * (bpf/event.h's INFLIGHT counters); NULL for none. */
 	const char *in_flight_map;

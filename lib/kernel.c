@@ -74,6 +74,34 @@ void kernel_checks_release(void)
 	vmlinux = NULL;
 }
 
+static bool has_member(const struct btf *btf, const struct btf_type *t, const char *member)
+{
+	if (btf_is_enum(t)) {
+		for (unsigned int i = 0; i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off), member))
+				return true;
+	} else if (btf_is_composite(t)) {
+		for (unsigned int i = 0; i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(btf, btf_members(t)[i].name_off), member))
+				return true;
+	}
+	return false;
+}
+
+bool kernel_has_type(const char *type, const char *member)
+{
+	static const int kinds[] = { BTF_KIND_ENUM, BTF_KIND_STRUCT, BTF_KIND_UNION };
+	struct btf *btf = vmlinux_btf();
+
+	for (size_t i = 0; btf && i < ARRAY_SIZE(kinds); i++) {
+		int id = btf__find_by_name_kind(btf, type, kinds[i]);
+
+		if (id > 0 && (!member || has_member(btf, btf__type_by_id(btf, id), member)))
+			return true;
+	}
+	return false;
+}
+
 bool kernel_has_btf_tracepoint(const char *event)
 {
 	char type[128];
@@ -167,6 +195,7 @@ enum kernel_offer kernel_offers(const struct probe *probe, enum attach_method me
 				const char *tracefs)
 {
 	char event[96];
+	int err;
 
 	switch (method) {
 	case ATTACH_TP_BTF:
@@ -175,6 +204,8 @@ enum kernel_offer kernel_offers(const struct probe *probe, enum attach_method me
 		/* Attached by name: without the kernel's BTF, tracefs tells it has the event. */
 		if (kernel_has_own_btf())
 			return offer(kernel_has_btf_tracepoint(probe->event));
+		if (!tracefs)
+			tracefs = kernel_tracefs(&err);
 		/* fallthrough */
 	case ATTACH_TRACEPOINT:
 		if (!tracefs)

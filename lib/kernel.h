@@ -47,6 +47,12 @@ enum kernel_offer {
 enum kernel_offer kernel_offers(const struct probe *probe, enum attach_method method,
 				const char *tracefs);
 
+/*
+ * Does the kernel's BTF (or --btf's) have this type (enum, struct, union), and, unless
+ * member is NULL, this member or enum value?
+ */
+bool kernel_has_type(const char *type, const char *member);
+
 /* Frees what these checks cached (the kernel's BTF: megabytes). */
 void kernel_checks_release(void);
 

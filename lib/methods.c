@@ -8,6 +8,7 @@ static const struct {
 	const char *name;    /* the value of -A */
 	const char *suffix;  /* a probe's variant is named "<command>_<probe><suffix>" */
 	const char *section; /* its section starts with this */
+	const char *also;    /* or with this */
 	bool twins;	     /* see attach_method_has_twins() */
 } methods[] = {
 	[ATTACH_AUTO] = { .name = "auto" },
@@ -20,7 +21,11 @@ static const struct {
 			    .section = "raw_tp/",
 			    .twins = true },
 	[ATTACH_TRACEPOINT] = { .name = "tracepoint", .suffix = "_tp", .section = "tracepoint/" },
-	[ATTACH_FENTRY] = { .name = "fentry", .suffix = "_fentry", .section = "fentry/" },
+	/* A trampoline either way: fexit runs at the function's return. */
+	[ATTACH_FENTRY] = { .name = "fentry",
+			    .suffix = "_fentry",
+			    .section = "fentry/",
+			    .also = "fexit/" },
 	[ATTACH_KPROBE] = { .name = "kprobe", .suffix = "_kprobe", .section = "kprobe/" },
 };
 
@@ -48,7 +53,9 @@ int attach_method_parse(const char *text, enum attach_method *method)
 enum attach_method attach_method_of_section(const char *section)
 {
 	for (enum attach_method m = ATTACH_TP_BTF; m <= ATTACH_KPROBE; m++)
-		if (!strncmp(section, methods[m].section, strlen(methods[m].section)))
+		if (!strncmp(section, methods[m].section, strlen(methods[m].section)) ||
+		    (methods[m].also &&
+		     !strncmp(section, methods[m].also, strlen(methods[m].also))))
 			return m;
 	return ATTACH_AUTO;
 }

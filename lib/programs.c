@@ -104,9 +104,10 @@ static bool other_catchs_map(const char *name, const struct trace_config *config
 	return false;
 }
 
-const struct probe *preferred_probe(const struct trace_config *config)
+const struct probe *next_preferred_probe(const struct trace_config *config,
+					 const struct probe *after)
 {
-	for (unsigned int i = 0; i < nr_probes; i++)
+	for (unsigned int i = after ? after - probes + 1 : 0; i < nr_probes; i++)
 		if (probes[i].role == PROBE_PREFERRED &&
 		    loads_programs_of(config, probes[i].command) &&
 		    !disabled(config, probes[i].name))
@@ -123,7 +124,7 @@ static bool wanted(const struct trace_config *config, const char *name,
 	if (!probe || !loads_programs_of(config, probe->command) || disabled(config, name))
 		return false;
 	if (probe->role == PROBE_PREFERRED)
-		return variant == plan->preferred;
+		return probe == plan->preferred_probe && variant == plan->preferred;
 	if (probe->role == other_catch(plan->method) ||
 	    (probe->role == PROBE_FALLBACK && plan->preferred))
 		return false;

@@ -29,16 +29,19 @@ bool program_is(const char *name, const char *entry);
 int check_programs(struct tcptrace *skel, const struct trace_config *config,
 		   struct failure *failure);
 /*
- * One attempt at attaching: the method, and the one for the PROBE_PREFERRED probe
- * (ATTACH_AUTO: its PROBE_FALLBACK probes instead).
+ * One attempt at attaching: the method, and which PROBE_PREFERRED probe attaches, and
+ * how (NULL and ATTACH_AUTO: the PROBE_FALLBACK probes instead).
  */
 struct attach_plan {
+	const struct probe *preferred_probe;
 	enum attach_method method;
 	enum attach_method preferred;
 };
 
-/* The PROBE_PREFERRED probe config loads, if any (options may leave it out). */
-const struct probe *preferred_probe(const struct trace_config *config);
+/* The PROBE_PREFERRED probes config loads, best first, after the one given (NULL: from
+ * the start); NULL after the last. Options may leave them out. */
+const struct probe *next_preferred_probe(const struct trace_config *config,
+					 const struct probe *after);
 void select_programs(struct tcptrace *skel, const struct trace_config *config,
 		     const struct attach_plan *plan);
 

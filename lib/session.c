@@ -138,6 +138,31 @@ static int drop_missing_events(struct session *session, const struct trace_confi
 	return 0;
 }
 
+/* Is a program of the probe (or the program) called name selected for loading? */
+static bool loads_program(struct tcptrace *skel, const char *name)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		if (bpf_program__autoload(prog) && program_is(bpf_program__name(prog), name))
+			return true;
+	return false;
+}
+
+/* What the programs selected cannot give on this kernel, for the tracer to tell once. */
+static void note_limits(struct session *session, const struct trace_config *config)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->limits[i]; i++) {
+		const struct kernel_limit *limit = config->limits[i];
+
+		if (loads_program(session->skel, limit->program) &&
+		    !kernel_has_type(limit->type, limit->member))
+			session->limits[n++] = limit;
+	}
+}
+
 /*
  * An LRU map's CPUs each keep free entries for themselves, so it may evict before it is
  * full: give it room for those on top of what it must hold.
@@ -273,6 +298,7 @@ static int load(struct session *session, const struct trace_config *config,
 		err = drop_missing_events(session, config, failure);
 	if (err)
 		return err;
+	note_limits(session, config);
 	/* libbpf parses the kernel's BTF again to load: not two copies at once (5 MiB each). */
 	kernel_checks_release();
 	err = tcptrace__load(session->skel);
@@ -296,6 +322,7 @@ static void undo_attempt(struct session *session)
 	session->ring = NULL;
 	session->skel = NULL;
 	memset(session->missing_events, 0, sizeof(session->missing_events));
+	memset(session->limits, 0, sizeof(session->limits));
 }
 
 static int open_with(struct session *session, const struct trace_config *config,
@@ -316,46 +343,44 @@ static int open_with(struct session *session, const struct trace_config *config,
 }
 
 /*
- * How the preferred probe (accept's __inet_accept) may attach, best first, ending with
- * ATTACH_AUTO for its fallbacks: only the forced method, if it has it; else the best
- * the kernel offers, which saves every other system call the fallbacks' tax.
+ * How a preferred probe (accept's __inet_accept(), else do_accept()) attaches: the first
+ * the kernel offers, by fentry or else kprobe, which saves every other system call the
+ * fallbacks' tax; forced, only by that method. None offered: the fallbacks.
  */
-static unsigned int preferred_methods(const struct trace_config *config,
-				      enum attach_method methods[2])
+static struct attach_plan preferred_plan(const struct trace_config *config)
 {
-	const struct probe *probe = preferred_probe(config);
 	enum attach_method forced = config->attach_method;
 
-	methods[0] = ATTACH_AUTO;
-	if (!probe)
-		return 1;
-	if (forced) {
-		if (probe_has_variant(probe, forced))
-			methods[0] = forced;
-		return 1;
-	}
-	for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++) {
-		if (probe_has_variant(probe, m) && kernel_offers(probe, m, NULL) == KERNEL_OFFERS) {
-			methods[0] = m;
-			methods[1] = ATTACH_AUTO;
-			return 2;
-		}
-	}
-	return 1;
+	for (const struct probe *probe = next_preferred_probe(config, NULL); probe;
+	     probe = next_preferred_probe(config, probe))
+		for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++)
+			if ((!forced || m == forced) && probe_has_variant(probe, m) &&
+			    kernel_offers(probe, m, NULL) == KERNEL_OFFERS)
+				return (struct attach_plan){ .preferred_probe = probe,
+							     .preferred = m };
+	return (struct attach_plan){};
 }
 
-/* Every attempt, best first: the methods in turn, each with the preferred probe's ways. */
+/*
+ * Every attempt, best first: the methods in turn, each with the preferred probe, if
+ * any, then (under auto) with its fallbacks.
+ */
 static unsigned int plan_attempts(const struct trace_config *config,
 				  struct attach_plan plans[SESSION_MAX_ATTEMPTS])
 {
 	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
 	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
-	enum attach_method preferred[2];
-	unsigned int n = 0, nr_preferred = preferred_methods(config, preferred);
+	struct attach_plan preferred = preferred_plan(config);
+	unsigned int n = 0;
 
-	for (enum attach_method method = first; method <= last; method++)
-		for (unsigned int i = 0; i < nr_preferred; i++)
-			plans[n++] = (struct attach_plan){ method, preferred[i] };
+	for (enum attach_method method = first; method <= last; method++) {
+		if (preferred.preferred_probe) {
+			plans[n] = preferred;
+			plans[n++].method = method;
+		}
+		if (!preferred.preferred_probe || !config->attach_method)
+			plans[n++] = (struct attach_plan){ .method = method };
+	}
 	return n;
 }
 
@@ -363,13 +388,12 @@ static unsigned int plan_attempts(const struct trace_config *config,
  * An attempt as -v names it: its method, and the preferred probe's way when there was a
  * choice (the first attempt had it).
  */
-static void name_attempt(char *name, size_t size, const struct trace_config *config,
-			 const struct attach_plan *plans, unsigned int i)
+static void name_attempt(char *name, size_t size, const struct attach_plan *plans, unsigned int i)
 {
-	const struct probe *probe = plans[0].preferred ? preferred_probe(config) : NULL;
+	const struct probe *probe = plans[0].preferred_probe;
 	int len = snprintf(name, size, "%s", attach_method_name(plans[i].method));
 
-	if (probe && plans[i].preferred)
+	if (probe && plans[i].preferred_probe)
 		snprintf(name + len, size - len, " with %s as %s", probe->name,
 			 attach_method_name(plans[i].preferred));
 	else if (probe)
@@ -380,12 +404,11 @@ static void name_attempt(char *name, size_t size, const struct trace_config *con
 static void note_fallback(struct session *session, const struct attach_plan *plans, unsigned int i,
 			  unsigned int n, const struct failure *failure, int err)
 {
-	const struct trace_config *config = session->config;
 	char tried[96], next[96] = "";
 
-	name_attempt(tried, sizeof(tried), config, plans, i);
+	name_attempt(tried, sizeof(tried), plans, i);
 	if (i + 1 < n)
-		name_attempt(next, sizeof(next), config, plans, i + 1);
+		name_attempt(next, sizeof(next), plans, i + 1);
 	snprintf(session->fallbacks[i], sizeof(session->fallbacks[0]),
 		 "attaching as %s failed (%s %s: %s)%s%s", tried,
 		 failure->kind == FAILURE_STEP ? failure->action : "reading",

@@ -39,6 +39,8 @@ struct session {
 		const char *lost;
 	} missing_events[CONFIG_PROGRAM_LIST];
 	char fallbacks[SESSION_MAX_ATTEMPTS][512];
+	/* What this kernel cannot give, of config->limits: to be told once. */
+	const struct kernel_limit *limits[CONFIG_PROGRAM_LIST];
 };
 
 struct losses {

@@ -127,12 +127,17 @@ static void describe_attachment(const struct session *session, int err)
 	}
 }
 
-/* What this kernel cannot show, said once, -v or not: a probe left out for want of its event. */
+/*
+ * What this kernel cannot show, said once, -v or not: a probe left out for want of its
+ * event, or what a program's types lack.
+ */
 static void tell_missing_events(const struct session *session)
 {
 	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && session->missing_events[i].lost; i++)
 		notice("this kernel has no tracepoint %s: %s", session->missing_events[i].event,
 		       session->missing_events[i].lost);
+	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && session->limits[i]; i++)
+		notice("this kernel cannot give %s", session->limits[i]->lost);
 }
 
 /*

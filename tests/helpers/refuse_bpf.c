@@ -5,8 +5,8 @@
  * it to see tcptrace fall back. libbpf makes its bpf() calls through libc's syscall().
  *   tp_btf         BPF_PROG_LOAD of a tracing program attached as a raw tracepoint
  *                  fails with EPERM
- *   fentry_attach  fentry programs load, but attaching one fails with EBUSY, as when
- *                  another ftrace user holds the function
+ *   fentry_attach  fentry and fexit programs load, but attaching one fails with EBUSY,
+ *                  as when another ftrace user holds the function
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -20,7 +20,7 @@
 
 #define MAX_FD 4096
 
-/* Which descriptors are fentry programs: every program load sets or clears its own. */
+/* Which descriptors are trampoline programs: every program load sets or clears its own. */
 static bool fentry_fd[MAX_FD];
 
 static bool refusing(const char *what)
@@ -33,7 +33,8 @@ static bool refusing(const char *what)
 static bool is_fentry(const union bpf_attr *attr)
 {
 	return attr->prog_type == BPF_PROG_TYPE_TRACING &&
-	       attr->expected_attach_type == BPF_TRACE_FENTRY;
+	       (attr->expected_attach_type == BPF_TRACE_FENTRY ||
+		attr->expected_attach_type == BPF_TRACE_FEXIT);
 }
 
 static int refuse(int err)

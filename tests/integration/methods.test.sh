@@ -78,10 +78,10 @@ expect_eq "status" 1 $?
 expect_eq "the line" "tcptrace: failed to attach accept's probes as tp_btf (none can be): Operation not supported" \
 	"$(cat "$work/forced.err")"
 
-echo "== accept -A fentry, here: __inet_accept cannot be, and the syscalls are not tried"
+echo "== accept -A fentry, here: no trampolines, so none of its probes can be fentry"
 "$TCPTRACE_BIN_DIR/tcptrace" accept -A fentry >/dev/null 2>"$work/forced.err"
 expect_eq "status" 1 $?
-expect_eq "the line" "tcptrace: failed to attach fentry/__inet_accept (this kernel does not offer it): Operation not supported" \
+expect_eq "the line" "tcptrace: failed to attach accept's probes as fentry (none can be): Operation not supported" \
 	"$(cat "$work/forced.err")"
 
 echo "== accept, auto, here: no trampoline nor kprobe, so the syscall tracepoints"
