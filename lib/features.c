@@ -106,6 +106,38 @@ static void print_kernel(const struct trace_config *config, const char *tracefs,
 					: "not mounted (tcptrace mounts it when needed)");
 }
 
+/* Under auto, a preferred probe the kernel offers leaves its fallbacks unloaded. */
+static bool fallbacks_load(void)
+{
+	for (unsigned int i = 0; i < nr_probes; i++)
+		for (enum attach_method m = ATTACH_FENTRY;
+		     probes[i].role == PROBE_PREFERRED && m <= ATTACH_KPROBE; m++)
+			if (probe_has_variant(&probes[i], m) &&
+			    kernel_offers(&probes[i], m, NULL) == KERNEL_OFFERS)
+				return false;
+	return true;
+}
+
+/* What the commands' programs, as auto attaches them, cannot give on this kernel. */
+static void print_limits(const struct trace_config *config)
+{
+	bool fallbacks = fallbacks_load(), any = false;
+
+	printf("\n%-8s %s\n", "COMMAND", "CANNOT GIVE HERE (with -A auto)");
+	for (unsigned int i = 0; i < CONFIG_PROGRAM_LIST && config->limits[i]; i++) {
+		const struct kernel_limit *limit = config->limits[i];
+		const struct probe *probe = probe_named(limit->program);
+
+		if (!probe || (probe->role == PROBE_FALLBACK && !fallbacks) ||
+		    kernel_has_type(limit->type, limit->member))
+			continue;
+		printf("%-8s %s\n", probe->command, limit->lost);
+		any = true;
+	}
+	if (!any)
+		printf("%-8s %s\n", "-", "nothing: every field and outcome");
+}
+
 int features_run(const struct trace_config *config, struct failure *failure)
 {
 	struct probe_row rows[MAX_PROBES];
@@ -126,6 +158,7 @@ int features_run(const struct trace_config *config, struct failure *failure)
 		       rows[i].offered[ATTACH_TP_BTF], rows[i].offered[ATTACH_RAW_TP],
 		       rows[i].offered[ATTACH_TRACEPOINT], rows[i].offered[ATTACH_FENTRY],
 		       rows[i].offered[ATTACH_KPROBE], rows[i].used_by);
+	print_limits(config);
 	if (fflush(stdout)) {
 		int err = -errno;
 

@@ -49,6 +49,14 @@ const struct probe *probe_of_program(const char *program, enum attach_method *me
 	return NULL;
 }
 
+const struct probe *probe_named(const char *name)
+{
+	for (unsigned int i = 0; i < nr_probes; i++)
+		if (!strcmp(probes[i].name, name))
+			return &probes[i];
+	return NULL;
+}
+
 enum attach_method probe_chosen_variant(const struct probe *probe, enum attach_method method)
 {
 	if (probe_has_variant(probe, method))

@@ -51,6 +51,8 @@ bool probe_has_variant(const struct probe *probe, enum attach_method method);
  * name; NULL for a program that is no probe's variant.
  */
 const struct probe *probe_of_program(const char *program, enum attach_method *method);
+/* The probe called name ("<command>_<probe>"), or NULL. */
+const struct probe *probe_named(const char *name);
 /* The variant of the probe chosen for a method: that method's, or its first tracepoint's. */
 enum attach_method probe_chosen_variant(const struct probe *probe, enum attach_method method);
 

@@ -21,6 +21,9 @@ expect_eq "tcp_destroy_sock" "- - yes connect" "$(row tcp:tcp_destroy_sock)"
 expect_eq "kfree_skb" "yes yes yes accept" "$(row skb:kfree_skb)"
 # Its classic record has no socket: no tracepoint variant.
 expect_eq "inet_sk_error_report" "yes yes - connect" "$(row sock:inet_sk_error_report)"
+# This kernel has every field and outcome the commands read.
+expect_eq "what the commands cannot give" "-        nothing: every field and outcome" \
+	"$(sed -n '/^COMMAND  CANNOT GIVE HERE (with -A auto)$/,$p' "$work/features" | tail -n +2)"
 # A function's probe alone; this kernel has neither trampolines nor kprobes.
 expect_eq "__inet_accept" "- - - no no accept" \
 	"$(awk '$1 == "__inet_accept()" { print $2, $3, $4, $5, $6, $7 }' "$work/features")"

@@ -161,6 +161,10 @@ expect_eq "features: sock:inet_sk_error_report" "$(on510 "no no - no no" "yes ye
 # Debian's 6.1 names the submission event io_uring_submit_sqe: accept goes without it.
 expect_eq "features: io_uring_submit_req" "$submit" \
 	"$(awk '$1 == "io_uring:io_uring_submit_req" { print $4 }' "$work/features")"
+# What auto's programs cannot give: the same lines as accept -f says at start.
+expected=$(lines "${k510:+accept   ${no_refused#*give }}" "${before615:+accept   ${no_dropped#*give }}")
+expect_eq "features: what accept cannot give" "${expected:--        nothing: every field and outcome}" \
+	"$(sed -n '/^COMMAND  CANNOT GIVE/,$p' "$work/features" | tail -n +2)"
 for method in tp_btf raw_tp tracepoint fentry kprobe; do
 	check_connect $method
 	check_accept $method
