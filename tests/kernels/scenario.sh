@@ -41,6 +41,29 @@ report() {
 	while IFS= read -r line; do echo "TT-$1 $line"; done <"$2"
 }
 
+# port_of FILE: the port a test peer's "listening ... port=N" line gives.
+port_of() {
+	sed -n 's/.* port=\([0-9]*\).*/\1/p' "$1"
+}
+
+# wait_accepts COUNT FILE...: until the servers' files hold COUNT accept lines, for 5 s
+# at most.
+wait_accepts() {
+	count=$1 i=0
+	shift
+	while [ "$(cat "$@" | grep -c '^accept ')" -lt "$count" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# stop TAG PID: stops the tracer, and reports its exit status as TAG-STATUS.
+stop() {
+	kill -INT "$2"
+	wait "$2"
+	echo "TT-$1-STATUS $?"
+}
+
 # Each attach method in turn: the same connections must come out the same.
 for method in $METHODS; do
 	rm -f /tmp/*.out /tmp/*.err /tmp/srv4 /tmp/srv6 /tmp/peers /tmp/acc-srv /tmp/uring-srv /tmp/acc-refused \
@@ -57,9 +80,9 @@ for method in $METHODS; do
 	wait_file /tmp/srv4
 	wait_file /tmp/srv6
 	wait_file /tmp/fo-srv
-	port4=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv4)
-	port6=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/srv6)
-	foport=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/fo-srv)
+	port4=$(port_of /tmp/srv4)
+	port6=$(port_of /tmp/srv6)
+	foport=$(port_of /tmp/fo-srv)
 	tcp_peer connect -c cli4 127.0.0.1 "$port4" >/tmp/peers
 	tcp_peer connect -c cli6 ::1 "$port6" >>/tmp/peers
 	tcp_peer connect -c refused 127.0.0.1 9 >>/tmp/peers
@@ -68,9 +91,7 @@ for method in $METHODS; do
 	tcp_peer connect -c fo-prime -F -s 0 127.0.0.1 "$foport" >>/tmp/peers
 	tcp_peer connect -c fo-late -F -s 300 127.0.0.1 "$foport" >/tmp/fo-late
 	tcp_peer connect -c fo-unsent -F 127.0.0.1 "$foport" >/tmp/fo-unsent
-	kill -INT $tracer
-	wait $tracer
-	echo "TT-$method-CONNECT-STATUS $?"
+	stop $method-CONNECT $tracer
 	report $method-CONNECT /tmp/connect.out
 	report $method-CONNECT-ERR /tmp/connect.err
 	report $method-PEER /tmp/peers
@@ -83,21 +104,15 @@ for method in $METHODS; do
 	wait_file /tmp/accept.out
 	tcp_peer listen -c acc-srv -W 100 -n 1 127.0.0.1 0 >/tmp/acc-srv &
 	wait_file /tmp/acc-srv
-	port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/acc-srv)
+	port=$(port_of /tmp/acc-srv)
 	uring_accept -c uring-srv 127.0.0.1 0 1 >/tmp/uring-srv &
 	wait_file /tmp/uring-srv
-	uport=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/uring-srv)
+	uport=$(port_of /tmp/uring-srv)
 	tcp_peer connect -c acc-cli 127.0.0.1 "$port" >/dev/null
 	tcp_peer connect -c uring-cli 127.0.0.1 "$uport" >/dev/null
 	tcp_peer connect -c acc-refused 127.0.0.1 9 >/tmp/acc-refused
-	i=0
-	while [ "$(grep -c '^accept ' /tmp/acc-srv /tmp/uring-srv | grep -c ':1$')" -lt 2 ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	kill -INT $tracer
-	wait $tracer
-	echo "TT-$method-ACCEPT-STATUS $?"
+	wait_accepts 2 /tmp/acc-srv /tmp/uring-srv
+	stop $method-ACCEPT $tracer
 	report $method-ACCEPT /tmp/accept.out
 	report $method-ACCEPT-ERR /tmp/accept.err
 	report $method-SERVER /tmp/acc-srv
@@ -120,17 +135,11 @@ wait_file /tmp/accept.out
 uring_accept -c direct-srv -m direct 127.0.0.1 0 1 >/tmp/direct-srv &
 wait_file /tmp/direct-srv
 for server in blk-srv mshot-srv mshot-srv direct-srv; do
-	port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/$server)
+	port=$(port_of /tmp/$server)
 	tcp_peer connect -c auto-cli 127.0.0.1 "$port" >/dev/null
 done
-i=0
-while [ "$(cat /tmp/blk-srv /tmp/mshot-srv /tmp/direct-srv | grep -c '^accept ')" -lt 4 ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -INT $tracer
-wait $tracer
-echo "TT-AUTO-ACCEPT-STATUS $?"
+wait_accepts 4 /tmp/blk-srv /tmp/mshot-srv /tmp/direct-srv
+stop AUTO-ACCEPT $tracer
 report AUTO-ACCEPT /tmp/accept.out
 report AUTO-ACCEPT-ERR /tmp/accept.err
 report AUTO-SERVER /tmp/blk-srv
@@ -145,16 +154,10 @@ tracer=$!
 wait_file /tmp/accept.out
 tcp_peer listen -c fb-srv -n 1 127.0.0.1 0 >/tmp/fb-srv &
 wait_file /tmp/fb-srv
-port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/fb-srv)
+port=$(port_of /tmp/fb-srv)
 tcp_peer connect -c fb-cli 127.0.0.1 "$port" >/dev/null
-i=0
-while ! grep -q '^accept ' /tmp/fb-srv && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -INT $tracer
-wait $tracer
-echo "TT-FALLBACK-ACCEPT-STATUS $?"
+wait_accepts 1 /tmp/fb-srv
+stop FALLBACK-ACCEPT $tracer
 report FALLBACK-ACCEPT /tmp/accept.out
 report FALLBACK-ACCEPT-ERR /tmp/accept.err
 report FALLBACK-SERVER /tmp/fb-srv
@@ -178,19 +181,12 @@ wait_file /tmp/connect.out
 wait_file /tmp/accept.out
 tcp_peer listen -c nb-srv -n 1 127.0.0.1 0 >/tmp/nb-srv &
 wait_file /tmp/nb-srv
-port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' /tmp/nb-srv)
+port=$(port_of /tmp/nb-srv)
 tcp_peer connect -c nb-cli 127.0.0.1 "$port" >/tmp/peers
 tcp_peer connect -c nb-refused 127.0.0.1 9 >>/tmp/peers
-i=0
-while ! grep -q '^accept ' /tmp/nb-srv && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -INT $tracer $acceptor
-wait $tracer
-echo "TT-NOBTF-CONNECT-STATUS $?"
-wait $acceptor
-echo "TT-NOBTF-ACCEPT-STATUS $?"
+wait_accepts 1 /tmp/nb-srv
+stop NOBTF-CONNECT $tracer
+stop NOBTF-ACCEPT $acceptor
 report NOBTF-CONNECT /tmp/connect.out
 report NOBTF-CONNECT-ERR /tmp/connect.err
 report NOBTF-PEER /tmp/peers
