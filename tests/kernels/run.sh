@@ -13,7 +13,7 @@ fetch_kernel "$1"
 root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp}
 cp /bin/busybox "$root/bin/"
-for applet in sh mount ip sleep cat kill grep sed uname mkdir poweroff insmod; do
+for applet in sh mount ip sleep cat kill grep sed uname mkdir poweroff insmod wget; do
 	ln -s busybox "$root/bin/$applet"
 done
 # nft and its modules, for a REJECT rule's ICMP errors.
@@ -219,6 +219,18 @@ expect_eq "-v: the syscall tracepoints" 2 \
 	"$(grep -c '^tcptrace: attached accept_accept4\?_exit: tracepoint/syscalls/' "$work/trace.err")"
 expect_accepted "$(section FALLBACK-SERVER | grep 'comm=fb-srv')"
 expect_eq "accept lines" 1 "$(trace_rows | grep -c .)"
+
+echo "== serve, scraped by busybox's wget"
+section SERVE-METRICS >"$work/metrics"
+expect_eq "wget's exit status" 0 "$(section SERVE-WGET-STATUS)"
+expect_eq "serve's exit status" 0 "$(section SERVE-STATUS)"
+port=$(section SERVE-SERVER | sed -n 's/^listening .* port=\([0-9]*\).*/\1/p')
+expect_eq "accepts on the server's port" 1 \
+	"$(awk -v m="tcptrace_accepts_total{lport=\"$port\"" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$work/metrics")"
+# The client's, and wget's own.
+expect_between "connects ESTABLISHED" 1 2 \
+	"$(awk 'index($0, "tcptrace_connect_attempts_total{result=\"ESTABLISHED\"") == 1 { s += $NF } END { print s + 0 }' "$work/metrics")"
+expect_eq "accept's programs" 1 "$(grep -c "^tcptrace: attached accept_${preferred}_fentry: " <(section SERVE-ERR))"
 
 echo "== no BTF: the minimal BTF of bpftool gen min_core_btf, given with --btf"
 expect_eq "bpftool gen min_core_btf's status" 0 "$(section MIN-BTF-STATUS | cut -d' ' -f1)"

@@ -161,6 +161,26 @@ stop FALLBACK-ACCEPT $tracer
 report FALLBACK-ACCEPT /tmp/accept.out
 report FALLBACK-ACCEPT-ERR /tmp/accept.err
 report FALLBACK-SERVER /tmp/fb-srv
+# serve, scraped with busybox's wget: an accepted connection and its connect, counted.
+echo "== serve"
+rm -f /tmp/serve.err /tmp/sv-srv /tmp/metrics
+tcptrace serve -v --listen 127.0.0.1:10026 2>/tmp/serve.err &
+server=$!
+i=0
+while ! grep -q 'serving metrics' /tmp/serve.err && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+tcp_peer listen -c sv-srv -n 1 127.0.0.1 0 >/tmp/sv-srv &
+wait_file /tmp/sv-srv
+tcp_peer connect -c sv-cli 127.0.0.1 "$(port_of /tmp/sv-srv)" >/dev/null
+wait_accepts 1 /tmp/sv-srv
+wget -q -O /tmp/metrics http://127.0.0.1:10026/metrics
+echo "TT-SERVE-WGET-STATUS $?"
+stop SERVE $server
+report SERVE-METRICS /tmp/metrics
+report SERVE-ERR /tmp/serve.err
+report SERVE-SERVER /tmp/sv-srv
 # A kernel without BTF, imitated: its own BTF hidden under a tmpfs. First the recipe of
 # docs/kernel-support.md: a minimal BTF for tcptrace's object, made where BTF is.
 echo "== no BTF"
