@@ -195,8 +195,8 @@ static __always_inline void set_queue_wait(struct event *event, const struct soc
 }
 
 /* Report the connection sk, just accepted by the current task from listener. */
-static __always_inline int report_accepted(const struct sock *sk, const struct sock *listener,
-					   __u64 pid_tgid)
+static __always_inline int report_accepted(void *ctx, const struct sock *sk,
+					   const struct sock *listener, __u64 pid_tgid)
 {
 	struct event *event;
 
@@ -217,7 +217,7 @@ static __always_inline int report_accepted(const struct sock *sk, const struct s
 		set_queue_wait(event, sk);
 		set_backlog(event, sk, listener);
 	}
-	event_submit(event);
+	event_submit(ctx, event);
 	return 0;
 }
 
@@ -229,28 +229,29 @@ static __always_inline int report_accepted(const struct sock *sk, const struct s
  * them. An accept that then fails to copy the peer's address out (EFAULT) is reported
  * here, though the application never gets the connection.
  */
-static __always_inline int inet_accepted(const struct socket *listener,
+static __always_inline int inet_accepted(void *ctx, const struct socket *listener,
 					 const struct socket *newsock, const struct sock *newsk)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	if (!BPF_CORE_READ(newsock, file) || task_filtered_out(pid_tgid))
 		return 0;
-	return report_accepted(newsk, report_queue ? BPF_CORE_READ(listener, sk) : NULL, pid_tgid);
+	return report_accepted(ctx, newsk, report_queue ? BPF_CORE_READ(listener, sk) : NULL,
+			       pid_tgid);
 }
 
 SEC("fentry/__inet_accept")
 int BPF_PROG(accept_accepted_fentry, struct socket *listener, struct socket *newsock,
 	     struct sock *newsk)
 {
-	return inet_accepted(listener, newsock, newsk);
+	return inet_accepted(ctx, listener, newsock, newsk);
 }
 
 SEC("kprobe/__inet_accept")
 int BPF_KPROBE(accept_accepted_kprobe, struct socket *listener, struct socket *newsock,
 	       struct sock *newsk)
 {
-	return inet_accepted(listener, newsock, newsk);
+	return inet_accepted(ctx, listener, newsock, newsk);
 }
 
 #define MAX_ERRNO 4095
@@ -270,7 +271,7 @@ int BPF_PROG(accept_returned_fentry, struct file *listener, unsigned long flags_
 
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO || task_filtered_out(pid_tgid))
 		return 0;
-	return report_accepted(sock_of_file(ret), report_queue ? sock_of_file(listener) : NULL,
+	return report_accepted(ctx, sock_of_file(ret), report_queue ? sock_of_file(listener) : NULL,
 			       pid_tgid);
 }
 
@@ -290,7 +291,7 @@ static __always_inline struct sock *listener_of_syscall(struct task_struct *task
 	return sock_of_fd(task, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
 }
 
-static __always_inline int accept_returned(long fd)
+static __always_inline int accept_returned(void *ctx, long fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
@@ -298,19 +299,19 @@ static __always_inline int accept_returned(long fd)
 	if (fd < 0 || task_filtered_out(pid_tgid))
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
-	return report_accepted(sock_of_fd(task, fd), listener_of_syscall(task), pid_tgid);
+	return report_accepted(ctx, sock_of_fd(task, fd), listener_of_syscall(task), pid_tgid);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept_accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return accept_returned(ctx->ret);
+	return accept_returned(ctx, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return accept_returned(ctx->ret);
+	return accept_returned(ctx, ctx->ret);
 }
 
 static __always_inline bool is_accept(struct io_kiocb *req)
@@ -386,7 +387,7 @@ int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (fd < 0 || task_filtered_out(pid_tgid))
 		return 0;
-	return report_accepted(sock_of_fd(task, fd), listener, pid_tgid);
+	return report_accepted(ctx, sock_of_fd(task, fd), listener, pid_tgid);
 }
 
 /*
@@ -447,7 +448,7 @@ static __always_inline bool parse_packet(struct dropped_packet *packet, const st
 	return !bpf_probe_read_kernel(&packet->tcp, sizeof(packet->tcp), head + transport);
 }
 
-static __always_inline int report_dropped(const struct sk_buff *skb, __u8 outcome)
+static __always_inline int report_dropped(void *ctx, const struct sk_buff *skb, __u8 outcome)
 {
 	struct dropped_packet packet = {};
 	struct event *event;
@@ -473,19 +474,19 @@ static __always_inline int report_dropped(const struct sk_buff *skb, __u8 outcom
 	__builtin_memcpy(event->raddr, packet.raddr, sizeof(event->raddr));
 	event->lport = bpf_ntohs(packet.tcp.dest);
 	event->rport = bpf_ntohs(packet.tcp.source);
-	event_submit(event);
+	event_submit(ctx, event);
 	return 0;
 }
 
-static __always_inline int accept_dropped(const struct sk_buff *skb, __u32 reason)
+static __always_inline int accept_dropped(void *ctx, const struct sk_buff *skb, __u32 reason)
 {
 	if (reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET))
-		return report_dropped(skb, ACCEPT_REFUSED);
+		return report_dropped(ctx, skb, ACCEPT_REFUSED);
 	/* The accept queue's overflow has its own reason since Linux 6.15. */
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) &&
 	    reason ==
 		    bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
-		return report_dropped(skb, ACCEPT_DROPPED);
+		return report_dropped(ctx, skb, ACCEPT_DROPPED);
 	return 0;
 }
 
@@ -493,11 +494,11 @@ static __always_inline int accept_dropped(const struct sk_buff *skb, __u32 reaso
  * Before drop reasons (5.17), the event has two arguments, skb and location, and the
  * verifier refuses a read of a third: it is read only where the reasons exist.
  */
-static __always_inline int accept_dropped_args(const __u64 *args)
+static __always_inline int accept_dropped_args(__u64 *args)
 {
 	if (!bpf_core_type_exists(enum skb_drop_reason))
 		return 0;
-	return accept_dropped((const struct sk_buff *)args[0], args[2]);
+	return accept_dropped(args, (const struct sk_buff *)args[0], args[2]);
 }
 
 SEC("tp_btf/kfree_skb")
@@ -518,5 +519,5 @@ int accept_failed_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 	/* Before drop reasons (5.17), the record has none: nothing to tell. */
 	if (!bpf_core_field_exists(ctx->reason))
 		return 0;
-	return accept_dropped(ctx->skbaddr, ctx->reason);
+	return accept_dropped(ctx, ctx->skbaddr, ctx->reason);
 }

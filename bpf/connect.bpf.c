@@ -202,7 +202,7 @@ static __always_inline void get_outcome(struct outcome *outcome, const struct so
 	outcome->latency_ns = established_latency(sk, outcome->latency_ns);
 }
 
-static __always_inline int connect_end(const struct sock *sk, int newstate, bool typed)
+static __always_inline int connect_end(void *ctx, const struct sock *sk, int newstate, bool typed)
 {
 	struct connect_start start, *entry;
 	__u64 key = (__u64)sk, now;
@@ -238,7 +238,7 @@ static __always_inline int connect_end(const struct sock *sk, int newstate, bool
 	event->error = outcome.error;
 	if (outcome.no_local_port)
 		event->lport = 0;
-	event_submit(event);
+	event_submit(ctx, event);
 	return 0;
 }
 
@@ -268,8 +268,8 @@ static __always_inline bool twin_claims(const struct sock *sk, int newstate)
  * typed: sk may be loaded from directly (tp_btf, fentry). twin: one of two programs on
  * the same tracepoint, of which the first to run takes each change.
  */
-static __always_inline int connect_state_change(const struct sock *sk, int oldstate, int newstate,
-						bool typed, bool twin)
+static __always_inline int connect_state_change(void *ctx, const struct sock *sk, int oldstate,
+						int newstate, bool typed, bool twin)
 {
 	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT)
 		return 0;
@@ -279,7 +279,7 @@ static __always_inline int connect_state_change(const struct sock *sk, int oldst
 		return 0;
 	if (newstate == TCP_SYN_SENT)
 		return connect_begin(sk, typed);
-	return connect_end(sk, newstate, typed);
+	return connect_end(ctx, sk, newstate, typed);
 }
 
 /*
@@ -292,31 +292,31 @@ static __always_inline int connect_state_change(const struct sock *sk, int oldst
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return connect_state_change(sk, oldstate, newstate, true, true);
+	return connect_state_change(ctx, sk, oldstate, newstate, true, true);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_twin_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return connect_state_change(sk, oldstate, newstate, true, true);
+	return connect_state_change(ctx, sk, oldstate, newstate, true, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_state_raw, const struct sock *sk, int oldstate, int newstate)
 {
-	return connect_state_change(sk, oldstate, newstate, false, true);
+	return connect_state_change(ctx, sk, oldstate, newstate, false, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_twin_raw, const struct sock *sk, int oldstate, int newstate)
 {
-	return connect_state_change(sk, oldstate, newstate, false, true);
+	return connect_state_change(ctx, sk, oldstate, newstate, false, true);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	return connect_state_change(ctx->skaddr, ctx->oldstate, ctx->newstate, false, false);
+	return connect_state_change(ctx, ctx->skaddr, ctx->oldstate, ctx->newstate, false, false);
 }
 
 /*
@@ -327,14 +327,14 @@ int connect_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("fentry/tcp_set_state")
 int BPF_PROG(connect_state_fentry, struct sock *sk, int newstate)
 {
-	return connect_state_change(sk, sk->__sk_common.skc_state, newstate, true, false);
+	return connect_state_change(ctx, sk, sk->__sk_common.skc_state, newstate, true, false);
 }
 
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(connect_state_kprobe, struct sock *sk, int newstate)
 {
-	return connect_state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate, false,
-				    false);
+	return connect_state_change(ctx, sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate,
+				    false, false);
 }
 
 /*

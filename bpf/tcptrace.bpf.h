@@ -20,10 +20,34 @@
 #define EADDRNOTAVAIL 99
 #define PF_IO_WORKER  0x00000010 /* include/linux/sched.h: an io_uring worker thread */
 
-/* Named types, so that the definitions in common.bpf.c match these declarations. */
+/*
+ * Named types, so that the definitions in common.bpf.c match these declarations. Where
+ * the kernel has no ring buffer (before 5.8), user space turns events into a per-CPU
+ * perf event array before load, and sets use_perf_buffer.
+ */
 struct events_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20); /* bytes; -b resizes it before load */
+};
+
+/*
+ * The perf buffer's records are written whole, so they are built first in a slot per
+ * CPU and nesting level: a softirq's program may interrupt a task's between reserve and
+ * submit, and an NMI a softirq's.
+ */
+#define EVENT_NESTING 4
+
+struct event_slots {
+	__u32 depth;
+	__u32 unused;
+	struct event slots[EVENT_NESTING];
+};
+
+struct event_slots_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event_slots);
 };
 
 struct counters_map {
@@ -34,7 +58,9 @@ struct counters_map {
 };
 
 extern struct events_map events SEC(".maps");
+extern struct event_slots_map event_slots SEC(".maps");
 extern struct counters_map counters SEC(".maps");
+extern const volatile bool use_perf_buffer;
 
 /* Filters: .rodata, so the verifier prunes the branches of a filter that is off. */
 extern const volatile __u32 filter_tgid; /* -p; 0: every process */
@@ -76,11 +102,34 @@ static __always_inline void count(enum counter counter)
 		__sync_fetch_and_add(value, 1);
 }
 
-/* A zeroed record of this kind: reserved memory holds whatever was there before. */
+/* The next free slot of this CPU, or NULL when the nesting is deeper than the slots. */
+static __always_inline struct event *event_slot(void)
+{
+	__u32 zero = 0, depth;
+	struct event_slots *slots = bpf_map_lookup_elem(&event_slots, &zero);
+
+	if (!slots)
+		return NULL;
+	depth = slots->depth;
+	if (depth >= EVENT_NESTING)
+		return NULL;
+	slots->depth = depth + 1;
+	return &slots->slots[depth];
+}
+
+/*
+ * A zeroed record of this kind: reserved memory holds whatever was there before. Every
+ * one reserved is submitted: the verifier holds the ring buffer's to it, and the slots'
+ * depth counts on it.
+ */
 static __always_inline struct event *event_reserve(enum event_kind kind)
 {
-	struct event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	struct event *event;
 
+	if (use_perf_buffer)
+		event = event_slot();
+	else
+		event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
 		count(COUNTER_RINGBUF_FULL);
 		return NULL;
@@ -98,13 +147,39 @@ static __always_inline struct event *event_reserve(enum event_kind kind)
  * nobody. A burst that fills a quarter of the ring meanwhile wakes it at once. An idle
  * consumer sleeps until the next record, with no timer.
  */
-static __always_inline void event_submit(struct event *event)
+static __always_inline void ringbuf_submit(struct event *event)
 {
 	__u64 flags = 0;
 
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
+}
+
+/*
+ * A record that finds this CPU's perf buffer full is counted here. The kernel's own
+ * count reaches the reader only with the next record written there: a burst at the end
+ * would go uncounted.
+ */
+static __always_inline void perf_submit(void *ctx, struct event *event)
+{
+	__u32 zero = 0;
+	struct event_slots *slots;
+
+	if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, event, sizeof(*event)))
+		count(COUNTER_RINGBUF_FULL);
+	slots = bpf_map_lookup_elem(&event_slots, &zero);
+	if (slots && slots->depth)
+		slots->depth--;
+}
+
+/* ctx: the program's own, which the perf buffer's helper wants. */
+static __always_inline void event_submit(void *ctx, struct event *event)
+{
+	if (use_perf_buffer)
+		perf_submit(ctx, event);
+	else
+		ringbuf_submit(event);
 }
 
 /*

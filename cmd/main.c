@@ -22,11 +22,6 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		      "(tcptrace(8), REQUIREMENTS)\n",
 		      stderr);
 		return;
-	case FAILURE_NO_RINGBUF:
-		fputs("tcptrace: this kernel has no BPF ring buffer: tcptrace needs Linux 5.8 or "
-		      "later\n",
-		      stderr);
-		return;
 	case FAILURE_TRACEFS_ACCESS:
 		fputs("tcptrace: reading tracefs (/sys/kernel/tracing) needs root or "
 		      "CAP_DAC_READ_SEARCH: run tcptrace as root\n",

@@ -13,7 +13,6 @@ enum failure_kind {
 	FAILURE_STEP,		/* "failed to <action> <object>: <errno>" */
 	FAILURE_PRIVILEGES,	/* the capabilities to load BPF programs are missing */
 	FAILURE_NO_BTF,		/* the kernel has no BTF */
-	FAILURE_NO_RINGBUF,	/* the kernel has no BPF ring buffer (before 5.8) */
 	FAILURE_TRACEFS_ACCESS, /* tracefs is there, but this user may not read it */
 	FAILURE_NO_HTTP,	/* serve, in a build without its HTTP server (the static one) */
 };

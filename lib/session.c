@@ -16,6 +16,7 @@
 #include "tcptrace.skel.h"
 #include "array.h"
 #include "kernel.h"
+#include "perfbuf.h"
 #include "probes.h"
 #include "programs.h"
 #include "session.h"
@@ -52,7 +53,8 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
  * What the kernel must offer before anything is loaded, so failures come with advice.
  * Features are probed, not inferred from the version: distributions backport them.
  */
-static int check_kernel(const struct trace_config *config, struct failure *failure)
+static int check_kernel(const struct trace_config *config, struct session *session,
+			struct failure *failure)
 {
 	int err;
 
@@ -61,8 +63,8 @@ static int check_kernel(const struct trace_config *config, struct failure *failu
 	err = kernel_check_privileges();
 	if (err)
 		return fail_kind(failure, FAILURE_PRIVILEGES, err);
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
-		return fail_kind(failure, FAILURE_NO_RINGBUF, -EOPNOTSUPP);
+	/* Before 5.8, the events go through a perf buffer instead (lib/perfbuf.h). */
+	session->perf_buffer = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0;
 	return 0;
 }
 
@@ -192,10 +194,31 @@ static int size_maps(struct tcptrace *skel)
 	return 0;
 }
 
-static int set_filters(struct tcptrace *skel, const struct trace_config *config)
+/*
+ * Without a ring buffer, the events map becomes a perf event array (a slot per CPU,
+ * which libbpf sizes), and the programs write to it: see bpf/tcptrace.bpf.h.
+ */
+static int use_perf_buffer(struct tcptrace *skel)
 {
-	int err = config->ring_size ? bpf_map__set_max_entries(skel->maps.events, config->ring_size)
-				    : 0;
+	struct bpf_map *events = skel->maps.events;
+	int err = bpf_map__set_type(events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+
+	if (!err)
+		err = bpf_map__set_key_size(events, sizeof(__u32));
+	if (!err)
+		err = bpf_map__set_value_size(events, sizeof(__u32));
+	if (!err)
+		err = bpf_map__set_max_entries(events, 0);
+	skel->rodata->use_perf_buffer = true;
+	return err;
+}
+
+static int set_filters(struct tcptrace *skel, const struct trace_config *config, bool perf_buffer)
+{
+	int err = perf_buffer ? use_perf_buffer(skel)
+		  : config->ring_size
+			  ? bpf_map__set_max_entries(skel->maps.events, config->ring_size)
+			  : 0;
 
 	skel->rodata->filter_tgid = config->filter_tgid;
 	skel->rodata->filter_min_latency_ns = config->filter_min_latency_ns;
@@ -274,7 +297,7 @@ static int load(struct session *session, const struct trace_config *config,
 	session->skel = tcptrace__open_opts(&opts);
 	if (!session->skel)
 		return fail_libbpf(failure, "open", "the BPF object", -errno);
-	err = set_filters(session->skel, config);
+	err = set_filters(session->skel, config, session->perf_buffer);
 	if (err)
 		return fail(failure, "size", "the ring buffer", err);
 	err = check_programs(session->skel, config, failure);
@@ -318,8 +341,10 @@ static void undo_attempt(struct session *session)
 {
 	session_detach(session);
 	ring_buffer__free(session->ring);
+	perfbuf_free(session->perf);
 	tcptrace__destroy(session->skel);
 	session->ring = NULL;
+	session->perf = NULL;
 	session->skel = NULL;
 	memset(session->missing_events, 0, sizeof(session->missing_events));
 	memset(session->limits, 0, sizeof(session->limits));
@@ -335,6 +360,11 @@ static int open_with(struct session *session, const struct trace_config *config,
 		err = attach_programs(session, failure);
 	if (err)
 		return err;
+	if (session->perf_buffer) {
+		err = perfbuf_open(&session->perf, bpf_map__fd(session->skel->maps.events),
+				   config->ring_size ?: SESSION_RING_SIZE, on_event, ctx);
+		return err ? fail_libbpf(failure, "open", "the perf buffer", err) : 0;
+	}
 	session->ring =
 		ring_buffer__new(bpf_map__fd(session->skel->maps.events), on_event, ctx, NULL);
 	if (!session->ring)
@@ -433,7 +463,7 @@ int session_open(struct session *session, const struct trace_config *config,
 	session->config = config;
 	libbpf_set_print(config->verbose ? print_libbpf : NULL);
 	kernel_use_btf_file(config->btf_path);
-	err = check_kernel(config, failure);
+	err = check_kernel(config, session, failure);
 	if (!err)
 		n = plan_attempts(config, plans);
 	for (unsigned int i = 0; !err && i < n; i++) {
@@ -475,12 +505,17 @@ const size_t nr_loss_kinds = ARRAY_SIZE(loss_kinds);
 
 int session_ring_fd(const struct session *session)
 {
-	return bpf_map__fd(session->skel->maps.events);
+	return session->perf ? perfbuf_fd(session->perf) : bpf_map__fd(session->skel->maps.events);
+}
+
+bool session_signals_each_record(const struct session *session)
+{
+	return session->perf != NULL;
 }
 
 int session_drain(struct session *session)
 {
-	return ring_buffer__consume(session->ring);
+	return session->perf ? perfbuf_drain(session->perf) : ring_buffer__consume(session->ring);
 }
 
 static int sum_counter(struct session *session, enum counter counter, __u64 *sum)
@@ -608,6 +643,7 @@ void session_close(struct session *session)
 {
 	session_detach(session);
 	ring_buffer__free(session->ring);
+	perfbuf_free(session->perf);
 	tcptrace__destroy(session->skel);
 	memset(session, 0, sizeof(*session));
 }

@@ -16,16 +16,21 @@
 #include "failure.h"
 
 struct tcptrace;
+struct perfbuf;
 
 #define SESSION_MAX_LINKS 16
 /* Every attach method, with and without the preferred probe (lib/programs.h). */
 #define SESSION_MAX_ATTEMPTS (2 * ATTACH_KPROBE)
 #define SESSION_TRACEFS	     "/sys/kernel/tracing"
+#define SESSION_RING_SIZE    (1 << 20) /* bpf/tcptrace.bpf.h's, unless -b */
 
 struct session {
 	const struct trace_config *config; /* the caller's, for as long as the session */
 	struct tcptrace *skel;
 	struct ring_buffer *ring;
+	/* Where the kernel has no ring buffer (before 5.8), or refuses one: a perf buffer. */
+	bool perf_buffer;
+	struct perfbuf *perf;
 	struct bpf_link *links[SESSION_MAX_LINKS];
 	struct bpf_program *programs[SESSION_MAX_LINKS]; /* links[i] is programs[i]'s */
 	unsigned int nr_links;
@@ -72,9 +77,11 @@ int session_open(struct session *session, const struct trace_config *config,
 		 ring_buffer_sample_fn on_event, void *ctx, struct failure *failure);
 /*
  * The ring buffer's map, to wait on (edge-triggered): it signals the first record after
- * a drain, and a ring a quarter full (bpf/tcptrace.bpf.h's event_submit()).
+ * a drain, and a ring a quarter full (bpf/tcptrace.bpf.h's event_submit()). The perf
+ * buffer's descriptor instead signals every record (session_signals_each_record()).
  */
 int session_ring_fd(const struct session *session);
+bool session_signals_each_record(const struct session *session);
 /* Hands every record in the ring to the session's callback: their count, or -errno. */
 int session_drain(struct session *session);
 /* While tracing, lower bounds; exact once detached. */

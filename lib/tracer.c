@@ -120,6 +120,9 @@ static void describe_attachment(const struct session *session, int err)
 			notice("%s", session->fallbacks[i]);
 	if (err)
 		return;
+	if (session->perf)
+		notice("events go through a perf buffer per CPU: this kernel has no BPF ring "
+		       "buffer");
 	for (unsigned int i = 0; i < session->nr_links; i++) {
 		const struct bpf_program *prog = session->programs[i];
 
@@ -397,6 +400,23 @@ static int wait_unless_stopping(struct tracer *tracer, int timeout, bool *ring)
 }
 
 /*
+ * A perf buffer signals every record: while the loop gathers a batch, it stops
+ * listening, or each record would end the wait. Listening again, it hears at once of
+ * records already there. The ring buffer needs none of this.
+ */
+static int listen_to_ring(struct tracer *tracer, bool listen)
+{
+	struct epoll_event event = { .events = listen ? EPOLLIN | EPOLLET : 0,
+				     .data.u32 = WAITED_RING };
+
+	if (!session_signals_each_record(&tracer->session))
+		return 0;
+	return epoll_ctl(tracer->epoll_fd, EPOLL_CTL_MOD, session_ring_fd(&tracer->session), &event)
+		       ? -errno
+		       : 0;
+}
+
+/*
  * Sleeps until there is work. The ring signals its first record after a drain, and then
  * only when a quarter full: the loop waits a drain interval more, so that the records
  * of a busy spell come in batches, for one wakeup each. 0, or -errno.
@@ -409,7 +429,11 @@ static int wait_for_work(struct tracer *tracer, struct failure *failure)
 	if (!err && ring) {
 		bool again = false;
 
-		err = wait_unless_stopping(tracer, TRACER_DRAIN_INTERVAL_MS, &again);
+		err = listen_to_ring(tracer, false);
+		if (!err)
+			err = wait_unless_stopping(tracer, TRACER_DRAIN_INTERVAL_MS, &again);
+		if (!err)
+			err = listen_to_ring(tracer, true);
 	}
 	if (err)
 		failure_step(failure, "wait for", "events");

@@ -47,12 +47,13 @@ ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=
 
 # A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept",
 # "connect+accept" or "serve" (metrics, scraped once at the end: its count of attempts
-# must equal loadgen's, as connect's lines must); "other:connect": -o's build; output
-# "file" or "null"; workload
-# "storm", "inflight" or "icmp".
+# must equal loadgen's, as connect's lines must); "other:connect": -o's build;
+# "perf:connect": the perf buffer instead of the ring buffer; output "file" or "null";
+# workload "storm", "inflight" or "icmp".
 cases=("none - - storm" "connect/file connect file storm" "connect/null connect null storm"
 	"accept/file accept file storm" "accept/null accept null storm"
 	"both/file connect+accept file storm" "serve serve null storm"
+	"connect/perf perf:connect file storm"
 	"none/inflight - - inflight"
 	"connect/inflight connect file inflight" "none/icmp - - icmp"
 	"connect/icmp connect file icmp")
@@ -96,8 +97,11 @@ measure() {
 	local startup= p50=- p99=- connect_lines
 	for cmd in ${commands//+/ }; do
 		[ "$cmd" = - ] && continue
-		local tcptrace=$BIN/tcptrace
+		local tcptrace=$BIN/tcptrace run=()
 		[ "${cmd#other:}" != "$cmd" ] && tcptrace=$other/tcptrace
+		# perf: the events through a perf buffer, the ring buffer refused as before 5.8.
+		[ "${cmd#perf:}" != "$cmd" ] &&
+			run=(env REFUSE_BPF=ringbuf LD_PRELOAD="${REFUSE_BPF_LIB:-$BIN/tests/refuse_bpf.so}")
 		n=$((n + 1))
 		local begin=$(date +%s%N)
 		if [ "$cmd" = serve ]; then
@@ -110,9 +114,9 @@ measure() {
 			rm -f "$work/fifo.$n" "$work/out.$n"
 			mkfifo "$work/fifo.$n"
 			"$STAMP" <"$work/fifo.$n" >"$work/out.$n" &
-			"$tcptrace" ${cmd#other:} -t >"$work/fifo.$n" 2>"$work/err.$n" &
+			"${run[@]}" "$tcptrace" ${cmd#*:} -t >"$work/fifo.$n" 2>"$work/err.$n" &
 		else
-			"$tcptrace" ${cmd#other:} -t >/dev/null 2>"$work/err.$n" &
+			"${run[@]}" "$tcptrace" ${cmd#*:} -t >/dev/null 2>"$work/err.$n" &
 		fi
 		pids+=($!)
 		# Started: the header reached the file (to /dev/null: its programs attached).

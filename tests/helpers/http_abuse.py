@@ -18,8 +18,8 @@ Prometheus does), and prints
 
   scrapes=<n> failed=<n> max_ms=<n>
 
-It exits 1 if a scrape failed (no 200 within 5 s) or took longer than 1000 ms. What the
-attackers did goes to stderr.
+It exits 1 if a scrape failed: no 200 within 5 s. How long they took is printed, never
+judged: timings belong to the benchmarks. What the attackers did goes to stderr.
 """
 import argparse
 import errno
@@ -36,7 +36,6 @@ import time
 DEFAULTS = {"idle": 1000, "slowloris": 1000, "junk": 50}
 SCRAPE_EVERY_S = 0.25
 SCRAPE_TIMEOUT_S = 5.0
-SCRAPE_LIMIT_MS = 1000
 LORIS_EVERY_S = 0.5
 
 
@@ -300,7 +299,7 @@ def main():
             os.waitpid(pid, 0)
             print(f"http_abuse: {stats}", file=sys.stderr)
     print(f"scrapes={scrapes} failed={failed} max_ms={round(max_ms)}")
-    return 1 if failed or max_ms > SCRAPE_LIMIT_MS else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

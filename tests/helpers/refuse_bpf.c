@@ -7,6 +7,8 @@
  *                  fails with EPERM
  *   fentry_attach  fentry and fexit programs load, but attaching one fails with EBUSY,
  *                  as when another ftrace user holds the function
+ *   ringbuf        BPF_MAP_CREATE of a ring buffer fails with EINVAL, as before Linux
+ *                  5.8, which has none
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -68,6 +70,9 @@ long syscall(long number, ...)
 	if (number != SYS_bpf)
 		return real_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
 	attr = (const union bpf_attr *)args[1];
+	if (args[0] == BPF_MAP_CREATE && refusing("ringbuf") &&
+	    attr->map_type == BPF_MAP_TYPE_RINGBUF)
+		return refuse(EINVAL);
 	if (args[0] == BPF_PROG_LOAD && refusing("tp_btf") &&
 	    attr->prog_type == BPF_PROG_TYPE_TRACING &&
 	    attr->expected_attach_type == BPF_TRACE_RAW_TP)

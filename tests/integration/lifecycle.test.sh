@@ -225,7 +225,20 @@ unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec '$tcptrace' connec
 	>"$work/nobtf.out" 2>"$work/nobtf.err"
 expect_eq "status without BTF" 1 $?
 expect_eq "message without BTF" \
-	"tcptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): tcptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y" \
+	"tcptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): give its types with --btf FILE, from BTFHub or bpftool gen min_core_btf (tcptrace(8), REQUIREMENTS)" \
 	"$(cat "$work/nobtf.err")"
+
+echo "== no BTF, but --btf FILE: traced by raw_tp, the kernel's own BTF IDs being hidden"
+cp /sys/kernel/btf/vmlinux "$work/vmlinux.btf"
+fresh "$work/trace.out" "$work/trace.err"
+unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf &&
+	exec '$tcptrace' connect -x --btf '$work/vmlinux.btf' -v" >"$work/trace.out" 2>"$work/trace.err" &
+tracer_pid=$!
+wait_for_line "$work/trace.out" . $tracer_pid || die "no start with --btf: $(grep -v libbpf "$work/trace.err")"
+peer loop -c with-btf 127.0.0.1 1
+tracer_interrupt "exit status with --btf"
+expect_eq "-v: attached as raw_tp" 1 \
+	"$(grep -c '^tcptrace: attached connect_state_raw: raw_tp/inet_sock_set_state$' "$work/trace.err")"
+the_row COMM=with-btf && expect_row PID "$(kv pid "$peer_lines")" DPORT 1 RESULT ECONNREFUSED
 expect_eq "programs left at the end" 0 "$(settled_residue)"
 finish

@@ -144,7 +144,7 @@ expect_eq "events folded" 2 "$(metric tcptrace_series_folded_total)"
 expect_eq "series held: the first, and other" 2 "$(metric tcptrace_series)"
 serve_stop INT
 
-echo "== a scrape while a storm runs, and abusive clients: nothing lost, scrapes < 1 s"
+echo "== a scrape while a storm runs, and abusive clients: nothing lost, every scrape answered"
 serve_start "$netns"
 in_ns loop "$LOADGEN" -t 2 -d 4 >"$work/storm.out" &
 storm=$!
@@ -153,7 +153,7 @@ python3 "$SOURCE_DIR/tests/helpers/http_abuse.py" 127.0.0.1 "$port" all 1000 --s
 	>"$work/abuse.out" 2>&1
 abuse_status=$?
 cat "$work/abuse.out"
-expect_eq "scrapes all answered within a second, under abuse" 0 "$abuse_status"
+expect_eq "scrapes all answered (within 5 s), under abuse" 0 "$abuse_status"
 wait $storm
 cat "$work/storm.out"
 made=$(kv attempts "$(cat "$work/storm.out")")
