@@ -5,16 +5,17 @@
  *
  * The handshake of a passive connection runs in softirq, in whatever task the packet
  * interrupted (on loopback: the client), so no state change names the server. What
- * does is the accept itself, in the accepting task, after any wait. Two ways:
+ * does is the accept itself, in the accepting task. Three ways, best first:
  * - __inet_accept() grafts the connection onto the socket accept() returns, for every
  *   accept from user space: accept(), accept4() and io_uring's. Where the kernel has
  *   it and lets a program attach to it (fentry, or kprobe), this is the way: it costs
- *   nothing to other system calls.
+ *   nothing to other system calls, and it runs after the wait, so an accept() already
+ *   blocked when tracing starts is reported too.
+ * - Where it is missing (Debian's 5.10), the return of do_accept(), by fexit: as cheap,
+ *   but an fexit misses a call already in progress.
  * - Elsewhere, the syscall-exit tracepoints, and io_uring's completion. The descriptor
- *   returned leads, through the task's file table, to the socket. But a syscall
- *   tracepoint puts every task of the machine on the kernel's slow syscall path.
- * Both hook after the wait: an accept() already blocked when tracing starts is
- * reported too.
+ *   returned leads, through the task's file table, to the socket. They see blocked
+ *   calls, but a syscall tracepoint puts every task on the kernel's slow syscall path.
  *
  * With -x, the time a connection waited in the accept queue runs from the child
  * socket's SYN_RECV -> ESTABLISHED transition (the handshake done, the socket queued) to
@@ -257,7 +258,8 @@ int BPF_KPROBE(accept_accepted_kprobe, struct socket *listener, struct socket *n
 #define MAX_ERRNO 4095
 
 /*
- * Where the kernel has no __inet_accept() (before 6.1, as Debian's 5.10), the accept as
+ * Where the kernel has no __inet_accept() (Debian's 5.10; it came with an MPTCP fix), the
+ * accept as
  * do_accept(listener, ..., flags) returns it: the new connection's file, or an error.
  * accept(), accept4() and io_uring's accepts all go through it, in the accepting task.
  * Its second argument's type changed in 6.10; the others did not. Unlike
@@ -276,9 +278,9 @@ int BPF_PROG(accept_returned_fentry, struct file *listener, unsigned long flags_
 }
 
 /*
- * Where neither can be hooked. accept()'s listening socket is its first
- * argument. The syscall-exit tracepoint does
- * not pass the arguments, but the task's saved user registers still hold them.
+ * Where neither can be hooked. accept()'s listening socket is its first argument. The
+ * syscall-exit tracepoint does not pass the arguments, but the task's saved user
+ * registers still hold them.
  */
 static __always_inline struct sock *listener_of_syscall(struct task_struct *task)
 {
@@ -353,7 +355,7 @@ int accept_uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
 SEC("tracepoint/io_uring/io_uring_complete")
 int accept_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 {
-	/* Before 5.19 (Debian's 5.10), the record has no request: see cli_uring_accepts. */
+	/* Debian's 5.10's record has no request: this program is not loaded (cli_limit_uring). */
 	struct io_kiocb *req = bpf_core_field_exists(ctx->req) ? BPF_CORE_READ(ctx, req) : NULL;
 	struct uring_request key = { .ctx = (__u64)BPF_CORE_READ(ctx, ctx) };
 	int fd = BPF_CORE_READ(ctx, res);
@@ -491,8 +493,9 @@ static __always_inline int accept_dropped(void *ctx, const struct sk_buff *skb, 
 }
 
 /*
- * Before drop reasons (5.17), the event has two arguments, skb and location, and the
- * verifier refuses a read of a third: it is read only where the reasons exist.
+ * Before drop reasons (5.17), the event has two arguments, skb and location: tp_btf's
+ * verifier refuses a read of a third, and raw_tp's attach a program that reads one. It
+ * is read only where the reasons exist.
  */
 static __always_inline int accept_dropped_args(__u64 *args)
 {

@@ -380,6 +380,7 @@ const struct kernel_limit cli_limit_uring = {
 	.type = "trace_event_raw_io_uring_complete",
 	.member = "req",
 	.lost = "io_uring accepts: its io_uring:io_uring_complete carries no request",
+	.useless = true, /* it would run at every completion on the machine, for nothing */
 };
 const struct optional_program cli_uring_accepts = {
 	.name = "accept_uring_complete",
@@ -642,19 +643,56 @@ static enum cli_result netns_option(const struct command_context *ctx, const cha
 
 #define BTF_MAGIC 0xeB9F
 
-/* Is there a section called ".BTF" in this 64-bit little-endian ELF file? */
-static bool elf_has_btf(int fd, const Elf64_Ehdr *ehdr)
+/* The start of struct btf_header (linux/btf.h), as raw BTF begins. */
+struct btf_start {
+	__u16 magic;
+	__u8 version;
+	__u8 flags;
+	__u32 hdr_len;
+};
+
+/* Raw BTF: its magic, version 1, and a header that fits in the file. */
+static bool is_raw_btf(const void *start, off_t size)
+{
+	struct btf_start btf;
+
+	memcpy(&btf, start, sizeof(btf));
+	return btf.magic == BTF_MAGIC && btf.version == 1 && btf.hdr_len >= sizeof(btf) &&
+	       btf.hdr_len < size;
+}
+
+/* Section i's header, if it lies within the file. */
+static bool read_section(int fd, const Elf64_Ehdr *ehdr, unsigned int i, off_t size,
+			 Elf64_Shdr *shdr)
+{
+	__u64 offset = ehdr->e_shoff + (__u64)i * sizeof(*shdr);
+
+	return ehdr->e_shoff < (__u64)size && offset + sizeof(*shdr) <= (__u64)size &&
+	       pread(fd, shdr, sizeof(*shdr), offset) == sizeof(*shdr);
+}
+
+/*
+ * Is there a section called ".BTF", with contents, in this 64-bit little-endian ELF
+ * file? Every offset is checked against the file's size: it may be anything.
+ */
+static bool elf_has_btf(int fd, const Elf64_Ehdr *ehdr, off_t size)
 {
 	Elf64_Shdr names, section;
 	char name[5];
 
-	if (ehdr->e_shentsize != sizeof(section) || ehdr->e_shstrndx >= ehdr->e_shnum ||
-	    pread(fd, &names, sizeof(names), ehdr->e_shoff + ehdr->e_shstrndx * sizeof(names)) !=
-		    sizeof(names))
+	/* The whole table in the file; e_shoff first, so that the sum cannot overflow. */
+	if (ehdr->e_shentsize != sizeof(section) || ehdr->e_shoff > (__u64)size ||
+	    ehdr->e_shoff + (__u64)ehdr->e_shnum * sizeof(section) > (__u64)size ||
+	    ehdr->e_shstrndx == SHN_UNDEF || ehdr->e_shstrndx >= ehdr->e_shnum ||
+	    !read_section(fd, ehdr, ehdr->e_shstrndx, size, &names) ||
+	    names.sh_type != SHT_STRTAB || names.sh_offset > (__u64)size)
 		return false;
-	for (unsigned int i = 0; i < ehdr->e_shnum; i++) {
-		if (pread(fd, &section, sizeof(section), ehdr->e_shoff + i * sizeof(section)) !=
-			    sizeof(section) ||
+	for (unsigned int i = 1; i < ehdr->e_shnum; i++) {
+		if (!read_section(fd, ehdr, i, size, &section))
+			return false;
+		if (section.sh_name > names.sh_size - sizeof(name) ||
+		    names.sh_size < sizeof(name) || section.sh_type == SHT_NOBITS ||
+		    !section.sh_size ||
 		    pread(fd, name, sizeof(name), names.sh_offset + section.sh_name) !=
 			    sizeof(name))
 			continue;
@@ -666,25 +704,24 @@ static bool elf_has_btf(int fd, const Elf64_Ehdr *ehdr)
 
 int cli_check_btf_file(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO must not hang the parser. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	Elf64_Ehdr ehdr = {};
-	__u16 magic;
-	ssize_t len;
+	struct stat st;
 	bool btf;
 
 	if (fd < 0)
 		return -errno;
-	len = read(fd, &ehdr, sizeof(ehdr));
-	if (len < (ssize_t)sizeof(magic)) {
-		int err = len < 0 ? -errno : -EPROTO;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		int err = S_ISDIR(st.st_mode) ? -EISDIR : -EPROTO;
 
 		close(fd);
 		return err;
 	}
-	memcpy(&magic, &ehdr, sizeof(magic));
-	btf = magic == BTF_MAGIC ||
-	      (!memcmp(ehdr.e_ident, ELFMAG, SELFMAG) && ehdr.e_ident[EI_CLASS] == ELFCLASS64 &&
-	       ehdr.e_ident[EI_DATA] == ELFDATA2LSB && elf_has_btf(fd, &ehdr));
+	btf = read(fd, &ehdr, sizeof(ehdr)) >= (ssize_t)sizeof(struct btf_start) &&
+	      (is_raw_btf(&ehdr, st.st_size) ||
+	       (!memcmp(ehdr.e_ident, ELFMAG, SELFMAG) && ehdr.e_ident[EI_CLASS] == ELFCLASS64 &&
+		ehdr.e_ident[EI_DATA] == ELFDATA2LSB && elf_has_btf(fd, &ehdr, st.st_size)));
 	close(fd);
 	return btf ? 0 : -EPROTO;
 }

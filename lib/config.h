@@ -57,6 +57,7 @@ struct kernel_limit {
 	const char *type;
 	const char *member;
 	const char *lost; /* what goes unseen, and since when the kernel gives it */
+	bool useless;	  /* the program can give nothing else: it is not loaded */
 };
 
 struct trace_config {

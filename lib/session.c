@@ -151,6 +151,15 @@ static bool loads_program(struct tcptrace *skel, const char *name)
 	return false;
 }
 
+static void unload_program(struct tcptrace *skel, const char *name)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		if (program_is(bpf_program__name(prog), name))
+			bpf_program__set_autoload(prog, false);
+}
+
 /* What the programs selected cannot give on this kernel, for the tracer to tell once. */
 static void note_limits(struct session *session, const struct trace_config *config)
 {
@@ -160,8 +169,11 @@ static void note_limits(struct session *session, const struct trace_config *conf
 		const struct kernel_limit *limit = config->limits[i];
 
 		if (loads_program(session->skel, limit->program) &&
-		    !kernel_has_type(limit->type, limit->member))
+		    !kernel_has_type(limit->type, limit->member)) {
 			session->limits[n++] = limit;
+			if (limit->useless)
+				unload_program(session->skel, limit->program);
+		}
 	}
 }
 
@@ -289,8 +301,9 @@ static int attach_programs(struct session *session, struct failure *failure)
 static int load(struct session *session, const struct trace_config *config,
 		const struct attach_plan *plan, struct failure *failure)
 {
-	/* --btf: CO-RE relocates against that file's types instead of the kernel's own. */
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = config->btf_path);
+	/* --btf: CO-RE relocates against that file's types, where the kernel has none. */
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = access(KERNEL_BTF, R_OK) ? config->btf_path : NULL);
 	enum attach_method method = plan->method;
 	int err;
 
@@ -373,42 +386,45 @@ static int open_with(struct session *session, const struct trace_config *config,
 }
 
 /*
- * How a preferred probe (accept's __inet_accept(), else do_accept()) attaches: the first
- * the kernel offers, by fentry or else kprobe, which saves every other system call the
- * fallbacks' tax; forced, only by that method. None offered: the fallbacks.
+ * The ways a preferred probe (accept's __inet_accept(), else do_accept()) may attach,
+ * best first: each the kernel offers, by fentry or else kprobe, which spare every other
+ * system call the fallbacks' tax; forced, only by that method. None: the fallbacks.
  */
-static struct attach_plan preferred_plan(const struct trace_config *config)
+static unsigned int preferred_plans(const struct trace_config *config,
+				    struct attach_plan plans[SESSION_PREFERRED_WAYS])
 {
 	enum attach_method forced = config->attach_method;
+	unsigned int n = 0;
 
 	for (const struct probe *probe = next_preferred_probe(config, NULL); probe;
 	     probe = next_preferred_probe(config, probe))
 		for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++)
 			if ((!forced || m == forced) && probe_has_variant(probe, m) &&
+			    n < SESSION_PREFERRED_WAYS &&
 			    kernel_offers(probe, m, NULL) == KERNEL_OFFERS)
-				return (struct attach_plan){ .preferred_probe = probe,
-							     .preferred = m };
-	return (struct attach_plan){};
+				plans[n++] = (struct attach_plan){ .preferred_probe = probe,
+								   .preferred = m };
+	return n;
 }
 
 /*
- * Every attempt, best first: the methods in turn, each with the preferred probe, if
- * any, then (under auto) with its fallbacks.
+ * Every attempt, best first: the methods in turn, each with the preferred probe's ways,
+ * then with its fallbacks (not when forced, if a way was offered).
  */
 static unsigned int plan_attempts(const struct trace_config *config,
 				  struct attach_plan plans[SESSION_MAX_ATTEMPTS])
 {
 	enum attach_method first = config->attach_method ?: ATTACH_TP_BTF;
 	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
-	struct attach_plan preferred = preferred_plan(config);
-	unsigned int n = 0;
+	struct attach_plan preferred[SESSION_PREFERRED_WAYS];
+	unsigned int n = 0, ways = preferred_plans(config, preferred);
 
 	for (enum attach_method method = first; method <= last; method++) {
-		if (preferred.preferred_probe) {
-			plans[n] = preferred;
+		for (unsigned int i = 0; i < ways; i++) {
+			plans[n] = preferred[i];
 			plans[n++].method = method;
 		}
-		if (!preferred.preferred_probe || !config->attach_method)
+		if (!ways || !config->attach_method)
 			plans[n++] = (struct attach_plan){ .method = method };
 	}
 	return n;
@@ -420,14 +436,14 @@ static unsigned int plan_attempts(const struct trace_config *config,
  */
 static void name_attempt(char *name, size_t size, const struct attach_plan *plans, unsigned int i)
 {
-	const struct probe *probe = plans[0].preferred_probe;
+	const struct probe *probe = plans[i].preferred_probe;
 	int len = snprintf(name, size, "%s", attach_method_name(plans[i].method));
 
-	if (probe && plans[i].preferred_probe)
+	if (probe)
 		snprintf(name + len, size - len, " with %s as %s", probe->name,
 			 attach_method_name(plans[i].preferred));
-	else if (probe)
-		snprintf(name + len, size - len, " without %s", probe->name);
+	else if (plans[0].preferred_probe)
+		snprintf(name + len, size - len, " without %s", plans[0].preferred_probe->name);
 }
 
 /* Under auto, every failure is told under -v, the last one too. */

@@ -19,10 +19,11 @@ struct tcptrace;
 struct perfbuf;
 
 #define SESSION_MAX_LINKS 16
-/* Every attach method, with and without the preferred probe (lib/programs.h). */
-#define SESSION_MAX_ATTEMPTS (2 * ATTACH_KPROBE)
-#define SESSION_TRACEFS	     "/sys/kernel/tracing"
-#define SESSION_RING_SIZE    (1 << 20) /* bpf/tcptrace.bpf.h's, unless -b */
+/* Every attach method, with each way of the preferred probes, then without. */
+#define SESSION_PREFERRED_WAYS 3
+#define SESSION_MAX_ATTEMPTS   ((SESSION_PREFERRED_WAYS + 1) * ATTACH_KPROBE)
+#define SESSION_TRACEFS	       "/sys/kernel/tracing"
+#define SESSION_RING_SIZE      (1 << 20) /* bpf/tcptrace.bpf.h's, unless -b */
 
 struct session {
 	const struct trace_config *config; /* the caller's, for as long as the session */

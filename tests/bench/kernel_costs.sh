@@ -69,7 +69,12 @@ for round in \$(seq $rounds); do
 	while read -r label args; do
 		tcptrace \$args -v >/tmp/out 2>/tmp/err &
 		tracer=\$!
-		while ! grep -q 'dropped every capability' /tmp/err; do sleep 0.1; done
+		i=0
+		while ! grep -q 'dropped every capability' /tmp/err && [ \$i -lt 300 ]; do
+			sleep 0.1
+			i=\$((i + 1))
+		done
+		grep -q 'dropped every capability' /tmp/err || echo "TT-ERROR \$label: \$(grep -v libbpf /tmp/err)"
 		echo "TT-\$label \$(loop)"
 		echo "TT-STORM-\$label \$(storm)"
 		kill -INT \$tracer
@@ -85,6 +90,7 @@ poweroff -f
 EOF
 chmod 755 "$root/init"
 boot "$root"
+section ERROR | grep . && exit 1
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
 change() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%+.1f%%", (t - n) * 100 / n }'; }

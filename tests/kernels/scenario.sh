@@ -145,9 +145,9 @@ report AUTO-ACCEPT-ERR /tmp/accept.err
 report AUTO-SERVER /tmp/blk-srv
 report AUTO-SERVER /tmp/mshot-srv
 report AUTO-SERVER /tmp/direct-srv
-# fentry offered, but its attach refused (as when another ftrace user holds the
-# function): auto falls back to the syscall tracepoints, and says so under -v.
-echo "== accept, auto, fentry refused at attach"
+# Trampolines offered, but their attach refused (as when another ftrace user holds the
+# function): auto tries a kprobe next, else the syscall tracepoints, and says so (-v).
+echo "== accept, auto, trampolines refused at attach"
 rm -f /tmp/accept.out /tmp/accept.err /tmp/fb-srv
 REFUSE_BPF=fentry_attach LD_PRELOAD=/lib/refuse_bpf.so tcptrace accept -v >/tmp/accept.out 2>/tmp/accept.err &
 tracer=$!

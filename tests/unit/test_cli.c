@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -430,45 +431,86 @@ static void test_attach_methods(void)
 	CHECK_EQ_U64(config.attach_method, ATTACH_RAW_TP);
 }
 
-/* --btf: raw BTF by its magic, or an ELF file with a .BTF section, as libbpf reads them. */
-static void test_btf_files(void)
+/* A test file of these bytes, checked as --btf's: 0, or -EPROTO for no BTF. */
+static int check_bytes(const void *bytes, size_t size)
 {
-	char raw[] = "/tmp/tcptrace-test-btf.XXXXXX", elf[] = "/tmp/tcptrace-test-elf.XXXXXX";
-	const unsigned char magic[] = { 0x9f, 0xeb, 1, 0 };
-	const char names[] = "\0.text\0.BTF\0";
-	struct {
-		Elf64_Ehdr ehdr;
-		Elf64_Shdr shdr[3];
-	} file = {
+	char path[] = "/tmp/tcptrace-test-btf.XXXXXX";
+	int fd = mkstemp(path), err;
+
+	CHECK(fd >= 0 && write(fd, bytes, size) == (ssize_t)size);
+	close(fd);
+	err = cli_check_btf_file(path);
+	unlink(path);
+	return err;
+}
+
+/* An ELF file: a null section, the section names, and a .BTF of 4 bytes. */
+struct elf_file {
+	Elf64_Ehdr ehdr;
+	Elf64_Shdr shdr[3];
+	char names[12];
+	char btf[4];
+};
+
+static struct elf_file elf_with_btf(void)
+{
+	struct elf_file file = {
 		.ehdr = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
 				       ELFDATA2LSB },
-			  .e_shoff = sizeof(Elf64_Ehdr),
+			  .e_shoff = offsetof(struct elf_file, shdr),
 			  .e_shentsize = sizeof(Elf64_Shdr),
 			  .e_shnum = 3,
-			  .e_shstrndx = 0 },
-		.shdr = { { .sh_name = 0, .sh_offset = sizeof(file) },
-			  { .sh_name = 1 },
-			  { .sh_name = 7 } },
+			  .e_shstrndx = 1 },
+		.shdr = { {},
+			  { .sh_name = 1,
+			    .sh_type = SHT_STRTAB,
+			    .sh_offset = offsetof(struct elf_file, names),
+			    .sh_size = sizeof(file.names) },
+			  { .sh_name = 7,
+			    .sh_type = SHT_PROGBITS,
+			    .sh_offset = offsetof(struct elf_file, btf),
+			    .sh_size = sizeof(file.btf) } },
+		.names = "\0.strs\0.BTF",
 	};
-	int fd = mkstemp(raw);
 
-	CHECK(fd >= 0 && write(fd, magic, sizeof(magic)) == sizeof(magic));
-	close(fd);
-	CHECK(cli_check_btf_file(raw) == 0);
-	fd = mkstemp(elf);
-	CHECK(fd >= 0 && write(fd, &file, sizeof(file)) == sizeof(file) &&
-	      write(fd, names, sizeof(names)) == sizeof(names));
-	close(fd);
-	CHECK(cli_check_btf_file(elf) == 0);
-	/* The same file, its last section renamed: no .BTF. */
-	file.shdr[2].sh_name = 1;
-	fd = open(elf, O_WRONLY | O_TRUNC);
-	CHECK(fd >= 0 && write(fd, &file, sizeof(file)) == sizeof(file) &&
-	      write(fd, names, sizeof(names)) == sizeof(names));
-	close(fd);
-	CHECK(cli_check_btf_file(elf) == -EPROTO);
-	unlink(raw);
-	unlink(elf);
+	return file;
+}
+
+/* --btf: raw BTF, or an ELF file with a .BTF section, as libbpf reads them; never more. */
+static void test_btf_files(void)
+{
+	/* struct btf_header's start, little-endian: magic, version, flags, hdr_len. */
+	const unsigned char raw[32] = { 0x9f, 0xeb, 1, 0, 24 },
+			    bad_version[32] = { 0x9f, 0xeb, 2, 0, 24 },
+			    short_header[32] = { 0x9f, 0xeb, 1, 0, 0, 16 };
+	struct elf_file file = elf_with_btf();
+
+	CHECK(check_bytes(&raw, sizeof(raw)) == 0);
+	CHECK(check_bytes(&bad_version, sizeof(bad_version)) == -EPROTO);
+	CHECK(check_bytes(&short_header, sizeof(short_header)) == -EPROTO);
+	CHECK(check_bytes(&raw, 3) == -EPROTO);
+	CHECK(check_bytes(&file, sizeof(file)) == 0);
+	/* Cut short: the section headers lie beyond the end. */
+	CHECK(check_bytes(&file, offsetof(struct elf_file, shdr) + 8) == -EPROTO);
+	/* Hostile headers: anything may be any value. */
+	file.ehdr.e_shoff = ~0ull - 16;
+	CHECK(check_bytes(&file, sizeof(file)) == -EPROTO);
+	file = elf_with_btf();
+	file.ehdr.e_shnum = 0xffff;
+	CHECK(check_bytes(&file, sizeof(file)) == -EPROTO);
+	file = elf_with_btf();
+	file.ehdr.e_shstrndx = SHN_UNDEF;
+	CHECK(check_bytes(&file, sizeof(file)) == -EPROTO);
+	file = elf_with_btf();
+	file.shdr[2].sh_name = 0xfffffff0;
+	CHECK(check_bytes(&file, sizeof(file)) == -EPROTO);
+	file = elf_with_btf();
+	file.shdr[2].sh_type = SHT_NOBITS;
+	CHECK(check_bytes(&file, sizeof(file)) == -EPROTO);
+	file = elf_with_btf();
+	file.shdr[2].sh_name = 1; /* .strs: no .BTF */
+	CHECK(check_bytes(&file, sizeof(file)) == -EPROTO);
+	CHECK(cli_check_btf_file("/") == -EISDIR);
 }
 
 static void test_accepted_values(void)
