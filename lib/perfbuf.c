@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <bpf/libbpf.h>
@@ -21,6 +22,22 @@ struct raw_sample {
 	char data[];
 };
 
+/* Records are struct event, padded: room for them with a margin. */
+#define RECORD_MAX 512
+
+/*
+ * A sample's data begins 4 bytes past an 8-byte boundary: copied to an aligned buffer
+ * first, since the callback reads it as a struct.
+ */
+static int hand_over(struct perfbuf *perfbuf, const struct raw_sample *sample)
+{
+	_Alignas(16) char record[RECORD_MAX];
+	__u32 size = sample->size < sizeof(record) ? sample->size : sizeof(record);
+
+	memcpy(record, sample->data, size);
+	return perfbuf->on_event(perfbuf->ctx, record, size);
+}
+
 static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *header)
 {
 	struct perfbuf *perfbuf = ctx;
@@ -33,8 +50,7 @@ static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_h
 	 */
 	if (header->type != PERF_RECORD_SAMPLE)
 		return LIBBPF_PERF_EVENT_CONT;
-	err = perfbuf->on_event(perfbuf->ctx, ((struct raw_sample *)header)->data,
-				((struct raw_sample *)header)->size);
+	err = hand_over(perfbuf, (struct raw_sample *)header);
 	if (err) {
 		/* Like ring_buffer__consume(): the callback's error stops the drain. */
 		perfbuf->error = err;
