@@ -516,6 +516,42 @@ int accept_failed_drop_raw(__u64 *ctx)
 	return accept_dropped_args(ctx);
 }
 
+/*
+ * Before drop reasons (5.17), a SYN to a port nobody listens on is told by the reset the
+ * kernel sends for it: tcp_v4_send_reset() and tcp_v6_send_reset() get no socket then,
+ * and the packet that found none. Every other reset has a socket.
+ */
+static __always_inline int reset_sent(void *ctx, const struct sock *sk, const struct sk_buff *skb)
+{
+	if (sk)
+		return 0;
+	return report_dropped(ctx, skb, ACCEPT_REFUSED);
+}
+
+SEC("fentry/tcp_v4_send_reset")
+int BPF_PROG(accept_refused_v4_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return reset_sent(ctx, sk, skb);
+}
+
+SEC("kprobe/tcp_v4_send_reset")
+int BPF_KPROBE(accept_refused_v4_kprobe, const struct sock *sk, struct sk_buff *skb)
+{
+	return reset_sent(ctx, sk, skb);
+}
+
+SEC("fentry/tcp_v6_send_reset")
+int BPF_PROG(accept_refused_v6_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return reset_sent(ctx, sk, skb);
+}
+
+SEC("kprobe/tcp_v6_send_reset")
+int BPF_KPROBE(accept_refused_v6_kprobe, const struct sock *sk, struct sk_buff *skb)
+{
+	return reset_sent(ctx, sk, skb);
+}
+
 SEC("tracepoint/skb/kfree_skb")
 int accept_failed_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {

@@ -139,8 +139,13 @@ static void choose_programs(struct trace_config *config, bool failed)
 	/* A probe's name stands for all its variants (_btf, _raw, _tp). */
 	if (!config->report_queue)
 		config->disabled_programs[n++] = "accept_queue";
-	if (!failed)
+	if (!failed) {
 		config->disabled_programs[n++] = "accept_failed_drop";
+		config->disabled_programs[n++] = "accept_refused_v4";
+		config->disabled_programs[n++] = "accept_refused_v6";
+	}
+	/* Before drop reasons, REFUSED comes from the resets sent for want of a socket. */
+	config->stand_in_type = "skb_drop_reason";
 	while (n < ARRAY_SIZE(config->disabled_programs))
 		config->disabled_programs[n++] = NULL;
 	/* What an older kernel cannot give of what the options ask, told once. */

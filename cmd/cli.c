@@ -367,7 +367,8 @@ const struct kernel_limit cli_limit_backlog = {
 const struct kernel_limit cli_limit_refused = {
 	.program = "accept_failed_drop",
 	.type = "skb_drop_reason",
-	.lost = "REFUSED, which needs the packet drop reasons of Linux 5.17",
+	.lost = "REFUSED, which needs the packet drop reasons of Linux 5.17, or fentry or kprobe",
+	.unless = "accept_refused_v4", /* the resets sent for want of a socket */
 };
 const struct kernel_limit cli_limit_dropped = {
 	.program = "accept_failed_drop",

@@ -56,8 +56,9 @@ struct kernel_limit {
 	const char *program; /* a probe's name stands for all its variants */
 	const char *type;
 	const char *member;
-	const char *lost; /* what goes unseen, and since when the kernel gives it */
-	bool useless;	  /* the program can give nothing else: it is not loaded */
+	const char *lost;   /* what goes unseen, and since when the kernel gives it */
+	bool useless;	    /* the program can give nothing else: it is not loaded */
+	const char *unless; /* a program that gives it instead, when loaded */
 };
 
 struct trace_config {
@@ -71,6 +72,8 @@ struct trace_config {
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
 	struct optional_program optional_programs[CONFIG_PROGRAM_LIST];
 	const struct kernel_limit *limits[CONFIG_PROGRAM_LIST];
+	/* Where the kernel lacks this type, the PROBE_STAND_IN probes load. */
+	const char *stand_in_type;
 	/* The LRU map the command keeps its events' starts in, whose evictions are counted
 	 * (bpf/event.h's INFLIGHT counters); NULL for none. */
 	const char *in_flight_map;

@@ -118,6 +118,17 @@ static bool fallbacks_load(void)
 	return true;
 }
 
+/* Does the kernel offer the probe called name by fentry or kprobe (NULL: no)? */
+static bool offered_by_function(const char *name)
+{
+	const struct probe *probe = name ? probe_named(name) : NULL;
+
+	for (enum attach_method m = ATTACH_FENTRY; probe && m <= ATTACH_KPROBE; m++)
+		if (probe_has_variant(probe, m) && kernel_offers(probe, m, NULL) == KERNEL_OFFERS)
+			return true;
+	return false;
+}
+
 /* What the commands' programs, as auto attaches them, cannot give on this kernel. */
 static void print_limits(const struct trace_config *config)
 {
@@ -129,6 +140,7 @@ static void print_limits(const struct trace_config *config)
 		const struct probe *probe = probe_named(limit->program);
 
 		if (!probe || (probe->role == PROBE_FALLBACK && !fallbacks) ||
+		    offered_by_function(limit->unless) ||
 		    kernel_has_type(limit->type, limit->member))
 			continue;
 		printf("%-8s %s\n", probe->command, limit->lost);

@@ -115,6 +115,11 @@ const struct probe *next_preferred_probe(const struct trace_config *config,
 	return NULL;
 }
 
+bool loads_probe(const struct trace_config *config, const struct probe *probe)
+{
+	return loads_programs_of(config, probe->command) && !disabled(config, probe->name);
+}
+
 static bool wanted(const struct trace_config *config, const char *name,
 		   const struct attach_plan *plan)
 {
@@ -125,6 +130,8 @@ static bool wanted(const struct trace_config *config, const char *name,
 		return false;
 	if (probe->role == PROBE_PREFERRED)
 		return probe == plan->preferred_probe && variant == plan->preferred;
+	if (probe->role == PROBE_STAND_IN)
+		return variant == plan->stand_in;
 	if (probe->role == other_catch(plan->method) ||
 	    (probe->role == PROBE_FALLBACK && plan->preferred))
 		return false;

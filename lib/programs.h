@@ -36,8 +36,11 @@ struct attach_plan {
 	const struct probe *preferred_probe;
 	enum attach_method method;
 	enum attach_method preferred;
+	enum attach_method stand_in; /* the PROBE_STAND_IN probes' (ATTACH_AUTO: none) */
 };
 
+/* Is this probe among those config loads (its command's, and not disabled)? */
+bool loads_probe(const struct trace_config *config, const struct probe *probe);
 /* The PROBE_PREFERRED probes config loads, best first, after the one given (NULL: from
  * the start); NULL after the last. Options may leave them out. */
 const struct probe *next_preferred_probe(const struct trace_config *config,

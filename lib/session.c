@@ -169,6 +169,7 @@ static void note_limits(struct session *session, const struct trace_config *conf
 		const struct kernel_limit *limit = config->limits[i];
 
 		if (loads_program(session->skel, limit->program) &&
+		    !(limit->unless && loads_program(session->skel, limit->unless)) &&
 		    !kernel_has_type(limit->type, limit->member)) {
 			session->limits[n++] = limit;
 			if (limit->useless)
@@ -408,6 +409,29 @@ static unsigned int preferred_plans(const struct trace_config *config,
 }
 
 /*
+ * How the PROBE_STAND_IN probes attach: where the kernel lacks config's type, by the
+ * best function method the kernel offers for the first of them (forced, only that one);
+ * else not at all.
+ */
+static enum attach_method stand_in_method(const struct trace_config *config)
+{
+	enum attach_method forced = config->attach_method;
+
+	if (!config->stand_in_type || kernel_has_type(config->stand_in_type, NULL))
+		return ATTACH_AUTO;
+	for (unsigned int i = 0; i < nr_probes; i++) {
+		if (probes[i].role != PROBE_STAND_IN || !loads_probe(config, &probes[i]))
+			continue;
+		for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++)
+			if ((!forced || m == forced) && probe_has_variant(&probes[i], m) &&
+			    kernel_offers(&probes[i], m, NULL) == KERNEL_OFFERS)
+				return m;
+		break;
+	}
+	return ATTACH_AUTO;
+}
+
+/*
  * Every attempt, best first: the methods in turn, each with the preferred probe's ways,
  * then with its fallbacks (not when forced, if a way was offered).
  */
@@ -418,6 +442,7 @@ static unsigned int plan_attempts(const struct trace_config *config,
 	enum attach_method last = config->attach_method ?: ATTACH_KPROBE;
 	struct attach_plan preferred[SESSION_PREFERRED_WAYS];
 	unsigned int n = 0, ways = preferred_plans(config, preferred);
+	enum attach_method stand_in = stand_in_method(config);
 
 	for (enum attach_method method = first; method <= last; method++) {
 		for (unsigned int i = 0; i < ways; i++) {
@@ -427,6 +452,8 @@ static unsigned int plan_attempts(const struct trace_config *config,
 		if (!ways || !config->attach_method)
 			plans[n++] = (struct attach_plan){ .method = method };
 	}
+	for (unsigned int i = 0; i < n; i++)
+		plans[i].stand_in = stand_in;
 	return n;
 }
 

@@ -581,7 +581,11 @@ static void test_accept_options(void)
 	CHECK(config.disabled_programs[0] && !strcmp(config.disabled_programs[0], "accept_queue"));
 	CHECK(config.disabled_programs[1] &&
 	      !strcmp(config.disabled_programs[1], "accept_failed_drop"));
-	CHECK(!config.disabled_programs[2]);
+	CHECK(config.disabled_programs[2] &&
+	      !strcmp(config.disabled_programs[2], "accept_refused_v4"));
+	CHECK(config.disabled_programs[3] &&
+	      !strcmp(config.disabled_programs[3], "accept_refused_v6"));
+	CHECK_STR(config.stand_in_type, "skb_drop_reason");
 	CHECK(!config.report_queue);
 	CHECK(parse(with_pid, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_tgid, 42);
@@ -632,10 +636,12 @@ static void test_accept_summaries(void)
 	CHECK(config.histogram && !config.count_mode);
 	CHECK_EQ_U64(config.interval_ns, 10000000000ull);
 	CHECK(config.report_queue);
-	/* -f's program alone is left out. */
+	/* -f's programs alone are left out. */
 	CHECK(config.disabled_programs[0] &&
 	      !strcmp(config.disabled_programs[0], "accept_failed_drop"));
-	CHECK(!config.disabled_programs[1]);
+	CHECK(config.disabled_programs[2] &&
+	      !strcmp(config.disabled_programs[2], "accept_refused_v6"));
+	CHECK(!config.disabled_programs[3]);
 }
 
 /* The filters, for both commands, and -U. */
