@@ -71,7 +71,7 @@ struct {
 /* TCP, and MPTCP, whose sockets hold their connection's addresses too. */
 static __always_inline bool is_stream_inet(const struct sock *sk)
 {
-	__u16 protocol = BPF_CORE_READ(sk, sk_protocol);
+	__u16 protocol = sk_read_protocol(false, sk);
 
 	return protocol == IPPROTO_TCP || protocol == IPPROTO_MPTCP;
 }
@@ -86,7 +86,7 @@ static __always_inline int accept_queue_state_change(const struct sock *sk, int 
 		struct queued queued = { .sk = key };
 
 		/* A simultaneous open's active socket gets here too, but it has a socket. */
-		if (BPF_CORE_READ(sk, sk_socket) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		if (BPF_CORE_READ(sk, sk_socket) || sk_read_protocol(false, sk) != IPPROTO_TCP)
 			return 0;
 		if (port_filtered_out(BPF_CORE_READ(sk, __sk_common.skc_num)))
 			return 0;
@@ -170,7 +170,7 @@ static __always_inline void set_backlog(struct event *event, const struct sock *
 					const struct sock *listener)
 {
 	if (!listener || BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN ||
-	    BPF_CORE_READ(listener, sk_protocol) != IPPROTO_TCP ||
+	    sk_read_protocol(false, listener) != IPPROTO_TCP ||
 	    BPF_CORE_READ(listener, __sk_common.skc_num) != BPF_CORE_READ(sk, __sk_common.skc_num))
 		return;
 	event->backlog = BPF_CORE_READ(listener, sk_ack_backlog);
@@ -280,28 +280,69 @@ int BPF_PROG(accept_returned_fentry, struct file *listener, unsigned long flags_
 /*
  * Where neither can be hooked. accept()'s listening socket is its first argument. The
  * syscall-exit tracepoint does not pass the arguments, but the task's saved user
- * registers still hold them.
+ * registers still hold them (bpf_task_pt_regs(), 5.15). Before, the entry tracepoints
+ * keep the descriptor for the exit, per thread: those load only there, and only with -x.
  */
-static __always_inline struct sock *listener_of_syscall(struct task_struct *task)
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* the accepting thread's pid_tgid */
+	__type(value, int);
+} accept_listener_fds SEC(".maps");
+
+static __always_inline int keep_listener_fd(long fd)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	int value = fd;
+
+	if (report_queue)
+		bpf_map_update_elem(&accept_listener_fds, &pid_tgid, &value, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int accept_listener_accept4(struct trace_event_raw_sys_enter *ctx)
+{
+	return keep_listener_fd(ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int accept_listener_accept(struct trace_event_raw_sys_enter *ctx)
+{
+	return keep_listener_fd(ctx->args[0]);
+}
+
+/* The descriptor accept() was called with; -1 where unknown (a call from before start). */
+static __always_inline int listener_fd_of_syscall(__u64 pid_tgid)
 {
 	struct pt_regs *regs;
+	int *kept, fd;
 
-	if (!report_queue || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
-		return NULL;
-	/* A BTF pointer (5.11), which bpf_task_pt_regs() wants: dead code before 5.15. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	return sock_of_fd(task, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
+		/* A BTF pointer (5.11), which bpf_task_pt_regs() wants: dead code before. */
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		return (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	}
+	kept = bpf_map_lookup_elem(&accept_listener_fds, &pid_tgid);
+	if (!kept)
+		return -1;
+	fd = *kept;
+	bpf_map_delete_elem(&accept_listener_fds, &pid_tgid);
+	return fd;
 }
 
 static __always_inline int accept_returned(void *ctx, long fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	/* Read first: what the entry kept goes, whatever the result. */
+	int listener_fd = report_queue ? listener_fd_of_syscall(pid_tgid) : -1;
 	struct task_struct *task;
 
 	if (fd < 0 || task_filtered_out(pid_tgid))
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
-	return report_accepted(ctx, sock_of_fd(task, fd), listener_of_syscall(task), pid_tgid);
+	return report_accepted(ctx, sock_of_fd(task, fd),
+			       listener_fd < 0 ? NULL : sock_of_fd(task, listener_fd), pid_tgid);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")

@@ -273,7 +273,7 @@ static __always_inline int connect_state_change(void *ctx, const struct sock *sk
 {
 	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT)
 		return 0;
-	if (sk_read(typed, sk, sk_protocol) != IPPROTO_TCP)
+	if (sk_read_protocol(typed, sk) != IPPROTO_TCP)
 		return 0;
 	if (twin && !twin_claims(sk, newstate))
 		return 0;
@@ -406,7 +406,7 @@ static __always_inline int connect_error_reported(const struct sock *sk, bool ty
 
 	/* With sk_err set the error is hard: the change to CLOSE that follows reports it. */
 	if (sk_read(typed, sk, __sk_common.skc_state) != TCP_SYN_SENT ||
-	    sk_read(typed, sk, sk_err) || sk_read(typed, sk, sk_protocol) != IPPROTO_TCP)
+	    sk_read(typed, sk, sk_err) || sk_read_protocol(typed, sk) != IPPROTO_TCP)
 		return 0;
 	entry = bpf_map_lookup_elem(&connect_in_flight, &key);
 	if (!entry || entry->sk != key)

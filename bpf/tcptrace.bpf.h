@@ -249,6 +249,10 @@ static __always_inline bool port_filtered_out(__u16 port)
  * `typed` down as a constant, so each variant compiles to one of the two.
  */
 #define sk_read(typed, sk, field) ((typed) ? (sk)->field : BPF_CORE_READ(sk, field))
+/* sk_protocol was a bitfield before 5.6: read as one, it relocates on either layout. */
+#define sk_read_protocol(typed, sk)                        \
+	((typed) ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) \
+		 : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol))
 #define sk_read_bytes(typed, dst, size, src) \
 	((typed) ? (__builtin_memcpy(dst, src, size), 0) : bpf_core_read(dst, size, src))
 

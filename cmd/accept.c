@@ -144,15 +144,18 @@ static void choose_programs(struct trace_config *config, bool failed)
 		config->disabled_programs[n++] = "accept_refused_v4";
 		config->disabled_programs[n++] = "accept_refused_v6";
 	}
-	/* Before drop reasons, REFUSED comes from the resets sent for want of a socket. */
-	config->stand_in_type = "skb_drop_reason";
+	/* BACKLOG is a column of -x's alone. */
+	if (!(config->column_flags & COLUMN_EXTENDED)) {
+		config->disabled_programs[n++] = "accept_listener_accept4";
+		config->disabled_programs[n++] = "accept_listener_accept";
+	}
 	while (n < ARRAY_SIZE(config->disabled_programs))
 		config->disabled_programs[n++] = NULL;
+	config->stand_ins[0] = &cli_stand_in_refused;
+	config->stand_ins[1] = &cli_stand_in_listener;
 	/* What an older kernel cannot give of what the options ask, told once. */
 	n = 0;
 	config->limits[n++] = &cli_limit_uring;
-	if (config->column_flags & COLUMN_EXTENDED)
-		config->limits[n++] = &cli_limit_backlog;
 	config->limits[n++] = &cli_limit_refused;
 	config->limits[n++] = &cli_limit_dropped;
 }

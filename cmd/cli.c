@@ -358,12 +358,6 @@ const struct optional_program cli_uring_multishot = {
 	.name = "accept_uring_submit",
 	.lost = "multishot io_uring accepts go unseen",
 };
-const struct kernel_limit cli_limit_backlog = {
-	.program = "accept_accept4_exit",
-	.type = "bpf_func_id",
-	.member = "BPF_FUNC_task_pt_regs",
-	.lost = "BACKLOG for accept() and accept4(), which needs Linux 5.15 (bpf_task_pt_regs)",
-};
 const struct kernel_limit cli_limit_refused = {
 	.program = "accept_failed_drop",
 	.type = "skb_drop_reason",
@@ -382,6 +376,17 @@ const struct kernel_limit cli_limit_uring = {
 	.member = "req",
 	.lost = "io_uring accepts: its io_uring:io_uring_complete carries no request",
 	.useless = true, /* it would run at every completion on the machine, for nothing */
+};
+/* Before drop reasons (5.17), REFUSED comes from the resets sent for want of a socket. */
+const struct kernel_stand_in cli_stand_in_refused = {
+	.programs = { "accept_refused_v4", "accept_refused_v6" },
+	.type = "skb_drop_reason",
+};
+/* Before bpf_task_pt_regs() (5.15), the syscall path finds the listener by what entry kept. */
+const struct kernel_stand_in cli_stand_in_listener = {
+	.programs = { "accept_listener_accept4", "accept_listener_accept" },
+	.type = "bpf_func_id",
+	.member = "BPF_FUNC_task_pt_regs",
 };
 const struct optional_program cli_uring_accepts = {
 	.name = "accept_uring_complete",

@@ -45,8 +45,7 @@ enum cli_result features_parse(struct command_context *ctx, int argc, char **arg
 		return cli_bad_usage(ctx, "unexpected argument '%s'", cli_quote(argv[optind]));
 	/* Every limit a command may meet, whatever its options. */
 	config->limits[0] = &cli_limit_uring;
-	config->limits[1] = &cli_limit_backlog;
-	config->limits[2] = &cli_limit_refused;
-	config->limits[3] = &cli_limit_dropped;
+	config->limits[1] = &cli_limit_refused;
+	config->limits[2] = &cli_limit_dropped;
 	return CLI_RUN;
 }

@@ -239,12 +239,15 @@ static void choose_programs(struct trace_config *config, bool failed)
 	config->optional_programs[2] = cli_uring_accepts;
 	/* The queue wait is a metric: accept_queue always runs. */
 	config->report_queue = true;
+	/* No metric has the listener's backlog. */
+	config->disabled_programs[0] = "accept_listener_accept4";
+	config->disabled_programs[1] = "accept_listener_accept";
 	if (!failed) {
-		config->disabled_programs[0] = "accept_failed_drop";
-		config->disabled_programs[1] = "accept_refused_v4";
-		config->disabled_programs[2] = "accept_refused_v6";
+		config->disabled_programs[2] = "accept_failed_drop";
+		config->disabled_programs[3] = "accept_refused_v4";
+		config->disabled_programs[4] = "accept_refused_v6";
 	}
-	config->stand_in_type = "skb_drop_reason";
+	config->stand_ins[0] = &cli_stand_in_refused;
 	config->limits[0] = &cli_limit_uring;
 	config->limits[1] = &cli_limit_refused;
 	config->limits[2] = &cli_limit_dropped;

@@ -61,6 +61,16 @@ struct kernel_limit {
 	const char *unless; /* a program that gives it instead, when loaded */
 };
 
+/*
+ * Programs that stand in for what older kernels lack: loaded only where the kernel's
+ * BTF lacks the type (or its member), read as for kernel_limit.
+ */
+struct kernel_stand_in {
+	const char *programs[2]; /* a probe's name stands for all its variants */
+	const char *type;
+	const char *member;
+};
+
 struct trace_config {
 	/* The command, as messages name it. */
 	const char *command;
@@ -72,8 +82,8 @@ struct trace_config {
 	const char *disabled_programs[CONFIG_PROGRAM_LIST];
 	struct optional_program optional_programs[CONFIG_PROGRAM_LIST];
 	const struct kernel_limit *limits[CONFIG_PROGRAM_LIST];
-	/* Where the kernel lacks this type, the PROBE_STAND_IN probes load. */
-	const char *stand_in_type;
+	/* Ends early with NULL. The PROBE_STAND_IN probes load only through these. */
+	const struct kernel_stand_in *stand_ins[CONFIG_PROGRAM_LIST];
 	/* The LRU map the command keeps its events' starts in, whose evictions are counted
 	 * (bpf/event.h's INFLIGHT counters); NULL for none. */
 	const char *in_flight_map;

@@ -29,7 +29,7 @@ enum probe_role {
 	PROBE_CLEANUP,	 /* stands in for the twin where the method allows none */
 	PROBE_PREFERRED, /* a function's: attached wherever the kernel allows, any method */
 	PROBE_FALLBACK,	 /* stands in for the command's PROBE_PREFERRED probe elsewhere */
-	PROBE_STAND_IN,	 /* a function's, only where the kernel lacks config's stand_in_type */
+	PROBE_STAND_IN,	 /* a function's, only where the kernel lacks what config's stand_ins say */
 };
 
 struct probe {

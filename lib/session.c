@@ -160,6 +160,28 @@ static void unload_program(struct tcptrace *skel, const char *name)
 			bpf_program__set_autoload(prog, false);
 }
 
+/* Is the program one of config's stand-ins, for what this kernel has anyway? */
+static bool needless_stand_in(const struct trace_config *config, const char *name)
+{
+	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->stand_ins[i]; i++) {
+		const struct kernel_stand_in *stand_in = config->stand_ins[i];
+
+		for (size_t j = 0; j < ARRAY_SIZE(stand_in->programs); j++)
+			if (stand_in->programs[j] && program_is(name, stand_in->programs[j]))
+				return kernel_has_type(stand_in->type, stand_in->member);
+	}
+	return false;
+}
+
+static void unload_needless_stand_ins(struct tcptrace *skel, const struct trace_config *config)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		if (needless_stand_in(config, bpf_program__name(prog)))
+			bpf_program__set_autoload(prog, false);
+}
+
 /* What the programs selected cannot give on this kernel, for the tracer to tell once. */
 static void note_limits(struct session *session, const struct trace_config *config)
 {
@@ -318,6 +340,7 @@ static int load(struct session *session, const struct trace_config *config,
 	if (err)
 		return err;
 	select_programs(session->skel, config, plan);
+	unload_needless_stand_ins(session->skel, config);
 	if (config->attach_method && !uses_method(session->skel, method)) {
 		char what[96];
 
@@ -409,18 +432,17 @@ static unsigned int preferred_plans(const struct trace_config *config,
 }
 
 /*
- * How the PROBE_STAND_IN probes attach: where the kernel lacks config's type, by the
- * best function method the kernel offers for the first of them (forced, only that one);
- * else not at all.
+ * How the PROBE_STAND_IN probes attach: where the kernel lacks what they stand in for,
+ * by the best function method the kernel offers for the first of them (forced, only
+ * that one); else not at all.
  */
 static enum attach_method stand_in_method(const struct trace_config *config)
 {
 	enum attach_method forced = config->attach_method;
 
-	if (!config->stand_in_type || kernel_has_type(config->stand_in_type, NULL))
-		return ATTACH_AUTO;
 	for (unsigned int i = 0; i < nr_probes; i++) {
-		if (probes[i].role != PROBE_STAND_IN || !loads_probe(config, &probes[i]))
+		if (probes[i].role != PROBE_STAND_IN || !loads_probe(config, &probes[i]) ||
+		    needless_stand_in(config, probes[i].name))
 			continue;
 		for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++)
 			if ((!forced || m == forced) && probe_has_variant(&probes[i], m) &&

@@ -27,7 +27,8 @@ expect_eq "what the commands cannot give" "-        nothing: every field and out
 # A function's probe alone; this kernel has neither trampolines nor kprobes.
 expect_eq "__inet_accept" "- - - no no accept" \
 	"$(awk '$1 == "__inet_accept()" { print $2, $3, $4, $5, $6, $7 }' "$work/features")"
-for event in syscalls:sys_exit_accept4 syscalls:sys_exit_accept io_uring:io_uring_complete; do
+for event in syscalls:sys_exit_accept4 syscalls:sys_exit_accept syscalls:sys_enter_accept4 \
+	syscalls:sys_enter_accept io_uring:io_uring_complete; do
 	expect_eq "$event" "- - yes accept" "$(row $event)"
 done
 

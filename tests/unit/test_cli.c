@@ -585,7 +585,12 @@ static void test_accept_options(void)
 	      !strcmp(config.disabled_programs[2], "accept_refused_v4"));
 	CHECK(config.disabled_programs[3] &&
 	      !strcmp(config.disabled_programs[3], "accept_refused_v6"));
-	CHECK_STR(config.stand_in_type, "skb_drop_reason");
+	CHECK(config.disabled_programs[4] &&
+	      !strcmp(config.disabled_programs[4], "accept_listener_accept4"));
+	CHECK(config.disabled_programs[5] &&
+	      !strcmp(config.disabled_programs[5], "accept_listener_accept"));
+	CHECK(config.stand_ins[0] == &cli_stand_in_refused);
+	CHECK(config.stand_ins[1] == &cli_stand_in_listener);
 	CHECK(!config.report_queue);
 	CHECK(parse(with_pid, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_tgid, 42);
@@ -598,6 +603,7 @@ static void test_accept_options(void)
 		     COLUMN_TIMESTAMP | COLUMN_CLOCK | COLUMN_EXTENDED | COLUMN_FAILED);
 	CHECK(config.disabled_programs[0] == NULL);
 	CHECK(config.report_queue);
+	CHECK(config.limits[0] == &cli_limit_uring && config.limits[1] == &cli_limit_refused);
 	CHECK(config.verbose);
 }
 
@@ -630,18 +636,22 @@ static void test_accept_summaries(void)
 	CHECK_EQ_U64(config.interval_ns, 500000000ull);
 	CHECK_EQ_U64(config.column_flags, COLUMN_FAILED);
 	CHECK(config.report_queue);
-	CHECK(config.disabled_programs[0] == NULL);
+	/* The backlog is no summary's: only its programs are left out. */
+	CHECK_STR(config.disabled_programs[0], "accept_listener_accept4");
+	CHECK_STR(config.disabled_programs[1], "accept_listener_accept");
+	CHECK(config.disabled_programs[2] == NULL);
 	CHECK(config.summary_labels != NULL && config.summary_labels != connect_labels);
 	CHECK(parse(histogram, &config) == CLI_RUN);
 	CHECK(config.histogram && !config.count_mode);
 	CHECK_EQ_U64(config.interval_ns, 10000000000ull);
 	CHECK(config.report_queue);
-	/* -f's programs alone are left out. */
+	/* -f's programs are left out too. */
 	CHECK(config.disabled_programs[0] &&
 	      !strcmp(config.disabled_programs[0], "accept_failed_drop"));
 	CHECK(config.disabled_programs[2] &&
 	      !strcmp(config.disabled_programs[2], "accept_refused_v6"));
-	CHECK(!config.disabled_programs[3]);
+	CHECK_STR(config.disabled_programs[4], "accept_listener_accept");
+	CHECK(!config.disabled_programs[5]);
 }
 
 /* The filters, for both commands, and -U. */
@@ -741,7 +751,9 @@ static void test_serve_options(void)
 	CHECK_STR(config.command, "serve");
 	CHECK_STR(config.program_commands[0], "connect");
 	CHECK_STR(config.program_commands[1], "accept");
-	CHECK_STR(config.disabled_programs[0], "accept_failed_drop");
+	CHECK_STR(config.disabled_programs[0], "accept_listener_accept4");
+	CHECK_STR(config.disabled_programs[2], "accept_failed_drop");
+	CHECK(config.stand_ins[0] == &cli_stand_in_refused && !config.stand_ins[1]);
 	CHECK(config.report_queue);
 	CHECK(config.metrics.nr_families == 5);
 	CHECK_EQ_U64(config.metrics.labels, 0);
@@ -755,7 +767,8 @@ static void test_serve_options(void)
 
 	memset(&config, 0, sizeof(config));
 	CHECK(parse(all, &config) == CLI_RUN);
-	CHECK(!config.disabled_programs[0]);
+	CHECK_STR(config.disabled_programs[1], "accept_listener_accept");
+	CHECK(!config.disabled_programs[2]);
 	CHECK_EQ_U64(in6->sin6_family, AF_INET6);
 	CHECK_EQ_U64(ntohs(in6->sin6_port), 9);
 	CHECK(IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr));
