@@ -32,6 +32,16 @@ static void report_failure(int err, const struct failure *failure, bool verbose)
 		      "libmicrohttpd; use the dynamic build\n",
 		      stderr);
 		return;
+	case FAILURE_KERNEL_LACKS:
+		if (failure->since)
+			fprintf(stderr,
+				"tcptrace: this kernel lacks %s, which came in Linux %s: "
+				"run tcptrace on a newer kernel\n",
+				failure->object, failure->since);
+		else
+			fprintf(stderr, "tcptrace: this kernel lacks %s, which tcptrace needs%s\n",
+				failure->object, verbose ? "" : " (-v shows libbpf's messages)");
+		return;
 	case FAILURE_STEP:
 		break;
 	}

@@ -15,6 +15,7 @@ enum failure_kind {
 	FAILURE_NO_BTF,		/* the kernel has no BTF */
 	FAILURE_TRACEFS_ACCESS, /* tracefs is there, but this user may not read it */
 	FAILURE_NO_HTTP,	/* serve, in a build without its HTTP server (the static one) */
+	FAILURE_KERNEL_LACKS,	/* the load failed for want of object (lib/loadlog.h), since */
 };
 
 struct failure {
@@ -22,7 +23,8 @@ struct failure {
 	const char *action; /* FAILURE_STEP: "attach" */
 	/* FAILURE_STEP: a program's name. A copy: what named it is gone when it is printed. */
 	char object[128];
-	bool from_libbpf; /* libbpf has more to say about it under -v */
+	bool from_libbpf;  /* libbpf has more to say about it under -v */
+	const char *since; /* FAILURE_KERNEL_LACKS: the Linux version that has it, if known */
 };
 
 static inline void failure_step(struct failure *failure, const char *action, const char *object)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* vasprintf() */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -16,6 +18,7 @@
 #include "tcptrace.skel.h"
 #include "array.h"
 #include "kernel.h"
+#include "loadlog.h"
 #include "perfbuf.h"
 #include "probes.h"
 #include "programs.h"
@@ -43,10 +46,49 @@ static int fail_libbpf(struct failure *failure, const char *action, const char *
 	return fail(failure, action, object, err);
 }
 
+/* libbpf's print callback has no context: -v, and what the load under way lacked. */
+static bool libbpf_verbose;
+static struct load_lack load_lack;
+
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	(void)level;
-	return vfprintf(stderr, fmt, args);
+	if (level == LIBBPF_WARN && !load_lack.what[0] && !load_lack.map[0]) {
+		va_list copy;
+		char *text;
+
+		va_copy(copy, args);
+		if (vasprintf(&text, fmt, copy) >= 0) {
+			load_lack_scan(text, &load_lack);
+			free(text);
+		}
+		va_end(copy);
+	}
+	return libbpf_verbose ? vfprintf(stderr, fmt, args) : 0;
+}
+
+/*
+ * A failed load, named by what the kernel lacked where libbpf's warnings said so. A
+ * map that failed to be created is one whose type the kernel lacks only if probing
+ * the type says so: it may have failed for memory.
+ */
+static int fail_load(struct session *session, struct failure *failure, int err)
+{
+	const struct bpf_map *map =
+		load_lack.map[0] ? bpf_object__find_map_by_name(session->skel->obj, load_lack.map)
+				 : NULL;
+
+	if (map && libbpf_probe_bpf_map_type(bpf_map__type(map), NULL) == 0) {
+		snprintf(load_lack.what, sizeof(load_lack.what), "the BPF map type %s",
+			 libbpf_bpf_map_type_str(bpf_map__type(map)));
+		load_lack.since = load_lack_map_since(bpf_map__type(map));
+	}
+	if (!load_lack.what[0])
+		return fail_libbpf(failure, "load", "the BPF programs", err);
+	failure_step(failure, "load", load_lack.what);
+	failure->kind = FAILURE_KERNEL_LACKS;
+	failure->since = load_lack.since;
+	failure->from_libbpf = true;
+	return err;
 }
 
 /*
@@ -361,9 +403,10 @@ static int load(struct session *session, const struct trace_config *config,
 	note_limits(session, config);
 	/* libbpf parses the kernel's BTF again to load: not two copies at once (5 MiB each). */
 	kernel_checks_release();
+	memset(&load_lack, 0, sizeof(load_lack));
 	err = tcptrace__load(session->skel);
 	if (err)
-		return fail_libbpf(failure, "load", "the BPF programs", err);
+		return fail_load(session, failure, err);
 	err = fill_port_filter(session->skel, config);
 	if (err)
 		return fail(failure, "fill", "the port filter", err);
@@ -499,16 +542,20 @@ static void name_attempt(char *name, size_t size, const struct attach_plan *plan
 static void note_fallback(struct session *session, const struct attach_plan *plans, unsigned int i,
 			  unsigned int n, const struct failure *failure, int err)
 {
-	char tried[96], next[96] = "";
+	char tried[96], next[96] = "", why[192];
 
 	name_attempt(tried, sizeof(tried), plans, i);
 	if (i + 1 < n)
 		name_attempt(next, sizeof(next), plans, i + 1);
+	if (failure->kind == FAILURE_KERNEL_LACKS)
+		snprintf(why, sizeof(why), "this kernel lacks %s", failure->object);
+	else
+		snprintf(why, sizeof(why), "%s %s: %s",
+			 failure->kind == FAILURE_STEP ? failure->action : "reading",
+			 failure->kind == FAILURE_STEP ? failure->object : "tracefs",
+			 strerror(-err));
 	snprintf(session->fallbacks[i], sizeof(session->fallbacks[0]),
-		 "attaching as %s failed (%s %s: %s)%s%s", tried,
-		 failure->kind == FAILURE_STEP ? failure->action : "reading",
-		 failure->kind == FAILURE_STEP ? failure->object : "tracefs", strerror(-err),
-		 next[0] ? ": trying " : "", next);
+		 "attaching as %s failed (%s)%s%s", tried, why, next[0] ? ": trying " : "", next);
 }
 
 /*
@@ -526,7 +573,8 @@ int session_open(struct session *session, const struct trace_config *config,
 
 	memset(session, 0, sizeof(*session));
 	session->config = config;
-	libbpf_set_print(config->verbose ? print_libbpf : NULL);
+	libbpf_verbose = config->verbose;
+	libbpf_set_print(print_libbpf);
 	kernel_use_btf_file(config->btf_path);
 	err = check_kernel(config, session, failure);
 	if (!err)

@@ -9,9 +9,12 @@
  *                  as when another ftrace user holds the function
  *   ringbuf        BPF_MAP_CREATE of a ring buffer fails with EINVAL, as before Linux
  *                  5.8, which has none
+ *   helper:N       BPF_PROG_LOAD of a program that calls helper number N fails with
+ *                  EINVAL, and the verifier's log says what a kernel without it says
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,6 +40,26 @@ static bool is_fentry(const union bpf_attr *attr)
 	return attr->prog_type == BPF_PROG_TYPE_TRACING &&
 	       (attr->expected_attach_type == BPF_TRACE_FENTRY ||
 		attr->expected_attach_type == BPF_TRACE_FEXIT);
+}
+
+/* REFUSE_BPF=helper:N: N, else -1. */
+static int refused_helper(void)
+{
+	const char *mode = getenv("REFUSE_BPF");
+
+	return mode && !strncmp(mode, "helper:", 7) ? atoi(mode + 7) : -1;
+}
+
+/* The first instruction of the program to load that calls the helper, or -1. */
+static int call_of_helper(const union bpf_attr *attr, int helper)
+{
+	const struct bpf_insn *insns = (const struct bpf_insn *)(unsigned long)attr->insns;
+
+	for (unsigned int i = 0; helper >= 0 && i < attr->insn_cnt; i++)
+		if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == 0 &&
+		    insns[i].imm == helper)
+			return (int)i;
+	return -1;
 }
 
 static int refuse(int err)
@@ -77,6 +100,18 @@ long syscall(long number, ...)
 	    attr->prog_type == BPF_PROG_TYPE_TRACING &&
 	    attr->expected_attach_type == BPF_TRACE_RAW_TP)
 		return refuse(EPERM);
+	if (args[0] == BPF_PROG_LOAD) {
+		int at = call_of_helper(attr, refused_helper());
+
+		if (at >= 0) {
+			/* As the verifier of a kernel that does not know the number says it. */
+			if (attr->log_level && attr->log_buf && attr->log_size)
+				snprintf((char *)(unsigned long)attr->log_buf, attr->log_size,
+					 "%d: (85) call unknown#%d\ninvalid func unknown#%d\n", at,
+					 refused_helper(), refused_helper());
+			return refuse(EINVAL);
+		}
+	}
 	fd = attached_program(args[0], attr);
 	if (refusing("fentry_attach") && fd >= 0 && fd < MAX_FD && fentry_fd[fd])
 		return refuse(EBUSY);

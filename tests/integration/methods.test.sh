@@ -84,9 +84,18 @@ expect_eq "status" 1 $?
 expect_eq "the line" "tcptrace: failed to attach accept's probes as fentry (none can be): Operation not supported" \
 	"$(cat "$work/forced.err")"
 
+echo "== a kernel without a helper the programs call: it is named, with its version"
+REFUSE_BPF=helper:175 LD_PRELOAD=$REFUSE_BPF_LIB "$TCPTRACE_BIN_DIR/tcptrace" accept -x \
+	>/dev/null 2>"$work/forced.err"
+expect_eq "status" 1 $?
+expect_eq "the line" "tcptrace: this kernel lacks the BPF helper bpf_task_pt_regs(), which came in Linux 5.15: run tcptrace on a newer kernel" \
+	"$(cat "$work/forced.err")"
+
 echo "== accept, auto, here: no trampoline nor kprobe, so the syscall tracepoints"
-tracer_start accept -v
+tracer_start accept -v -x
 tracer_interrupt "exit status"
 expect_eq "-v: the syscall tracepoints" 2 "$(grep -c '^tcptrace: attached accept_accept4\?_exit: tracepoint/syscalls/' "$work/trace.err")"
+# BACKLOG's listener comes from the saved registers here (5.15): no entry tracepoint.
+expect_eq "-v: no entry tracepoints" 0 "$(grep -c '^tcptrace: attached accept_listener' "$work/trace.err")"
 expect_eq "-v: nothing tried first" 0 "$(grep -c '^tcptrace: attaching as' "$work/trace.err")"
 finish
