@@ -593,6 +593,51 @@ int BPF_KPROBE(accept_refused_v6_kprobe, const struct sock *sk, struct sk_buff *
 	return reset_sent(ctx, sk, skb);
 }
 
+/*
+ * Before the drop reason TCP_LISTEN_OVERFLOW (6.15), the handshake's last packet that
+ * finds the accept queue full is told where the child socket would be made:
+ * tcp_v4_syn_recv_sock() and tcp_v6_syn_recv_sock() give up then, and the packet is
+ * dropped. The IPv6 one hands an IPv4 packet (a v4-mapped peer) to the IPv4 one.
+ */
+static __always_inline int child_wanted(void *ctx, const struct sock *listener,
+					const struct sk_buff *skb)
+{
+	if (BPF_CORE_READ(listener, sk_ack_backlog) <= BPF_CORE_READ(listener, sk_max_ack_backlog))
+		return 0;
+	return report_dropped(ctx, skb, ACCEPT_DROPPED);
+}
+
+#define ETH_P_IP 0x0800
+
+static __always_inline bool is_ipv4_packet(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP);
+}
+
+SEC("fentry/tcp_v4_syn_recv_sock")
+int BPF_PROG(accept_overflow_v4_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return child_wanted(ctx, sk, skb);
+}
+
+SEC("kprobe/tcp_v4_syn_recv_sock")
+int BPF_KPROBE(accept_overflow_v4_kprobe, const struct sock *sk, struct sk_buff *skb)
+{
+	return child_wanted(ctx, sk, skb);
+}
+
+SEC("fentry/tcp_v6_syn_recv_sock")
+int BPF_PROG(accept_overflow_v6_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return is_ipv4_packet(skb) ? 0 : child_wanted(ctx, sk, skb);
+}
+
+SEC("kprobe/tcp_v6_syn_recv_sock")
+int BPF_KPROBE(accept_overflow_v6_kprobe, const struct sock *sk, struct sk_buff *skb)
+{
+	return is_ipv4_packet(skb) ? 0 : child_wanted(ctx, sk, skb);
+}
+
 SEC("tracepoint/skb/kfree_skb")
 int accept_failed_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {

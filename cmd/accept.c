@@ -143,6 +143,8 @@ static void choose_programs(struct trace_config *config, bool failed)
 		config->disabled_programs[n++] = "accept_failed_drop";
 		config->disabled_programs[n++] = "accept_refused_v4";
 		config->disabled_programs[n++] = "accept_refused_v6";
+		config->disabled_programs[n++] = "accept_overflow_v4";
+		config->disabled_programs[n++] = "accept_overflow_v6";
 	}
 	/* BACKLOG is a column of -x's alone. */
 	if (!(config->column_flags & COLUMN_EXTENDED)) {
@@ -152,7 +154,8 @@ static void choose_programs(struct trace_config *config, bool failed)
 	while (n < ARRAY_SIZE(config->disabled_programs))
 		config->disabled_programs[n++] = NULL;
 	config->stand_ins[0] = &cli_stand_in_refused;
-	config->stand_ins[1] = &cli_stand_in_listener;
+	config->stand_ins[1] = &cli_stand_in_dropped;
+	config->stand_ins[2] = &cli_stand_in_listener;
 	/* What an older kernel cannot give of what the options ask, told once. */
 	n = 0;
 	config->limits[n++] = &cli_limit_uring;

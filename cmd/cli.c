@@ -368,7 +368,9 @@ const struct kernel_limit cli_limit_dropped = {
 	.program = "accept_failed_drop",
 	.type = "skb_drop_reason",
 	.member = "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW",
-	.lost = "DROPPED, which needs the drop reason TCP_LISTEN_OVERFLOW of Linux 6.15",
+	.lost = "DROPPED, which needs the drop reason TCP_LISTEN_OVERFLOW of Linux 6.15, or "
+		"fentry or kprobe",
+	.unless = "accept_overflow_v4", /* the handshakes that found the queue full */
 };
 const struct kernel_limit cli_limit_uring = {
 	.program = "accept_uring_complete",
@@ -381,6 +383,12 @@ const struct kernel_limit cli_limit_uring = {
 const struct kernel_stand_in cli_stand_in_refused = {
 	.programs = { "accept_refused_v4", "accept_refused_v6" },
 	.type = "skb_drop_reason",
+};
+/* Before its drop reason (6.15), DROPPED comes from the handshakes that found the queue full. */
+const struct kernel_stand_in cli_stand_in_dropped = {
+	.programs = { "accept_overflow_v4", "accept_overflow_v6" },
+	.type = "skb_drop_reason",
+	.member = "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW",
 };
 /* Before bpf_task_pt_regs() (5.15), the syscall path finds the listener by what entry kept. */
 const struct kernel_stand_in cli_stand_in_listener = {

@@ -185,7 +185,8 @@ extern const struct optional_program cli_icmp_soft_errors, cli_uring_multishot, 
 /* What accept's programs cannot give on older kernels, for accept and serve to list. */
 extern const struct kernel_limit cli_limit_refused, cli_limit_dropped, cli_limit_uring;
 /* What accept's programs do in other ways on older kernels (struct kernel_stand_in). */
-extern const struct kernel_stand_in cli_stand_in_refused, cli_stand_in_listener;
+extern const struct kernel_stand_in cli_stand_in_refused, cli_stand_in_dropped,
+	cli_stand_in_listener;
 /*
  * The option given that selects by process, if any: accept -f's attempts belong to no
  * process, so no such option can select them.

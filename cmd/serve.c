@@ -246,8 +246,11 @@ static void choose_programs(struct trace_config *config, bool failed)
 		config->disabled_programs[2] = "accept_failed_drop";
 		config->disabled_programs[3] = "accept_refused_v4";
 		config->disabled_programs[4] = "accept_refused_v6";
+		config->disabled_programs[5] = "accept_overflow_v4";
+		config->disabled_programs[6] = "accept_overflow_v6";
 	}
 	config->stand_ins[0] = &cli_stand_in_refused;
+	config->stand_ins[1] = &cli_stand_in_dropped;
 	config->limits[0] = &cli_limit_uring;
 	config->limits[1] = &cli_limit_refused;
 	config->limits[2] = &cli_limit_dropped;

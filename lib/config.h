@@ -24,7 +24,7 @@ enum attach_method {
 	ATTACH_KPROBE,	   /* a kprobe on that function */
 };
 
-#define CONFIG_PROGRAM_LIST 6
+#define CONFIG_PROGRAM_LIST 10
 #define CONFIG_COMMANDS_MAX 2
 
 struct metric_family;

@@ -202,17 +202,24 @@ static void unload_program(struct tcptrace *skel, const char *name)
 			bpf_program__set_autoload(prog, false);
 }
 
+/* The stand-in entry of config that has the program called name, or NULL. */
+static const struct kernel_stand_in *stand_in_of(const struct trace_config *config,
+						 const char *name)
+{
+	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->stand_ins[i]; i++)
+		for (size_t j = 0; j < ARRAY_SIZE(config->stand_ins[i]->programs); j++)
+			if (config->stand_ins[i]->programs[j] &&
+			    program_is(name, config->stand_ins[i]->programs[j]))
+				return config->stand_ins[i];
+	return NULL;
+}
+
 /* Is the program one of config's stand-ins, for what this kernel has anyway? */
 static bool needless_stand_in(const struct trace_config *config, const char *name)
 {
-	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->stand_ins[i]; i++) {
-		const struct kernel_stand_in *stand_in = config->stand_ins[i];
+	const struct kernel_stand_in *stand_in = stand_in_of(config, name);
 
-		for (size_t j = 0; j < ARRAY_SIZE(stand_in->programs); j++)
-			if (stand_in->programs[j] && program_is(name, stand_in->programs[j]))
-				return kernel_has_type(stand_in->type, stand_in->member);
-	}
-	return false;
+	return stand_in && kernel_has_type(stand_in->type, stand_in->member);
 }
 
 static void unload_needless_stand_ins(struct tcptrace *skel, const struct trace_config *config)
@@ -342,18 +349,56 @@ static int fill_port_filter(struct tcptrace *skel, const struct trace_config *co
 	return 0;
 }
 
+/*
+ * A stand-in the kernel loaded but will not attach (Debian's 6.1 refuses a trampoline
+ * on tcp_v4_syn_recv_sock(), ENOTSUPP) gives nothing: its siblings are detached, and
+ * what it stood in for is told as a limit instead of failing the run.
+ */
+static void give_up_stand_in(struct session *session, const struct kernel_stand_in *stand_in)
+{
+	const struct trace_config *config = session->config;
+	unsigned int n = 0, kept = 0;
+
+	for (unsigned int i = 0; i < session->nr_links; i++) {
+		if (stand_in_of(config, bpf_program__name(session->programs[i])) == stand_in) {
+			bpf_link__destroy(session->links[i]);
+			continue;
+		}
+		session->programs[kept] = session->programs[i];
+		session->links[kept++] = session->links[i];
+	}
+	session->nr_links = kept;
+	while (n < CONFIG_PROGRAM_LIST && session->limits[n])
+		n++;
+	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->limits[i]; i++) {
+		const struct kernel_limit *limit = config->limits[i];
+
+		if (n < CONFIG_PROGRAM_LIST && limit->unless &&
+		    stand_in_of(config, limit->unless) == stand_in)
+			session->limits[n++] = limit;
+	}
+}
+
 static int attach_programs(struct session *session, struct failure *failure)
 {
+	const struct kernel_stand_in *given_up = NULL;
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, session->skel->obj) {
+		const char *name = bpf_program__name(prog);
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) ||
+		    (given_up && stand_in_of(session->config, name) == given_up))
 			continue;
 		if (session->nr_links == SESSION_MAX_LINKS)
 			return fail(failure, "attach", bpf_program__name(prog), -E2BIG);
 		link = bpf_program__attach(prog);
+		if (!link && !given_up && stand_in_of(session->config, name)) {
+			given_up = stand_in_of(session->config, name);
+			give_up_stand_in(session, given_up);
+			continue;
+		}
 		if (!link)
 			return fail_libbpf(failure, "attach", bpf_program__name(prog), -errno);
 		session->programs[session->nr_links] = prog;
@@ -476,8 +521,10 @@ static unsigned int preferred_plans(const struct trace_config *config,
 
 /*
  * How the PROBE_STAND_IN probes attach: where the kernel lacks what they stand in for,
- * by the best function method the kernel offers for the first of them (forced, only
- * that one); else not at all.
+ * by kprobe, else fentry, as the kernel offers for the first of them (forced, only that
+ * one); else not at all. kprobe first: a trial load does not show a trampoline the
+ * kernel will not attach (give_up_stand_in()), and they run only with -f, off the
+ * accept path.
  */
 static enum attach_method stand_in_method(const struct trace_config *config)
 {
@@ -487,7 +534,7 @@ static enum attach_method stand_in_method(const struct trace_config *config)
 		if (probes[i].role != PROBE_STAND_IN || !loads_probe(config, &probes[i]) ||
 		    needless_stand_in(config, probes[i].name))
 			continue;
-		for (enum attach_method m = ATTACH_FENTRY; m <= ATTACH_KPROBE; m++)
+		for (enum attach_method m = ATTACH_KPROBE; m >= ATTACH_FENTRY; m--)
 			if ((!forced || m == forced) && probe_has_variant(&probes[i], m) &&
 			    kernel_offers(&probes[i], m, NULL) == KERNEL_OFFERS)
 				return m;

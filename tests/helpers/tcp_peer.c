@@ -4,7 +4,9 @@
  * integration tests.
  *
  *   tcp_peer listen  [-c COMM] [-b BACKLOG] [-n COUNT] [-m METHOD] [-W MS] [-H] [-D] [-M]
- *                    [-F] ADDR PORT
+ *                    [-F] [-A] ADDR PORT
+ *     -A: TCP_DEFER_ACCEPT: a child is made when the client's first data comes, so
+ *         with -H -b 0 every client after the first that writes overflows the queue
  *     -F: accept TCP Fast Open (TCP_FASTOPEN), and read each connection to its end
  *         before closing it: closed with the SYN's data unread, it would be reset
  *   tcp_peer not-tcp DIR
@@ -16,7 +18,8 @@
  *     -F: connect with TCP_FASTOPEN_CONNECT; with a cookie from an earlier connection,
  *         connect() returns at once and the SYN waits for the first write. Without -s
  *         the socket is closed at once: "unsent" if no SYN had left by then.
- *     -s MS: then write one byte MS milliseconds after connect() returned
+ *     -s MS: then write one byte MS milliseconds after connect() returned (also
+ *         without -F: once connected)
  *     -U MODE: connect through io_uring (IORING_OP_CONNECT), the request run by a
  *         worker thread (async: IOSQE_ASYNC) or the ring's polling thread (sqpoll)
  *
@@ -83,6 +86,7 @@ struct listen_opts {
 	bool dual;     /* -D: an IPv6 listener takes IPv4 clients too (v4-mapped) */
 	bool mptcp;    /* -M: an MPTCP socket */
 	bool fastopen; /* -F: TCP_FASTOPEN */
+	bool defer;    /* -A: TCP_DEFER_ACCEPT */
 	struct peer_addr addr;
 };
 
@@ -278,6 +282,8 @@ static int open_listener(const struct listen_opts *o)
 		die_sys("setsockopt(IPV6_V6ONLY)", errno);
 	if (o->fastopen && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &(int){ 16 }, sizeof(int)))
 		die_sys("setsockopt(TCP_FASTOPEN)", errno);
+	if (o->defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &(int){ 5 }, sizeof(int)))
+		die_sys("setsockopt(TCP_DEFER_ACCEPT)", errno);
 	if (bind(fd, (const struct sockaddr *)&o->addr.ss, o->addr.len))
 		die_sys("bind", errno);
 	if (listen(fd, o->backlog))
@@ -403,10 +409,13 @@ static int cmd_listen(int argc, char **argv)
 	struct listen_opts o = { .backlog = DEFAULT_BACKLOG, .method = ACCEPT4_CLOEXEC };
 	int fd, opt;
 
-	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HDMF")) != -1) {
+	while ((opt = getopt(argc, argv, "+:c:b:n:m:W:HDMFA")) != -1) {
 		switch (opt) {
 		case 'F':
 			o.fastopen = true;
+			break;
+		case 'A':
+			o.defer = true;
 			break;
 		case 'c':
 			o.comm = optarg;
@@ -683,6 +692,11 @@ static int attempt_on(int fd, const struct connect_opts *o)
 		result = send_first_byte(fd, o, &t_end);
 	else if (o->fastopen && result == 0 && syn_waiting(fd))
 		result = RESULT_UNSENT;
+	else if (result == 0 && o->send_ms >= 0) {
+		sleep_ms(o->send_ms);
+		if (write(fd, "x", 1) != 1)
+			result = errno;
+	}
 	/* getsockname before close: afterwards there is nothing to read. */
 	report(fd, o, result, t_end - t_start);
 	return result;
@@ -786,8 +800,6 @@ static void parse_connect_opts(struct connect_opts *o, int argc, char **argv)
 	/* A blocking connect has no wait of ours to bound. */
 	if (o->wait_set && !o->nonblock)
 		die_usage("connect: -w needs -N or -a");
-	if (o->send_ms >= 0 && !o->fastopen)
-		die_usage("connect: -s needs -F");
 	if (o->uring && o->nonblock)
 		die_usage("connect: -U waits for the completion: not with -N or -a");
 	if (argc - optind != 2)

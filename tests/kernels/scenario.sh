@@ -67,7 +67,7 @@ stop() {
 # Each attach method in turn: the same connections must come out the same.
 for method in $METHODS; do
 	rm -f /tmp/*.out /tmp/*.err /tmp/srv4 /tmp/srv6 /tmp/peers /tmp/acc-srv /tmp/uring-srv /tmp/acc-refused \
-		/tmp/fo-*
+		/tmp/fo-* /tmp/ovf-*
 	echo "== connect -A $method"
 	tcptrace connect -x -e -A "$method" >/tmp/connect.out 2>/tmp/connect.err &
 	tracer=$!
@@ -111,6 +111,22 @@ for method in $METHODS; do
 	tcp_peer connect -c acc-cli 127.0.0.1 "$port" >/dev/null
 	tcp_peer connect -c uring-cli 127.0.0.1 "$uport" >/dev/null
 	tcp_peer connect -c acc-refused 127.0.0.1 9 >/tmp/acc-refused
+	# An accept queue of one that overflows: three handshakes done while the deferred
+	# accept makes no child, then their data, 1.5 s later. The first fills the queue;
+	# the others' packets are dropped (DROPPED) until the listener goes. A client slow
+	# to start, whose SYN finds the queue full already, gives up after 2 s.
+	tcp_peer listen -c ovf-srv -H -A -b 0 127.0.0.1 0 >/tmp/ovf-srv &
+	overflowing=$!
+	wait_file /tmp/ovf-srv
+	clients=
+	for client in 1 2 3; do
+		tcp_peer connect -c ovf-cli -a 2000 -s 1500 127.0.0.1 "$(port_of /tmp/ovf-srv)" >>/tmp/ovf-peers &
+		clients="$clients $!"
+	done
+	# shellcheck disable=SC2086 # one PID each
+	wait $clients
+	sleep 0.5
+	kill "$overflowing"
 	wait_accepts 2 /tmp/acc-srv /tmp/uring-srv
 	stop $method-ACCEPT $tracer
 	report $method-ACCEPT /tmp/accept.out
@@ -118,6 +134,8 @@ for method in $METHODS; do
 	report $method-SERVER /tmp/acc-srv
 	report $method-SERVER /tmp/uring-srv
 	report $method-REFUSED /tmp/acc-refused
+	report $method-OVERFLOW /tmp/ovf-srv
+	report $method-OVERFLOW-PEERS /tmp/ovf-peers
 done
 # Auto, as a user runs it: accept without the syscall tracepoints where the kernel allows.
 # A server blocked in accept() and a multishot io_uring accept, both from before the

@@ -585,12 +585,14 @@ static void test_accept_options(void)
 	      !strcmp(config.disabled_programs[2], "accept_refused_v4"));
 	CHECK(config.disabled_programs[3] &&
 	      !strcmp(config.disabled_programs[3], "accept_refused_v6"));
-	CHECK(config.disabled_programs[4] &&
-	      !strcmp(config.disabled_programs[4], "accept_listener_accept4"));
-	CHECK(config.disabled_programs[5] &&
-	      !strcmp(config.disabled_programs[5], "accept_listener_accept"));
+	CHECK_STR(config.disabled_programs[4] ?: "", "accept_overflow_v4");
+	CHECK_STR(config.disabled_programs[5] ?: "", "accept_overflow_v6");
+	CHECK_STR(config.disabled_programs[6] ?: "", "accept_listener_accept4");
+	CHECK_STR(config.disabled_programs[7] ?: "", "accept_listener_accept");
+	CHECK(!config.disabled_programs[8]);
 	CHECK(config.stand_ins[0] == &cli_stand_in_refused);
-	CHECK(config.stand_ins[1] == &cli_stand_in_listener);
+	CHECK(config.stand_ins[1] == &cli_stand_in_dropped);
+	CHECK(config.stand_ins[2] == &cli_stand_in_listener);
 	CHECK(!config.report_queue);
 	CHECK(parse(with_pid, &config) == CLI_RUN);
 	CHECK_EQ_U64(config.filter_tgid, 42);
@@ -650,8 +652,8 @@ static void test_accept_summaries(void)
 	      !strcmp(config.disabled_programs[0], "accept_failed_drop"));
 	CHECK(config.disabled_programs[2] &&
 	      !strcmp(config.disabled_programs[2], "accept_refused_v6"));
-	CHECK_STR(config.disabled_programs[4], "accept_listener_accept");
-	CHECK(!config.disabled_programs[5]);
+	CHECK_STR(config.disabled_programs[6], "accept_listener_accept");
+	CHECK(!config.disabled_programs[7]);
 }
 
 /* The filters, for both commands, and -U. */
@@ -753,7 +755,8 @@ static void test_serve_options(void)
 	CHECK_STR(config.program_commands[1], "accept");
 	CHECK_STR(config.disabled_programs[0], "accept_listener_accept4");
 	CHECK_STR(config.disabled_programs[2], "accept_failed_drop");
-	CHECK(config.stand_ins[0] == &cli_stand_in_refused && !config.stand_ins[1]);
+	CHECK(config.stand_ins[0] == &cli_stand_in_refused &&
+	      config.stand_ins[1] == &cli_stand_in_dropped && !config.stand_ins[2]);
 	CHECK(config.report_queue);
 	CHECK(config.metrics.nr_families == 5);
 	CHECK_EQ_U64(config.metrics.labels, 0);
