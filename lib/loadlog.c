@@ -6,6 +6,7 @@
  * verifier's complaint about it, as "failed to resolve CO-RE relocation <spec>". It
  * names a map it could not create in "map 'name': failed to create".
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +98,16 @@ static bool scan_helper(const char *text, const char *words, struct load_lack *l
 {
 	const char *at = strstr(text, words);
 	const char *hash;
+	char *end;
+	long id;
 
 	if (!at)
 		return false;
 	hash = strchr(at + strlen(words), '#');
-	return hash && lack_helper(lack, atoi(hash + 1));
+	if (!hash)
+		return false;
+	id = strtol(hash + 1, &end, 10);
+	return end != hash + 1 && id >= 0 && id <= INT_MAX && lack_helper(lack, (int)id);
 }
 
 /*
