@@ -844,6 +844,9 @@ enum cli_result cli_shared_option(struct command_context *ctx, int opt, char **a
 		return find_named_cgroup(ctx, &container_finder, optarg, config);
 	case CLI_OPTION_BTF:
 		return cli_btf_option(ctx, optarg, config);
+	case CLI_OPTION_NO_SECCOMP:
+		config->no_seccomp = true;
+		return CLI_RUN;
 	case 'I':
 		config->column_flags |= COLUMN_IDENTITY;
 		return CLI_RUN;

@@ -101,6 +101,10 @@ enum cli_result cli_check_interval(const struct command_context *ctx,
 #define CLI_USAGE_BTF								\
 	"      --btf FILE     the kernel's BTF from FILE, where the kernel has none in\n"	\
 	"                     /sys/kernel/btf/vmlinux (see tcptrace(8), REQUIREMENTS)\n"
+/* --no-seccomp, for every tracing command. */
+#define CLI_USAGE_NO_SECCOMP							\
+	"      --no-seccomp   for debugging only: trace without the system call filter\n"	\
+	"                     (see tcptrace(8), SECURITY)\n"
 /* -i, for the commands with summaries (-c, -H), after their own lines. */
 #define CLI_USAGE_INTERVAL							\
 	"  -i, --interval SECONDS\n"						\
@@ -114,7 +118,7 @@ enum cli_result cli_check_interval(const struct command_context *ctx,
 	"                     the kernel's buffer for events not yet read: a power of\n"	\
 	"                     two, with K, M or G (default 1M; a larger one rides out\n"	\
 	"                     longer stalls of the reader, in kernel memory)\n"	\
-	CLI_USAGE_BTF								\
+	CLI_USAGE_BTF CLI_USAGE_NO_SECCOMP					\
 	"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"	\
 	"  -h, --help         print this help\n"
 /* clang-format on */
@@ -127,6 +131,7 @@ enum {
 	CLI_OPTION_POD,
 	CLI_OPTION_CONTAINER,
 	CLI_OPTION_BTF,
+	CLI_OPTION_NO_SECCOMP,
 	CLI_OPTION_FIRST_OWN, /* a command's own options without a letter start here */
 };
 /* Their long names, for each command's table. */
@@ -154,6 +159,7 @@ enum {
 	{ "duration", required_argument, NULL, 'd' },		\
 	{ "max-events", required_argument, NULL, 'n' },		\
 	{ "btf", required_argument, NULL, CLI_OPTION_BTF },	\
+	{ "no-seccomp", no_argument, NULL, CLI_OPTION_NO_SECCOMP },	\
 	{ "verbose", no_argument, NULL, 'v' },			\
 	{ "help", no_argument, NULL, 'h' }
 /* The summaries' options, for the commands that have them. */

@@ -122,7 +122,7 @@ void serve_usage(const struct command_context *ctx, FILE *out)
 		"                     stop after this many seconds (decimals allowed)\n"
 		"  -b, --ring-size SIZE\n"
 		"                     the kernel's buffer for events not yet counted (default "
-		"1M)\n" CLI_USAGE_BTF
+		"1M)\n" CLI_USAGE_BTF CLI_USAGE_NO_SECCOMP
 		"  -v, --verbose      print how each probe is attached, and libbpf's messages\n"
 		"  -h, --help         print this help\n"
 		"\n"
@@ -156,6 +156,7 @@ static const struct option serve_options[] = {
 	{ "ring-size", required_argument, NULL, 'b' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "btf", required_argument, NULL, CLI_OPTION_BTF },
+	{ "no-seccomp", no_argument, NULL, CLI_OPTION_NO_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "failed", no_argument, NULL, 'f' },

@@ -122,6 +122,8 @@ struct trace_config {
 	__u32 ring_size;
 	/* --btf: the kernel's types from this file, for a kernel without KERNEL_BTF. */
 	const char *btf_path;
+	/* --no-seccomp: trace without the system call filter (lib/sandbox.h), to debug. */
+	bool no_seccomp;
 	bool verbose;
 };
 

@@ -19,9 +19,17 @@
 #include "identity.h"
 #include "output.h"
 #include "privileges.h"
+#include "sandbox.h"
 #include "session.h"
 #include "summary.h"
 #include "tracer.h"
+
+/* A sanitizer's build traces without the system call filter (enter_sandbox()). */
+#ifdef TCPTRACE_SANITIZED
+#define TRACER_SANITIZED true
+#else
+#define TRACER_SANITIZED false
+#endif
 
 /* How long output may wait for a stalled reader once a stop is asked for. */
 #define TRACER_GIVE_UP_WRITING_S 1
@@ -475,11 +483,51 @@ static int do_work(struct tracer *tracer, struct failure *failure)
 	return 0;
 }
 
+/*
+ * From here on, only the system calls tcptrace's parts make (lib/sandbox.h). The time
+ * zone is read now: localtime_r() would open /etc/localtime at the first event.
+ */
+static int enter_sandbox(struct tracer *tracer, struct failure *failure)
+{
+	unsigned int parts = 0;
+	const char *off = NULL;
+	int calls;
+
+	if (tracer->config->no_seccomp)
+		off = "--no-seccomp";
+	else if (TRACER_SANITIZED)
+		off = "a sanitizer's build: LeakSanitizer's check at exit needs ptrace()";
+	else if (!sandbox_available())
+		off = "none for this architecture";
+	if (off) {
+		if (tracer->config->verbose)
+			notice("no system call filter: %s", off);
+		return 0;
+	}
+	tzset();
+	if (tracer->identities)
+		parts |= SANDBOX_IDENTITY;
+	if (summarizing(tracer->config))
+		parts |= SANDBOX_SUMMARIES;
+	if (exporting(tracer->config))
+		parts |= SANDBOX_HTTP;
+	calls = sandbox_enter(parts);
+	if (calls < 0) {
+		failure_step(failure, "install", "the system call filter");
+		return calls;
+	}
+	if (tracer->config->verbose)
+		notice("system call filter on: %d calls allowed from now on", calls);
+	return 0;
+}
+
 /* Wait, drain, write, repeat, until a signal, a reader that went away, or an error. */
 static int consume(struct tracer *tracer, struct failure *failure)
 {
 	int err = open_waits(tracer, failure);
 
+	if (!err)
+		err = enter_sandbox(tracer, failure);
 	while (!err && !(err = flush_output(tracer, failure)) && !stop_requested) {
 		err = wait_for_work(tracer, failure);
 		if (!err)

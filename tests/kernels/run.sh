@@ -103,6 +103,7 @@ check_connect() {
 	esac
 	expect_eq "capabilities left while tracing (permitted, effective)" "$left $left" \
 		"$(section $method-CAPS | sed 's/ *$//')"
+	expect_eq "the system call filter while tracing (Seccomp)" 2 "$(section $method-SECCOMP)"
 }
 
 check_accept() {

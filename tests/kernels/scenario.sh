@@ -74,6 +74,8 @@ for method in $METHODS; do
 	wait_file /tmp/connect.out
 	# Attached, so the capabilities are dropped: what is left, permitted and effective.
 	echo "TT-$method-CAPS $(awk '/^Cap(Prm|Eff):/ { printf "%s ", $2 }' /proc/$tracer/status)"
+	# The header is out, so the system call filter is on (2).
+	echo "TT-$method-SECCOMP $(awk '/^Seccomp:/ { print $2 }' /proc/$tracer/status)"
 	tcp_peer listen -c srv4 127.0.0.1 0 >/tmp/srv4 &
 	tcp_peer listen -c srv6 ::1 0 >/tmp/srv6 &
 	tcp_peer listen -F -c fo-srv 127.0.0.1 0 >/tmp/fo-srv &
