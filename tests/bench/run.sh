@@ -48,12 +48,13 @@ ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=
 # A case: "<name> <commands> <output> <workload>": commands "-", "connect", "accept",
 # "connect+accept" or "serve" (metrics, scraped once at the end: its count of attempts
 # must equal loadgen's, as connect's lines must); "other:connect": -o's build;
-# "perf:connect": the perf buffer instead of the ring buffer; output "file" or "null";
+# "perf:connect": the perf buffer instead of the ring buffer; "unfiltered:connect": with
+# --no-seccomp; output "file" or "null";
 # workload "storm", "inflight" or "icmp".
 cases=("none - - storm" "connect/file connect file storm" "connect/null connect null storm"
 	"accept/file accept file storm" "accept/null accept null storm"
 	"both/file connect+accept file storm" "serve serve null storm"
-	"connect/perf perf:connect file storm"
+	"connect/perf perf:connect file storm" "connect/unfiltered unfiltered:connect file storm"
 	"none/inflight - - inflight"
 	"connect/inflight connect file inflight" "none/icmp - - icmp"
 	"connect/icmp connect file icmp")
@@ -102,6 +103,9 @@ measure() {
 		# perf: the events through a perf buffer, the ring buffer refused as before 5.8.
 		[ "${cmd#perf:}" != "$cmd" ] &&
 			run=(env REFUSE_BPF=ringbuf LD_PRELOAD="${REFUSE_BPF_LIB:-$BIN/tests/refuse_bpf.so}")
+		# unfiltered: without the system call filter, for what it costs.
+		local extra=()
+		[ "${cmd#unfiltered:}" != "$cmd" ] && extra=(--no-seccomp)
 		n=$((n + 1))
 		local begin=$(date +%s%N)
 		if [ "$cmd" = serve ]; then
@@ -114,9 +118,9 @@ measure() {
 			rm -f "$work/fifo.$n" "$work/out.$n"
 			mkfifo "$work/fifo.$n"
 			"$STAMP" <"$work/fifo.$n" >"$work/out.$n" &
-			"${run[@]}" "$tcptrace" ${cmd#*:} -t >"$work/fifo.$n" 2>"$work/err.$n" &
+			"${run[@]}" "$tcptrace" ${cmd#*:} -t "${extra[@]}" >"$work/fifo.$n" 2>"$work/err.$n" &
 		else
-			"${run[@]}" "$tcptrace" ${cmd#*:} -t >/dev/null 2>"$work/err.$n" &
+			"${run[@]}" "$tcptrace" ${cmd#*:} -t "${extra[@]}" >/dev/null 2>"$work/err.$n" &
 		fi
 		pids+=($!)
 		# Started: the header reached the file (to /dev/null: its programs attached).
