@@ -132,21 +132,28 @@ static void conn_evict(struct http_server *server, struct http_conn *conn)
 	conn->evicted = true;
 }
 
-static struct http_conn *oldest_idle(const struct http_server *server)
+/* The oldest connection that is idle, or else answering with anything but metrics. */
+static struct http_conn *oldest_but(const struct http_server *server, bool answering)
 {
 	struct http_conn *conn;
 
 	for (conn = server->oldest; conn; conn = conn->next)
-		if (!conn->busy)
+		if (answering ? conn->busy && !conn->metrics : !conn->busy)
 			return conn;
 	return NULL;
 }
 
-/* The one idle the longest; when every connection is answering, the oldest answer. */
+/*
+ * The one idle the longest. When every connection is answering, the oldest answer that
+ * is no scrape's: clients sending junk are answered with error pages too, and under a
+ * flood of them a scrape being answered was closed before its headers went out.
+ */
 static void evict_one(struct http_server *server)
 {
-	struct http_conn *victim = oldest_idle(server);
+	struct http_conn *victim = oldest_but(server, false);
 
+	if (!victim)
+		victim = oldest_but(server, true);
 	conn_evict(server, victim ? victim : server->oldest);
 }
 
@@ -383,7 +390,7 @@ int http_server_fd(const struct http_server *server)
 
 int http_server_timeout_ms(struct http_server *server)
 {
-	const struct http_conn *conn = oldest_idle(server);
+	const struct http_conn *conn = oldest_but(server, false);
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	int ms = -1;
 
