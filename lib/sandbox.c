@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <linux/audit.h>
 #include <linux/bpf.h>
 #include <linux/filter.h>
@@ -23,15 +24,17 @@
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include "array.h"
 #include "sandbox.h"
 
+/* Arguments are read as two words, the low one first: little-endian machines alone. */
 #if defined(__x86_64__)
 #define SANDBOX_ARCH AUDIT_ARCH_X86_64
 /* x32's calls come as x86_64's, with this bit set: tcptrace makes none. */
 #define SANDBOX_X32_BIT 0x40000000u
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SANDBOX_ARCH AUDIT_ARCH_AARCH64
 #endif
 
@@ -95,16 +98,18 @@ static const struct rule rules[] = {
 /* Is the reader of stdout gone? (lib/output.c) */
 #ifdef __NR_poll
 	ANY(poll, 0),
-#endif
+#else
 	ANY(ppoll, 0),
+#endif
 	/* The perf buffer's descriptors, muted and back; the HTTP server's sockets. */
 	ANY(epoll_ctl, 0),
 	ANY(close, 0),
-/* Stops: a handler arms an alarm and returns; -d's timer. */
+/* Stops: a handler arms an alarm and returns. */
 #ifdef __NR_alarm
 	ANY(alarm, 0),
+#else
+	ANY(setitimer, 0), /* glibc's alarm() where the kernel has none */
 #endif
-	ANY(setitimer, 0),
 	ANY(rt_sigreturn, 0),
 	ANY(restart_syscall, 0),
 	/* malloc(), and the ring and maps unmapped at the end; never executable memory. */
@@ -117,17 +122,13 @@ static const struct rule rules[] = {
 	ARG_IS(bpf, 0, BPF_MAP_LOOKUP_ELEM, 0),
 	ARG_IS(bpf, 0, BPF_MAP_GET_NEXT_KEY, 0),
 	ARG_IS(bpf, 0, BPF_OBJ_GET_INFO_BY_FD, 0),
-	ARG_IS(bpf, 0, BPF_MAP_DELETE_ELEM, 0),
+	ARG_IS(bpf, 0, BPF_MAP_DELETE_ELEM, SANDBOX_PERF_BUFFER), /* perf_buffer__free() */
 	/* libbpf's detach of a perf event's program (tracepoints, kprobes, perf buffers). */
 	ARG_IS(ioctl, 1, PERF_EVENT_IOC_DISABLE, 0),
 	/* stdio's fstat() of a stream it buffers; the cgroup tree's inodes. */
 	ANY(newfstatat, 0),
-#ifdef __NR_fstat
-	ANY(fstat, 0),
-#endif
 	/* The end, and glibc's own on a fatal error: its message, then SIGABRT alone. */
 	ANY(exit_group, 0),
-	ANY(exit, 0),
 	ANY(writev, 0),
 	ANY(getpid, 0),
 	ANY(gettid, 0),
@@ -138,7 +139,6 @@ static const struct rule rules[] = {
 	ANY(lseek, FILES),
 	ARG_IS(fcntl, 1, F_DUPFD_CLOEXEC, SANDBOX_IDENTITY),
 	ARG_IS(fcntl, 1, F_GETFL, SANDBOX_IDENTITY),
-	ARG_IS(fcntl, 1, F_GETFD, SANDBOX_IDENTITY),
 	ARG_IS(fcntl, 1, F_SETFD, SANDBOX_IDENTITY), /* fdopendir()'s FD_CLOEXEC */
 	/* glibc's qsort() asks how much memory there is, once, for a large sort. */
 	ANY(sysinfo, SANDBOX_SUMMARIES),
@@ -150,7 +150,7 @@ static const struct rule rules[] = {
 	ANY(recvfrom, SANDBOX_HTTP),
 	ANY(sendto, SANDBOX_HTTP),
 	ANY(sendmsg, SANDBOX_HTTP),
-	ANY(setsockopt, SANDBOX_HTTP),
+	ARG_IS(setsockopt, 1, IPPROTO_TCP, SANDBOX_HTTP), /* TCP_NODELAY, TCP_CORK */
 	ANY(shutdown, SANDBOX_HTTP),
 	/* The process's own metrics: CPU time, and its limit of descriptors, read only. */
 	ANY(getrusage, SANDBOX_HTTP),
@@ -252,10 +252,10 @@ static int build(struct program *p, unsigned int parts)
 }
 
 /*
- * The line, from a template with one %s (the call's name) and one %u (its number), in a
+ * The line, from a pattern with one %s (the call's name) and one %u (its number), in a
  * signal handler: no stdio may run there.
  */
-static size_t format_line(char *line, size_t size, const char *template, const char *name,
+static size_t format_line(char *line, size_t size, const char *pattern, const char *name,
 			  unsigned int nr)
 {
 	char digits[16];
@@ -266,12 +266,12 @@ static size_t format_line(char *line, size_t size, const char *template, const c
 	do
 		digits[--n] = (char)('0' + nr % 10);
 	while (nr /= 10);
-	for (; *template && len < size; template ++) {
-		if (template[0] != '%' || (template[1] != 's' && template[1] != 'u')) {
-			line[len++] = *template;
+	for (; *pattern && len < size; pattern++) {
+		if (pattern[0] != '%' || (pattern[1] != 's' && pattern[1] != 'u')) {
+			line[len++] = *pattern;
 			continue;
 		}
-		for (text = *++template == 's' ? name : digits + n; *text && len < size; text++)
+		for (text = *++pattern == 's' ? name : digits + n; *text && len < size; text++)
 			line[len++] = *text;
 	}
 	return len;
@@ -282,20 +282,30 @@ static void on_refused_call(int sig, siginfo_t *info, void *context)
 {
 	unsigned int nr = (unsigned int)info->si_syscall;
 	const char *name = nr < ARRAY_SIZE(syscall_names) ? syscall_names[nr] : NULL;
+	/* SIGSYS sent by another process, as kill -SYS does, stops tracing too. */
+	const char *pattern =
+		info->si_code != SYS_SECCOMP
+			? "tcptrace: stopped by SIGSYS from another process\n"
+			: "tcptrace: stopped: system call %s (%u) is not one tcptrace "
+			  "makes while tracing (--no-seccomp lifts the filter)\n";
 	char line[256];
 	ssize_t written;
 
 	(void)sig;
 	(void)context;
-	if (info->si_code != SYS_SECCOMP)
-		_exit(1);
 	written = write(STDERR_FILENO, line,
-			format_line(line, sizeof(line),
-				    "tcptrace: stopped: system call %s (%u) is not one tcptrace "
-				    "makes while tracing (--no-seccomp lifts the filter)\n",
-				    name ? name : "#", nr));
+			format_line(line, sizeof(line), pattern, name ? name : "#", nr));
 	(void)written; /* stderr gone: nothing else to tell it with */
 	_exit(1);
+}
+
+/* A filter loaded with prctl() holds for the calling thread alone, and those it starts. */
+static bool single_threaded(void)
+{
+	struct stat st;
+
+	/* A directory's link count: 2, plus one per subdirectory (thread). */
+	return !stat("/proc/self/task", &st) && st.st_nlink == 3;
 }
 
 int sandbox_enter(unsigned int parts)
@@ -308,6 +318,8 @@ int sandbox_enter(unsigned int parts)
 
 	if (calls < 0)
 		return calls;
+	if (!single_threaded())
+		return -EBUSY;
 	sigfillset(&action.sa_mask);
 	if (sigaction(SIGSYS, &action, NULL))
 		return -errno;

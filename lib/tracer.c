@@ -511,6 +511,8 @@ static int enter_sandbox(struct tracer *tracer, struct failure *failure)
 		parts |= SANDBOX_SUMMARIES;
 	if (exporting(tracer->config))
 		parts |= SANDBOX_HTTP;
+	if (session_signals_each_record(&tracer->session))
+		parts |= SANDBOX_PERF_BUFFER;
 	calls = sandbox_enter(parts);
 	if (calls < 0) {
 		failure_step(failure, "install", "the system call filter");

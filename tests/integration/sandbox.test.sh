@@ -14,9 +14,16 @@ srv=$server_port
 seccomp_mode() {
 	awk '$1 == "Seccomp:" { print $2 }' "/proc/$tracer_pid/status"
 }
+# filter_on WHAT: once -v says the filter is on, Seccomp must be 2.
+filter_on() {
+	wait_for_line "$work/trace.err" '^tcptrace: system call filter on: [0-9]* calls allowed from now on$' \
+		$tracer_pid || fail "$1: -v did not say the filter is on: $(cat "$work/trace.err")"
+	expect_eq "$1: Seccomp" 2 "$(seccomp_mode)"
+}
 
 # A sanitizer's build runs without the filter (docs/security.md): nothing to check.
-"$TCPTRACE_BIN_DIR/tcptrace" connect -v -d 0.2 >/dev/null 2>"$work/probe.err"
+"$TCPTRACE_BIN_DIR/tcptrace" connect -v -d 0.2 >/dev/null 2>"$work/probe.err" ||
+	die "a short run failed: $(grep -v '^libbpf' "$work/probe.err")"
 if grep -q "^tcptrace: no system call filter: a sanitizer's build" "$work/probe.err"; then
 	echo "a sanitizer's build: no filter to test"
 	exit 77
@@ -24,15 +31,14 @@ fi
 
 echo "== connect: the filter is on, and tracing goes on under it"
 tracer_start_json connect
-wait_for_line "$work/trace.err" '^tcptrace: system call filter on: [0-9]* calls allowed from now on$' \
-	$tracer_pid || fail "-v did not say the filter is on: $(cat "$work/trace.err")"
-expect_eq "Seccomp" 2 "$(seccomp_mode)"
+filter_on connect
 peer loop -c sbx-cli 127.0.0.1 $srv
 wait_for_line "$work/trace.out" sbx-cli $tracer_pid || fail "no event under the filter"
 tracer_interrupt "exit status under the filter"
 
 echo "== connect -c: the summary is printed at exit, under the filter"
 tracer_start_json connect -c
+filter_on "connect -c"
 peer loop -c sbx-count 127.0.0.1 $srv
 tracer_interrupt "exit status of -c under the filter"
 expect_eq "the count" 1 \
@@ -41,6 +47,7 @@ expect_eq "the count" 1 \
 
 echo "== accept -j: identities resolved under the filter"
 tracer_start_json accept
+filter_on "accept -j"
 peer loop -c sbx-acc 127.0.0.1 $srv
 wait_for_line "$work/trace.out" sbx-srv $tracer_pid || fail "no accept under the filter"
 tracer_interrupt "exit status of accept under the filter"
@@ -49,7 +56,7 @@ expect_eq "its cgroup named" 1 \
 
 echo "== serve: a scrape under the filter"
 serve_start "/run/netns/$(ns_name loop)"
-expect_eq "serve's Seccomp" 2 "$(seccomp_mode)"
+filter_on serve
 peer loop -c sbx-scraped 127.0.0.1 $srv
 expect_eq "a scrape's status" 200 \
 	"$(curl -s -o "$work/metrics" -w '%{http_code}' -m 5 "http://127.0.0.1:$port/metrics")"
@@ -70,7 +77,8 @@ echo "== a call tcptrace never makes, from the event path: stopped and named"
 for call in socket:41 execve:59; do
 	name=${call%:*}
 	fresh "$work/trace.out" "$work/trace.err"
-	FORBIDDEN_CALL=$name LD_PRELOAD=$FORBIDDEN_CALL_LIB "$TCPTRACE_BIN_DIR/tcptrace" connect -j -v \
+	# -d bounds the wait, should the shim ever miss the event's write.
+	FORBIDDEN_CALL=$name LD_PRELOAD=$FORBIDDEN_CALL_LIB "$TCPTRACE_BIN_DIR/tcptrace" connect -j -v -d 20 \
 		>"$work/trace.out" 2>"$work/trace.err" &
 	tracer_pid=$!
 	wait_for_line "$work/trace.err" '^tcptrace: system call filter on' $tracer_pid ||
