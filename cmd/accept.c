@@ -84,6 +84,7 @@ void accept_usage(const struct command_context *ctx, FILE *out)
 		"Usage: %s [-htTxfUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
 		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
 		"       [-i SECONDS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] [--btf FILE]\n"
+		"       [--no-seccomp]\n"
 		"\n"
 		"Trace TCP connections accepted by local servers (IPv4 and IPv6): one line per\n"
 		"connection returned by accept(), accept4() or io_uring, naming the process that\n"

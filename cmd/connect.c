@@ -66,7 +66,7 @@ void connect_usage(const struct command_context *ctx, FILE *out)
 		"Usage: %s [-htTxLUIejcHv46] [-p PID] [-P PORTS] [-u UID] [--cgroup PATH]\n"
 		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
 		"       [-i SECONDS] [-d SECONDS] [-n COUNT] [-A METHOD] [-b SIZE] [--btf FILE]\n"
-		"       [min_ms]\n"
+		"       [--no-seccomp] [min_ms]\n"
 		"\n"
 		"Trace active TCP connections (IPv4 and IPv6): one line per connect() attempt,\n"
 		"once its outcome is known, with the time from connect() to the answer.\n"

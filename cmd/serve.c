@@ -92,7 +92,7 @@ void serve_usage(const struct command_context *ctx, FILE *out)
 		"       [--max-series COUNT] [--series-ttl SECONDS] [--bpf-stats] [-p PID]\n"
 		"       [-u UID] [--cgroup PATH]\n"
 		"       [--unit NAME] [--pod NAMESPACE/NAME] [--container ID] [--netns PATH]\n"
-		"       [-d SECONDS] [-A METHOD] [-b SIZE] [--btf FILE]\n"
+		"       [-d SECONDS] [-A METHOD] [-b SIZE] [--btf FILE] [--no-seccomp]\n"
 		"\n"
 		"Serve connect's and accept's events as Prometheus metrics, at /metrics over\n"
 		"HTTP: attempts by result, connect latency, accepts and accept-queue wait by\n"

@@ -62,6 +62,7 @@ static void test_defaults(void)
 	CHECK(!config.cgroup_path);
 	CHECK_EQ_U64(config.column_flags, 0);
 	CHECK(!config.verbose);
+	CHECK(!config.no_seccomp);
 	CHECK(config.columns != NULL);
 	CHECK_STR(captured, "");
 }
@@ -84,14 +85,15 @@ static void test_every_short_option(void)
 
 static void test_long_options_and_bundling(void)
 {
-	char *long_argv[] = { "tcptrace",   "connect", "--pid=77",  "--timestamp",
-			      "--extended", "--lport", "--verbose", NULL };
-	char *bundled_argv[] = { "tcptrace", "connect", "-txLv", "-p77", NULL };
+	char *long_argv[] = { "tcptrace", "connect",   "--pid=77",     "--timestamp", "--extended",
+			      "--lport",  "--verbose", "--no-seccomp", NULL };
+	char *bundled_argv[] = { "tcptrace", "connect", "-txLv", "-p77", "--no-seccomp", NULL };
 	struct trace_config with_long, bundled;
 
 	CHECK(parse(long_argv, &with_long) == CLI_RUN);
 	CHECK(parse(bundled_argv, &bundled) == CLI_RUN);
 	CHECK_EQ_U64(with_long.filter_tgid, 77);
+	CHECK(with_long.no_seccomp && bundled.no_seccomp);
 	CHECK_EQ_U64(with_long.column_flags, COLUMN_TIMESTAMP | COLUMN_EXTENDED | COLUMN_LPORT);
 	CHECK(memcmp(&with_long, &bundled, sizeof(bundled)) == 0);
 }
@@ -326,6 +328,8 @@ static const struct rejection rejections[] = {
 	  "tcptrace connect: invalid min_ms '-1': expected milliseconds from 0 to 86400000, "
 	  "with up to 6 decimals" },
 	{ { "tcptrace", "connect", "1", "2" }, "tcptrace connect: unexpected argument '2'" },
+	{ { "tcptrace", "serve", "--no-seccomp=yes" },
+	  "tcptrace serve: option '--no-seccomp' takes no value" },
 #define BAD_PORTS(text)                                                                           \
 	{                                                                                         \
 		{ "tcptrace", "accept", "-P", text }, "tcptrace accept: invalid port list '" text \
@@ -739,9 +743,9 @@ static void test_accept_dispatch(void)
 static void test_serve_options(void)
 {
 	char *defaults[] = { "tcptrace", "serve", NULL };
-	char *all[] = { "tcptrace", "serve",	   "-f",	   "--listen", "[::1]:9",
-			"--label",  "dport,daddr", "--max-series", "10000000", "--series-ttl",
-			"1.5",	    "--bpf-stats", "-6",	   NULL };
+	char *all[] = { "tcptrace", "serve",	   "-f",	   "--listen",	   "[::1]:9",
+			"--label",  "dport,daddr", "--max-series", "10000000",	   "--series-ttl",
+			"1.5",	    "--bpf-stats", "-6",	   "--no-seccomp", NULL };
 	char *by_user[] = { "tcptrace", "serve", "-u", "0", "-p", "7", NULL };
 	char *ports[] = { "tcptrace", "serve", "--label", "dport", "-P", "80", NULL };
 	struct trace_config config;
@@ -763,6 +767,7 @@ static void test_serve_options(void)
 	CHECK_EQ_U64(config.metrics.max_series, 10000);
 	CHECK_EQ_U64(config.metrics.series_ttl_ns, 3600 * 1000000000ull);
 	CHECK(!config.metrics.bpf_stats);
+	CHECK(!config.no_seccomp);
 	CHECK_EQ_U64(in->sin_family, AF_INET);
 	CHECK_EQ_U64(ntohs(in->sin_port), 10026);
 	CHECK_EQ_U64(ntohl(in->sin_addr.s_addr), INADDR_LOOPBACK);
@@ -779,6 +784,7 @@ static void test_serve_options(void)
 	CHECK_EQ_U64(config.metrics.max_series, 10000000);
 	CHECK_EQ_U64(config.metrics.series_ttl_ns, 1500000000);
 	CHECK(config.metrics.bpf_stats);
+	CHECK(config.no_seccomp);
 	CHECK_EQ_U64(config.filter_family, AF_INET6);
 	memset(&config, 0, sizeof(config));
 	CHECK(parse(by_user, &config) == CLI_RUN);
