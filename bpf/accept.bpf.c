@@ -569,29 +569,24 @@ static __always_inline int reset_sent(void *ctx, const struct sock *sk, const st
 	return report_dropped(ctx, skb, ACCEPT_REFUSED);
 }
 
-SEC("fentry/tcp_v4_send_reset")
-int BPF_PROG(accept_refused_v4_fentry, const struct sock *sk, struct sk_buff *skb)
-{
-	return reset_sent(ctx, sk, skb);
-}
+/*
+ * A function of (sk, skb) hooked as fentry and as kprobe, both handing them to
+ * handler: the programs probes.def names <probe>_fentry and <probe>_kprobe.
+ */
+#define SOCK_SKB_PROBES(probe, function, handler)                                  \
+	SEC("fentry/" #function)                                                   \
+	int BPF_PROG(probe##_fentry, const struct sock *sk, struct sk_buff *skb)   \
+	{                                                                          \
+		return handler(ctx, sk, skb);                                      \
+	}                                                                          \
+	SEC("kprobe/" #function)                                                   \
+	int BPF_KPROBE(probe##_kprobe, const struct sock *sk, struct sk_buff *skb) \
+	{                                                                          \
+		return handler(ctx, sk, skb);                                      \
+	}
 
-SEC("kprobe/tcp_v4_send_reset")
-int BPF_KPROBE(accept_refused_v4_kprobe, const struct sock *sk, struct sk_buff *skb)
-{
-	return reset_sent(ctx, sk, skb);
-}
-
-SEC("fentry/tcp_v6_send_reset")
-int BPF_PROG(accept_refused_v6_fentry, const struct sock *sk, struct sk_buff *skb)
-{
-	return reset_sent(ctx, sk, skb);
-}
-
-SEC("kprobe/tcp_v6_send_reset")
-int BPF_KPROBE(accept_refused_v6_kprobe, const struct sock *sk, struct sk_buff *skb)
-{
-	return reset_sent(ctx, sk, skb);
-}
+SOCK_SKB_PROBES(accept_refused_v4, tcp_v4_send_reset, reset_sent)
+SOCK_SKB_PROBES(accept_refused_v6, tcp_v6_send_reset, reset_sent)
 
 /*
  * Before the drop reason TCP_LISTEN_OVERFLOW (6.15), the handshake's last packet that
@@ -614,29 +609,14 @@ static __always_inline bool is_ipv4_packet(const struct sk_buff *skb)
 	return BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP);
 }
 
-SEC("fentry/tcp_v4_syn_recv_sock")
-int BPF_PROG(accept_overflow_v4_fentry, const struct sock *sk, struct sk_buff *skb)
+static __always_inline int child_wanted_v6(void *ctx, const struct sock *listener,
+					   const struct sk_buff *skb)
 {
-	return child_wanted(ctx, sk, skb);
+	return is_ipv4_packet(skb) ? 0 : child_wanted(ctx, listener, skb);
 }
 
-SEC("kprobe/tcp_v4_syn_recv_sock")
-int BPF_KPROBE(accept_overflow_v4_kprobe, const struct sock *sk, struct sk_buff *skb)
-{
-	return child_wanted(ctx, sk, skb);
-}
-
-SEC("fentry/tcp_v6_syn_recv_sock")
-int BPF_PROG(accept_overflow_v6_fentry, const struct sock *sk, struct sk_buff *skb)
-{
-	return is_ipv4_packet(skb) ? 0 : child_wanted(ctx, sk, skb);
-}
-
-SEC("kprobe/tcp_v6_syn_recv_sock")
-int BPF_KPROBE(accept_overflow_v6_kprobe, const struct sock *sk, struct sk_buff *skb)
-{
-	return is_ipv4_packet(skb) ? 0 : child_wanted(ctx, sk, skb);
-}
+SOCK_SKB_PROBES(accept_overflow_v4, tcp_v4_syn_recv_sock, child_wanted)
+SOCK_SKB_PROBES(accept_overflow_v6, tcp_v6_syn_recv_sock, child_wanted_v6)
 
 SEC("tracepoint/skb/kfree_skb")
 int accept_failed_drop_tp(struct trace_event_raw_kfree_skb *ctx)

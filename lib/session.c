@@ -224,11 +224,15 @@ static bool needless_stand_in(const struct trace_config *config, const char *nam
 
 static void unload_needless_stand_ins(struct tcptrace *skel, const struct trace_config *config)
 {
-	struct bpf_program *prog;
+	for (size_t i = 0; i < CONFIG_PROGRAM_LIST && config->stand_ins[i]; i++) {
+		const struct kernel_stand_in *stand_in = config->stand_ins[i];
 
-	bpf_object__for_each_program(prog, skel->obj)
-		if (needless_stand_in(config, bpf_program__name(prog)))
-			bpf_program__set_autoload(prog, false);
+		if (!kernel_has_type(stand_in->type, stand_in->member))
+			continue;
+		for (size_t j = 0; j < ARRAY_SIZE(stand_in->programs); j++)
+			if (stand_in->programs[j])
+				unload_program(skel, stand_in->programs[j]);
+	}
 }
 
 /* What the programs selected cannot give on this kernel, for the tracer to tell once. */
